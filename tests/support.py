@@ -1,0 +1,90 @@
+"""Helpers for tests: an API client that speaks the envelope, and unique user factories."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+PASSWORD = "SecureP@ssw0rd"
+
+
+@dataclass
+class User:
+    id: str
+    username: str
+    email: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: Any
+
+    @property
+    def data(self) -> Any:
+        assert isinstance(self.body, dict) and self.body.get("success") is True, self.body
+        return self.body["data"]
+
+
+class ApiClient:
+    """Thin wrapper over aiohttp's TestClient: JSON in, (status, parsed body) out."""
+
+    def __init__(self, raw: TestClient) -> None:
+        self.raw = raw
+        self.app = raw.server.app
+
+    async def call(self, method: str, path: str, *, user: User | None = None, token: str | None = None,
+                   headers: dict[str, str] | None = None, **kwargs: Any) -> Reply:
+        hdrs = dict(headers or {})
+        if user is not None:
+            hdrs.update(user.headers)
+        if token is not None:
+            hdrs["Authorization"] = f"Bearer {token}"
+        # Paths are relative to /api/v1 unless they name another root ("/api/...", "/swagger", ...).
+        url = path if path.startswith(("/api/", "/swagger", "/static", "/ws")) else "/api/v1" + path
+        async with self.raw.request(method, url, headers=hdrs, **kwargs) as resp:
+            ctype = resp.headers.get("Content-Type", "")
+            body = await resp.json() if "json" in ctype else await resp.read()
+            return Reply(resp.status, body, resp.headers)
+
+    async def get(self, path: str, **kw: Any) -> Reply:
+        return await self.call("GET", path, **kw)
+
+    async def post(self, path: str, **kw: Any) -> Reply:
+        return await self.call("POST", path, **kw)
+
+    async def put(self, path: str, **kw: Any) -> Reply:
+        return await self.call("PUT", path, **kw)
+
+    async def delete(self, path: str, **kw: Any) -> Reply:
+        return await self.call("DELETE", path, **kw)
+
+    async def register(self, *, role: str | None = None, username: str | None = None) -> User:
+        """A fresh user; `role` promotes it directly in the database (creator/admin)."""
+        suffix = uuid.uuid4().hex[:10]
+        name = username or f"user_{suffix}"
+        reply = await self.post("/auth/register", json={"username": name, "email": f"{name}@example.com",
+                                                        "password": PASSWORD})
+        assert reply.status == 201, reply.body
+        data = reply.data
+        user = User(data["user"]["id"], name, data["user"]["email"], data["access_token"], data["refresh_token"])
+        if role and role != "user":
+            from veza import keys
+            from veza.store.users import set_role
+
+            async with self.app[keys.db].connection() as conn:
+                await set_role(conn, uuid.UUID(user.id), role)
+            login = await self.post("/auth/login", json={"email": user.email, "password": PASSWORD})
+            user.access_token = login.data["access_token"]
+            user.refresh_token = login.data["refresh_token"]
+        return user

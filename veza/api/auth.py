@@ -1,0 +1,131 @@
+"""Registration, login, refresh and logout (the Authentication section of the reference)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from aiohttp import web
+
+from veza import keys
+from veza.api.schemas import UserRef, user_ref
+from veza.http.auth import Principal
+from veza.http.client_info import client_ip, user_agent
+from veza.http.envelope import ok
+from veza.http.errors import BadRequest, Forbidden, Unauthorized
+from veza.http.routing import ApiRouter
+from veza.security.session_flow import TokenPair, decode_refresh, open_session, refresh_session
+from veza.store import sessions, users
+from veza.validation import email_problems, password_problems, username_problems
+
+router = ApiRouter("auth")
+
+REFRESH_COOKIE = "refresh_token"
+INVALID_CREDENTIALS = "Invalid email or password"
+
+
+class RegisterIn(msgspec.Struct, forbid_unknown_fields=False):
+    username: Annotated[str, msgspec.Meta(max_length=64)]
+    email: Annotated[str, msgspec.Meta(max_length=254)]
+    password: Annotated[str, msgspec.Meta(max_length=256)]
+
+
+class LoginIn(msgspec.Struct):
+    email: Annotated[str, msgspec.Meta(max_length=254)]
+    password: Annotated[str, msgspec.Meta(max_length=256)]
+
+
+class RefreshIn(msgspec.Struct):
+    refresh_token: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
+
+
+class AuthOut(msgspec.Struct):
+    user: UserRef
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+class LogoutOut(msgspec.Struct):
+    message: str
+
+
+def auth_response(request: web.Request, pair: TokenPair, user: dict, *, status: int = 200) -> web.Response:
+    body = AuthOut(user=user_ref(user), access_token=pair.access_token, refresh_token=pair.refresh_token,
+                   expires_in=pair.expires_in)
+    response = ok(body, status=status)
+    settings = request.app[keys.settings]
+    response.set_cookie(REFRESH_COOKIE, pair.refresh_token, max_age=settings.refresh_token_ttl, path="/api/v1",
+                        httponly=True, samesite="Strict", secure=settings.production)
+    return response
+
+
+def presented_refresh_token(request: web.Request, body: RefreshIn) -> str | None:
+    return body.refresh_token or request.cookies.get(REFRESH_COOKIE)
+
+
+@router.post("/auth/register", body=RegisterIn, response=AuthOut, status=201, summary="Register a new user")
+async def register(request: web.Request, body: RegisterIn) -> web.Response:
+    problems = {field: msgs for field, msgs in (
+        ("username", username_problems(body.username)),
+        ("email", email_problems(body.email)),
+        ("password", password_problems(body.password)),
+    ) if msgs}
+    if problems:
+        first_field, first = next(iter(problems.items()))
+        raise BadRequest(f"Invalid {first_field}: {first[0]}", details={k: "; ".join(v) for k, v in problems.items()})
+    password_hash = await request.app[keys.passwords].hash(body.password)
+    async with request.app[keys.db].transaction() as conn:
+        # The unique indexes decide concurrent registrations: exactly one wins, others get 409.
+        user = await users.create_user(conn, username=body.username, email=body.email.strip(), password_hash=password_hash)
+        pair = await open_session(conn, request.app[keys.tokens], user,
+                                  user_agent=user_agent(request), ip_address=client_ip(request))
+    return auth_response(request, pair, user, status=201)
+
+
+@router.post("/auth/login", body=LoginIn, response=AuthOut, summary="Login with email and password")
+async def login(request: web.Request, body: LoginIn) -> web.Response:
+    db = request.app[keys.db]
+    async with db.connection() as conn:
+        user = await users.find_login(conn, body.email.strip())
+    hasher = request.app[keys.passwords]
+    # Unknown email and wrong password cost the same time and read the same.
+    if not await hasher.verify(user["password_hash"] if user else None, body.password):
+        raise Unauthorized(INVALID_CREDENTIALS)
+    assert user is not None
+    if user["is_banned"]:
+        raise Forbidden("Account suspended")
+    async with db.transaction() as conn:
+        if hasher.needs_rehash(user["password_hash"]):
+            await users.update_password_hash(conn, user["id"], await hasher.hash(body.password))
+        pair = await open_session(conn, request.app[keys.tokens], user,
+                                  user_agent=user_agent(request), ip_address=client_ip(request))
+    return auth_response(request, pair, user)
+
+
+@router.post("/auth/refresh", body=RefreshIn, response=AuthOut, summary="Rotate the refresh token for a new access token")
+async def refresh(request: web.Request, body: RefreshIn) -> web.Response:
+    token = presented_refresh_token(request, body)
+    if not token:
+        raise Unauthorized("Refresh token required (body or cookie)")
+    # Autocommit, not one transaction: a detected reuse must stay revoked after the 401.
+    async with request.app[keys.db].connection() as conn:
+        pair, user = await refresh_session(conn, request.app[keys.tokens], token)
+    return auth_response(request, pair, user)
+
+
+@router.post("/auth/logout", body=RefreshIn, response=LogoutOut, auth="optional",
+             summary="Logout and invalidate the refresh token")
+async def logout(request: web.Request, body: RefreshIn, principal: Principal | None) -> web.Response:
+    user_id, session_id = (principal.user_id, principal.session_id) if principal else (None, None)
+    token = presented_refresh_token(request, body)
+    if session_id is None and token:
+        user_id, session_id = decode_refresh(request.app[keys.tokens], token)
+    if user_id is not None and session_id is not None:
+        async with request.app[keys.db].connection() as conn:
+            await sessions.revoke_session(conn, session_id, reason="logout")
+        await request.app[keys.session_events].revoked(user_id, [session_id])
+    response = ok(LogoutOut(message="Logged out"))
+    response.del_cookie(REFRESH_COOKIE, path="/api/v1")
+    return response

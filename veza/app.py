@@ -1,0 +1,112 @@
+"""`create_app(settings)`: the one place that wires the application together.
+
+Resources live in `cleanup_ctx` pairs so teardown mirrors setup, in reverse order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from veza import keys
+from veza.api import ROUTERS
+from veza.config import Settings
+from veza.db import Database, migrate
+from veza.health import CheckResult, HealthChecks, disk_check
+from veza.http.middlewares import cors, errors, metrics, request_id, security_headers
+from veza.http.openapi import OpenApiRegistry
+from veza.http.swagger import mount_swagger
+from veza.metrics import Metrics
+from veza.security.authenticators import bearer_jwt
+from veza.security.passwords import PasswordHasher
+from veza.security.tokens import TokenService, load_or_create_dev_secret
+from veza.session_events import SessionEvents
+
+log = logging.getLogger("veza.app")
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+async def _cpu_pool(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.settings]
+    pool = ThreadPoolExecutor(max_workers=settings.hash_workers, thread_name_prefix="veza-cpu")
+    app[keys.cpu_pool] = pool
+    app[keys.passwords] = PasswordHasher(
+        pool, time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism, max_concurrent=settings.hash_workers * 2,
+    )
+    yield
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.settings]
+    dsn = settings.database_url
+    if dsn is None:
+        raise RuntimeError("DATABASE_URL is not set and no embedded database was started (use `veza serve`)")
+    db = await Database.connect(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    async with db.connection() as conn:
+        applied = await migrate(conn)
+    if applied:
+        log.info("migrations applied: %s", ", ".join(applied))
+    app[keys.db] = db
+
+    async def database_check() -> CheckResult:
+        await db.fetchval("SELECT 1")
+        return CheckResult("ok")
+
+    app[keys.health_checks].add("database", database_check, critical=True)
+    yield
+    await db.close()
+
+
+def _token_service(settings: Settings) -> TokenService:
+    secret = settings.jwt_secret or load_or_create_dev_secret(settings.data_dir)
+    return TokenService(secret, access_ttl=settings.access_token_ttl, refresh_ttl=settings.refresh_token_ttl,
+                        chat_ttl=settings.chat_token_ttl)
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[
+            request_id.request_id_middleware,
+            metrics.metrics_middleware,
+            cors.cors_middleware,
+            errors.error_middleware,
+        ],
+    )
+    app[keys.settings] = settings
+    app[keys.shutting_down] = {"value": False}
+    registry = CollectorRegistry()
+    app[keys.metrics_registry] = registry
+    app[keys.metrics] = Metrics(registry)
+    app[keys.metric_refreshers] = []
+    app[keys.config_summary_extra] = {}
+    app[keys.health_checks] = HealthChecks()
+    app[keys.health_checks].add("disk", disk_check(settings.data_dir), critical=False)
+    app[keys.openapi] = OpenApiRegistry()
+    app[keys.tokens] = _token_service(settings)
+    app[keys.authenticators] = [bearer_jwt]
+    app[keys.session_events] = SessionEvents()
+    app.on_response_prepare.append(security_headers.on_prepare)
+
+    app.cleanup_ctx.append(_cpu_pool)
+    app.cleanup_ctx.append(_database)
+
+    for router in ROUTERS:
+        router.add_to(app)
+    mount_swagger(app)
+    if STATIC_DIR.is_dir():
+        app.router.add_static("/static", STATIC_DIR)
+
+    async def mark_shutting_down(app: web.Application) -> None:
+        app[keys.shutting_down]["value"] = True
+
+    app.on_shutdown.insert(0, mark_shutting_down)
+    return app

@@ -1,0 +1,153 @@
+"""Settings, read once from the environment, typed; errors name the bad key.
+
+Every variable is listed in README.md and .env.example. `Settings.from_env()` is the only
+place that reads `os.environ`; the rest of the code receives a `Settings`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message starts with the variable's name."""
+
+
+def _int(env: Mapping[str, str], key: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{key}: expected an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{key}: must be >= {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{key}: expected a number, got {raw!r}") from None
+
+
+def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{key}: expected true/false, got {raw!r}")
+
+
+def _list(env: Mapping[str, str], key: str) -> tuple[str, ...]:
+    raw = env.get(key, "")
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _str(env: Mapping[str, str], key: str, default: str | None = None) -> str | None:
+    raw = env.get(key)
+    return raw if raw not in (None, "") else default
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    app_env: str = "development"
+    host: str = "0.0.0.0"
+    port: int = 8080
+    app_domain: str = "http://localhost:8080"
+    data_dir: Path = Path("data")
+    node_id: str = ""
+
+    database_url: str | None = None
+    db_pool_min: int = 2
+    db_pool_max: int = 20
+    redis_url: str | None = None
+
+    jwt_secret: str | None = None
+    access_token_ttl: int = 3600
+    refresh_token_ttl: int = 30 * 24 * 3600
+    chat_token_ttl: int = 300
+
+    # argon2id cost; RFC 9106's second recommended profile by default.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 1
+    hash_workers: int = 2
+
+    max_body_bytes: int = 1024 * 1024
+    allowed_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    log_level: str = "INFO"
+    shutdown_timeout: float = 8.0
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def jwt_secret_set(self) -> bool:
+        """True when the secret came from configuration rather than the dev fallback."""
+        return self.jwt_secret is not None
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        app_env = (_str(env, "APP_ENV", "development") or "development").lower()
+        if app_env not in {"development", "test", "production"}:
+            raise ConfigError(f"APP_ENV: expected development, test or production, got {app_env!r}")
+        port = _int(env, "PORT", 8080, minimum=0)
+        settings = cls(
+            app_env=app_env,
+            host=_str(env, "HOST", "0.0.0.0"),
+            port=port,
+            app_domain=_str(env, "APP_DOMAIN", f"http://localhost:{port}"),
+            data_dir=Path(_str(env, "VEZA_DATA_DIR", "data")),
+            node_id=_str(env, "NODE_ID", "") or "",
+            database_url=_str(env, "DATABASE_URL"),
+            db_pool_min=_int(env, "DB_POOL_MIN", 2, minimum=1),
+            db_pool_max=_int(env, "DB_POOL_MAX", 20, minimum=1),
+            redis_url=_str(env, "REDIS_URL"),
+            jwt_secret=_str(env, "JWT_SECRET"),
+            access_token_ttl=_int(env, "ACCESS_TOKEN_TTL", 3600, minimum=1),
+            refresh_token_ttl=_int(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600, minimum=1),
+            chat_token_ttl=_int(env, "CHAT_TOKEN_TTL", 300, minimum=1),
+            argon2_time_cost=_int(env, "ARGON2_TIME_COST", 3, minimum=1),
+            argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 65536, minimum=8),
+            argon2_parallelism=_int(env, "ARGON2_PARALLELISM", 1, minimum=1),
+            hash_workers=_int(env, "HASH_WORKERS", 2, minimum=1),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+            allowed_origins=_list(env, "ALLOWED_ORIGINS"),
+            trusted_proxies=_list(env, "TRUSTED_PROXIES"),
+            log_level=(_str(env, "LOG_LEVEL", "INFO") or "INFO").upper(),
+            shutdown_timeout=_float(env, "SHUTDOWN_TIMEOUT", 8.0),
+        )
+        if overrides:
+            settings = settings.replace(**overrides)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse unsafe production configurations, naming every missing variable."""
+        if not self.production:
+            return
+        missing = [name for name, value in (("JWT_SECRET", self.jwt_secret), ("DATABASE_URL", self.database_url)) if not value]
+        if missing:
+            raise ConfigError(f"{', '.join(missing)}: required when APP_ENV=production")
+        if self.jwt_secret and len(self.jwt_secret) < 32:
+            raise ConfigError("JWT_SECRET: must be at least 32 characters in production")

@@ -1,0 +1,1 @@
+"""One middleware per module; `veza.app` puts them in order."""

@@ -1,0 +1,31 @@
+"""X-Request-ID: echo a sane client id or mint one; it rides in every log line."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from aiohttp import web
+
+from veza import keys
+from veza.logging_setup import request_id_var
+
+HEADER = "X-Request-ID"
+_SAFE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    incoming = request.headers.get(HEADER, "")
+    rid = incoming if _SAFE.match(incoming) else uuid.uuid4().hex
+    request[keys.request_id] = rid
+    token = request_id_var.set(rid)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers[HEADER] = rid
+        raise
+    finally:
+        request_id_var.reset(token)
+    response.headers[HEADER] = rid
+    return response

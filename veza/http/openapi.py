@@ -1,0 +1,113 @@
+"""The OpenAPI 3 document, generated from the routes' own declarations."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from veza import __version__
+from veza.http.routing import RouteSpec
+
+_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["success", "error", "code"],
+    "properties": {
+        "success": {"type": "boolean", "enum": [False]},
+        "error": {"type": "string"},
+        "code": {"type": "string"},
+        "details": {"type": "object"},
+        "request_id": {"type": "string"},
+    },
+}
+
+
+class OpenApiRegistry:
+    def __init__(self, title: str = "Veza API") -> None:
+        self.title = title
+        self._routes: list[tuple[str, RouteSpec]] = []
+        self._cache: dict[str, Any] | None = None
+
+    def add(self, specs: list[RouteSpec], prefix: str) -> None:
+        self._routes.extend((prefix, spec) for spec in specs if spec.include_in_schema)
+        self._cache = None
+
+    def document(self, server_url: str = "/") -> dict[str, Any]:
+        if self._cache is None:
+            self._cache = self._build()
+        return {**self._cache, "servers": [{"url": server_url}]}
+
+    def _build(self) -> dict[str, Any]:
+        types: list[Any] = []
+        for _, spec in self._routes:
+            types.extend(t for t in (spec.body, spec.query, spec.response) if t is not None)
+        schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
+        by_type = dict(zip(types, schemas))
+        components["Error"] = _ERROR_SCHEMA
+        paths: dict[str, dict[str, Any]] = {}
+        for prefix, spec in self._routes:
+            path = _PARAM.sub(r"{\1}", prefix + spec.path)
+            paths.setdefault(path, {})[spec.method.lower()] = self._operation(spec, path, by_type)
+        return {
+            "openapi": "3.0.3",
+            "info": {"title": self.title, "version": __version__},
+            "paths": paths,
+            "components": {
+                "schemas": components,
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                },
+            },
+        }
+
+    def _operation(self, spec: RouteSpec, path: str, by_type: dict[Any, Any]) -> dict[str, Any]:
+        op: dict[str, Any] = {
+            "tags": [spec.tag],
+            "summary": spec.summary,
+            "operationId": f"{spec.method.lower()}_{spec.handler.__module__.rsplit('.', 1)[-1]}_{spec.handler.__name__}",
+        }
+        params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in _PARAM.findall(path)]
+        if spec.query is not None:
+            params.extend(_query_params(by_type[spec.query], spec.query))
+        if params:
+            op["parameters"] = params
+        if spec.body is not None:
+            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": by_type[spec.body]}}}
+        elif spec.content_type:
+            op["requestBody"] = {"required": True, "content": {spec.content_type: {"schema": {"type": "string", "format": "binary"}}}}
+        data_schema = by_type[spec.response] if spec.response is not None else {}
+        if spec.produces:
+            success = {"description": "OK", "content": {spec.produces: {"schema": {"type": "string", "format": "binary"}}}}
+        else:
+            success = {
+                "description": "OK",
+                "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "required": ["success", "data"],
+                    "properties": {"success": {"type": "boolean", "enum": [True]}, "data": data_schema},
+                }}},
+            }
+        error = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        responses: dict[str, Any] = {str(spec.status): success, "400": error}
+        if spec.auth != "none":
+            responses["401"] = error
+            op["security"] = [{"bearer": []}, {"apiKey": []}] + ([{}] if spec.auth == "optional" else [])
+        if spec.roles:
+            responses["403"] = error
+        op["responses"] = responses
+        if spec.deprecated:
+            op["deprecated"] = True
+        return op
+
+
+def _query_params(schema: dict[str, Any], query_type: type) -> list[dict[str, Any]]:
+    # Query structs are flat; inline their fields as parameters.
+    info = msgspec.inspect.type_info(query_type)
+    required = {f.encode_name for f in getattr(info, "fields", ()) if f.required}
+    _, components = msgspec.json.schema_components([query_type])
+    props = components.get(query_type.__name__, {}).get("properties", {})
+    return [{"name": name, "in": "query", "required": name in required, "schema": sub} for name, sub in props.items()]

@@ -1,0 +1,187 @@
+"""Route declarations: each route states its schemas and auth once, next to its handler.
+
+    router = ApiRouter("auth")
+
+    @router.post("/auth/register", body=RegisterIn, response=AuthOut, status=201)
+    async def register(request: web.Request, body: RegisterIn) -> web.Response: ...
+
+The wrapper validates before the handler runs, so handlers never re-validate:
+- `body`: a msgspec Struct; JSON only (415 otherwise), malformed JSON or a schema
+  violation is a 400 naming the field. The handler gets `body=`.
+- `query`: a msgspec Struct built from the query string (strings converted), handler gets `query=`.
+- `auth`: "none" (default for public routes), "optional" or "required"; `roles` implies
+  "required". The handler gets `principal=` unless auth is "none".
+The same declaration feeds the OpenAPI document (`veza.http.openapi`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+from uuid import UUID
+
+import msgspec
+from aiohttp import web
+
+from veza import keys
+from veza.http.auth import get_principal, require_principal
+from veza.http.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+
+AuthMode = Literal["none", "optional", "required"]
+Handler = Callable[..., Awaitable[web.StreamResponse]]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RouteSpec:
+    method: str
+    path: str
+    handler: Handler
+    tag: str
+    summary: str
+    body: type | None = None
+    query: type | None = None
+    response: Any = None
+    status: int = 200
+    auth: AuthMode = "none"
+    roles: tuple[str, ...] = ()
+    scope: str | None = None
+    # Non-JSON bodies (multipart, SDP, ...) are read by the handler; this documents them.
+    content_type: str | None = None
+    # Non-JSON responses (PDF, audio, HTML); documented as this media type.
+    produces: str | None = None
+    aliases: tuple[str, ...] = ()
+    deprecated: bool = False
+    include_in_schema: bool = True
+
+
+_FIELD_AT = re.compile(r" - at `\$\.?([^`]*)`$")
+_MISSING = re.compile(r"^Object missing required field `([^`]*)`")
+
+
+def validation_details(exc: msgspec.ValidationError) -> tuple[str, dict[str, str]]:
+    """Turn msgspec's message ("Expected `str` - at `$.email`") into (text, {field: text})."""
+    text = str(exc)
+    match = _FIELD_AT.search(text)
+    parent = match.group(1) if match else ""
+    missing = _MISSING.match(text)
+    if missing:
+        field = f"{parent}.{missing.group(1)}" if parent else missing.group(1)
+        return f"Missing required field '{field}'", {field: "required"}
+    if match:
+        field = match.group(1) or "body"
+        reason = text[: match.start()]
+        return f"Invalid field '{field}': {reason}", {field: reason}
+    return text, {"body": text}
+
+
+async def read_json_body(request: web.Request, body_type: type) -> Any:
+    if request.body_exists:
+        ctype = request.content_type
+        if ctype != "application/json" and not ctype.endswith("+json"):
+            raise UnsupportedMediaType("Content-Type must be application/json")
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise PayloadTooLarge(f"Request body exceeds {request.client_max_size} bytes") from None
+    else:
+        raw = b""
+    if not raw.strip():
+        raw = b"{}"
+    try:
+        return msgspec.json.decode(raw, type=body_type)
+    except msgspec.ValidationError as exc:
+        message, details = validation_details(exc)
+        raise BadRequest(message, details=details) from None
+    except msgspec.DecodeError:
+        raise BadRequest("Malformed JSON body", details={"body": "not valid JSON"}) from None
+
+
+def parse_query(request: web.Request, query_type: type) -> Any:
+    try:
+        return msgspec.convert(dict(request.query), query_type, strict=False)
+    except msgspec.ValidationError as exc:
+        message, details = validation_details(exc)
+        raise BadRequest(message.replace("Invalid field", "Invalid query parameter"), details=details) from None
+
+
+def path_uuid(request: web.Request, name: str = "id") -> UUID:
+    """A UUID path parameter; a malformed one cannot name anything, so it is a 404."""
+    raw = request.match_info.get(name, "")
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFound(f"No resource with {name} {raw!r}") from None
+
+
+class ApiRouter:
+    """The routes of one domain; `add_to(app)` mounts them under the API prefix."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.specs: list[RouteSpec] = []
+
+    def route(self, method: str, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            summary = options.pop("summary", None) or (handler.__doc__ or handler.__name__).strip().splitlines()[0]
+            roles = tuple(options.pop("roles", ()))
+            auth: AuthMode = options.pop("auth", "required" if roles else "none")
+            if roles and auth == "none":
+                raise ValueError(f"{method} {path}: roles need authentication")
+            spec = RouteSpec(method=method, path=path, handler=handler, tag=options.pop("tag", self.tag),
+                             summary=summary, roles=roles, auth=auth, **options)
+            self.specs.append(spec)
+            return handler
+
+        return decorate
+
+    def get(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **options)
+
+    def add_to(self, app: web.Application, prefix: str = "/api/v1") -> None:
+        for spec in self.specs:
+            wrapped = _wrap(spec)
+            app.router.add_route(spec.method, prefix + spec.path, wrapped, name=None)
+            for alias in spec.aliases:
+                app.router.add_route(spec.method, alias, wrapped)
+        if keys.openapi in app:
+            app[keys.openapi].add(self.specs, prefix)
+
+
+def _wrap(spec: RouteSpec) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    handler = spec.handler
+
+    @functools.wraps(handler)
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        request[keys.route_spec] = spec
+        kwargs: dict[str, Any] = {}
+        if spec.auth == "required":
+            principal = await require_principal(request)
+            if spec.roles:
+                principal.require_role(*spec.roles)
+            if spec.scope:
+                principal.require_scope(spec.scope)
+            kwargs["principal"] = principal
+        elif spec.auth == "optional":
+            kwargs["principal"] = await get_principal(request)
+        if spec.query is not None:
+            kwargs["query"] = parse_query(request, spec.query)
+        if spec.body is not None:
+            kwargs["body"] = await read_json_body(request, spec.body)
+        return await handler(request, **kwargs)
+
+    return endpoint

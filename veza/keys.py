@@ -1,0 +1,54 @@
+"""Typed application keys: every shared resource of the app lives under one of these.
+
+No module-level singletons: the app factory puts resources here and handlers read them
+from `request.app[...]`.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+    from veza.config import Settings
+    from veza.db import Database
+    from veza.health import HealthChecks
+    from veza.http.auth import Authenticator
+    from veza.http.openapi import OpenApiRegistry
+    from veza.metrics import Metrics
+    from veza.security.passwords import PasswordHasher
+    from veza.security.tokens import TokenService
+
+settings: web.AppKey[Settings] = web.AppKey("settings")
+db: web.AppKey[Database] = web.AppKey("db")
+cpu_pool: web.AppKey[ThreadPoolExecutor] = web.AppKey("cpu_pool")
+passwords: web.AppKey[PasswordHasher] = web.AppKey("passwords")
+tokens: web.AppKey[TokenService] = web.AppKey("tokens")
+authenticators: web.AppKey[list[Authenticator]] = web.AppKey("authenticators")
+openapi: web.AppKey[OpenApiRegistry] = web.AppKey("openapi")
+metrics: web.AppKey[Metrics] = web.AppKey("metrics")
+metrics_registry: web.AppKey[CollectorRegistry] = web.AppKey("metrics_registry")
+health_checks: web.AppKey[HealthChecks] = web.AppKey("health_checks")
+shutting_down: web.AppKey[dict[str, Any]] = web.AppKey("shutting_down")
+
+if TYPE_CHECKING:
+    from veza.session_events import SessionEvents
+
+session_events: web.AppKey[SessionEvents] = web.AppKey("session_events")
+# Domains add entries to the /health/deep config summary and pre-scrape metric refreshers.
+config_summary_extra: web.AppKey[dict[str, Any]] = web.AppKey("config_summary_extra")
+metric_refreshers: web.AppKey[list[Any]] = web.AppKey("metric_refreshers")
+
+# Per-request storage, typed the same way.
+if TYPE_CHECKING:
+    from veza.http.auth import Principal
+    from veza.http.routing import RouteSpec
+
+request_id: web.RequestKey[str] = web.RequestKey("request_id", str)
+client_ip: web.RequestKey[str] = web.RequestKey("client_ip", str)
+principal: web.RequestKey[Principal | None] = web.RequestKey("principal", object)  # type: ignore[arg-type]
+route_spec: web.RequestKey[RouteSpec] = web.RequestKey("route_spec", object)  # type: ignore[arg-type]

@@ -1,0 +1,21 @@
+"""Prometheus metrics, one registry per app (no global default registry)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.requests = Counter(
+            "veza_http_requests_total", "HTTP requests by route, method and status",
+            ["method", "route", "status"], registry=registry,
+        )
+        self.latency = Histogram(
+            "veza_http_request_duration_seconds", "HTTP request latency by route",
+            ["method", "route"], registry=registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.websockets = Gauge("veza_websockets_open", "Open WebSocket connections", registry=registry)
+        self.actors = Gauge("veza_actors", "Live actors by kind", ["kind"], registry=registry)

@@ -1,0 +1,28 @@
+"""Bearer JWT authentication: a valid access token of a session that is still active."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from aiohttp import web
+
+from veza import keys
+from veza.http.auth import Principal, bearer_token
+from veza.http.errors import Unauthorized
+from veza.security.tokens import InvalidToken
+from veza.store import sessions
+
+
+async def bearer_jwt(request: web.Request) -> Principal | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    try:
+        claims = request.app[keys.tokens].decode(token, "access")
+        user_id, session_id = UUID(claims["sub"]), UUID(claims["sid"])
+    except (InvalidToken, KeyError, ValueError, TypeError):
+        raise Unauthorized("Invalid or expired token", headers={"WWW-Authenticate": "Bearer"}) from None
+    # Logout and logout-all take effect at once: a revoked session's tokens stop working.
+    if not await sessions.is_active(request.app[keys.db].pool, session_id):
+        raise Unauthorized("Session has been revoked", headers={"WWW-Authenticate": "Bearer"})
+    return Principal(user_id=user_id, role=claims.get("role", "user"), session_id=session_id)

@@ -1,0 +1,59 @@
+"""Login, refresh and logout rules, between the auth handlers and the stores."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from veza.http.errors import Unauthorized
+from veza.security.tokens import InvalidToken, TokenService, hash_token
+from veza.store import sessions, users
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    session_id: uuid.UUID
+
+
+async def open_session(conn: asyncpg.Connection, tokens: TokenService, user: dict[str, Any], *,
+                       user_agent: str, ip_address: str) -> TokenPair:
+    session_id = uuid.uuid4()
+    refresh = tokens.issue_refresh(user["id"], session_id)
+    await sessions.create_session(conn, session_id=session_id, user_id=user["id"], refresh_hash=hash_token(refresh.token),
+                                  user_agent=user_agent, ip_address=ip_address, ttl_seconds=tokens.refresh_ttl)
+    access = tokens.issue_access(user["id"], user["role"], session_id)
+    return TokenPair(access.token, refresh.token, access.expires_in, session_id)
+
+
+def decode_refresh(tokens: TokenService, refresh_token: str) -> tuple[uuid.UUID, uuid.UUID]:
+    try:
+        claims = tokens.decode(refresh_token, "refresh")
+        return uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
+    except (InvalidToken, KeyError, ValueError, TypeError):
+        raise Unauthorized("Invalid or expired refresh token") from None
+
+
+async def refresh_session(conn: asyncpg.Connection, tokens: TokenService, refresh_token: str,
+                          *, expected_user: uuid.UUID | None = None) -> tuple[TokenPair, dict[str, Any]]:
+    user_id, session_id = decode_refresh(tokens, refresh_token)
+    if expected_user is not None and user_id != expected_user:
+        raise Unauthorized("Refresh token belongs to another user")
+    new_refresh = tokens.issue_refresh(user_id, session_id)
+    result = await sessions.rotate_refresh(conn, session_id, hash_token(refresh_token), hash_token(new_refresh.token),
+                                           tokens.refresh_ttl)
+    if result.status == "reused":
+        raise Unauthorized("Refresh token was already used; the session has been revoked")
+    if result.status != "rotated":
+        raise Unauthorized("Session is no longer active")
+    user = await users.get_user(conn, user_id)
+    if user["is_banned"]:
+        await sessions.revoke_session(conn, session_id, reason="banned")
+        raise Unauthorized("Account suspended")
+    access = tokens.issue_access(user_id, user["role"], session_id)
+    return TokenPair(access.token, new_refresh.token, access.expires_in, session_id), user

@@ -1,0 +1,90 @@
+"""JWTs: access (1 h), refresh (rotating, stored hashed), and short-lived chat tokens.
+
+HS256 only: `alg: none` and any other algorithm are refused by the explicit allow-list.
+Every token carries `typ`, so a chat or refresh token is never accepted as an access token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+log = logging.getLogger("veza.tokens")
+
+ISSUER = "veza"
+ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    """The token is expired, forged, malformed or of the wrong type."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_in: int
+    jti: str
+
+
+def hash_token(token: str) -> str:
+    """Refresh tokens are stored as their SHA-256: a database leak does not leak sessions."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenService:
+    def __init__(self, secret: str, *, access_ttl: int, refresh_ttl: int, chat_ttl: int) -> None:
+        self._secret = secret
+        self.access_ttl = access_ttl
+        self.refresh_ttl = refresh_ttl
+        self.chat_ttl = chat_ttl
+
+    def _issue(self, typ: str, sub: str, ttl: int, **claims: Any) -> IssuedToken:
+        now = int(time.time())
+        jti = uuid.uuid4().hex
+        payload = {"iss": ISSUER, "sub": sub, "typ": typ, "iat": now, "exp": now + ttl, "jti": jti, **claims}
+        return IssuedToken(jwt.encode(payload, self._secret, algorithm=ALGORITHM), ttl, jti)
+
+    def issue_access(self, user_id: uuid.UUID, role: str, session_id: uuid.UUID) -> IssuedToken:
+        return self._issue("access", str(user_id), self.access_ttl, role=role, sid=str(session_id))
+
+    def issue_refresh(self, user_id: uuid.UUID, session_id: uuid.UUID) -> IssuedToken:
+        return self._issue("refresh", str(user_id), self.refresh_ttl, sid=str(session_id))
+
+    def issue_chat(self, user_id: uuid.UUID, role: str, session_id: uuid.UUID | None, username: str) -> IssuedToken:
+        sid = str(session_id) if session_id else None
+        return self._issue("chat", str(user_id), self.chat_ttl, role=role, sid=sid, name=username)
+
+    def decode(self, token: str, typ: str, *, verify_exp: bool = True) -> dict[str, Any]:
+        try:
+            claims = jwt.decode(
+                token, self._secret, algorithms=[ALGORITHM], issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "typ"], "verify_exp": verify_exp},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from None
+        if claims.get("typ") != typ:
+            raise InvalidToken(f"expected a {typ} token")
+        return claims
+
+
+def load_or_create_dev_secret(data_dir: Path) -> str:
+    """The development JWT secret, generated once and kept in the data directory."""
+    path = data_dir / "jwt_secret"
+    if path.exists():
+        secret = path.read_text().strip()
+        if secret:
+            return secret
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    log.warning("JWT_SECRET is not set: generated a development secret in %s (set JWT_SECRET in production)", path)
+    return secret

@@ -1,0 +1,92 @@
+"""Sessions: one per device login, with a rotating, hashed refresh token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+
+@dataclass(frozen=True, slots=True)
+class RotateResult:
+    status: str  # "rotated" | "reused" | "revoked" | "missing"
+    user_id: UUID | None = None
+
+
+async def create_session(conn: asyncpg.Connection, *, session_id: UUID, user_id: UUID, refresh_hash: str,
+                         user_agent: str, ip_address: str, ttl_seconds: int) -> None:
+    await conn.execute(
+        "INSERT INTO sessions (id, user_id, refresh_token_hash, user_agent, ip_address, expires_at)"
+        " VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))",
+        session_id, user_id, refresh_hash, user_agent[:512], ip_address[:64], ttl_seconds,
+    )
+
+
+async def rotate_refresh(conn: asyncpg.Connection, session_id: UUID, presented_hash: str, new_hash: str,
+                         ttl_seconds: int) -> RotateResult:
+    """Swap the refresh hash if the presented one is current; a stale one revokes the session.
+
+    The conditional UPDATE makes two concurrent uses of one token resolve to exactly one
+    winner; the loser is treated as reuse.
+    """
+    row = await conn.fetchrow(
+        "UPDATE sessions SET refresh_token_hash = $3, last_used_at = now(),"
+        " expires_at = now() + make_interval(secs => $4)"
+        " WHERE id = $1 AND refresh_token_hash = $2 AND revoked_at IS NULL AND expires_at > now()"
+        " RETURNING user_id",
+        session_id, presented_hash, new_hash, ttl_seconds,
+    )
+    if row is not None:
+        return RotateResult("rotated", row["user_id"])
+    current = await conn.fetchrow("SELECT user_id, revoked_at, expires_at < now() AS expired FROM sessions WHERE id = $1",
+                                  session_id)
+    if current is None:
+        return RotateResult("missing")
+    if current["revoked_at"] is not None or current["expired"]:
+        return RotateResult("revoked", current["user_id"])
+    await revoke_session(conn, session_id, reason="refresh_token_reuse")
+    return RotateResult("reused", current["user_id"])
+
+
+async def is_active(conn: asyncpg.Connection | asyncpg.Pool, session_id: UUID) -> bool:
+    return bool(await conn.fetchval(
+        "SELECT revoked_at IS NULL AND expires_at > now() FROM sessions WHERE id = $1", session_id))
+
+
+async def revoke_session(conn: asyncpg.Connection, session_id: UUID, *, reason: str,
+                         user_id: UUID | None = None) -> bool:
+    """Revoke one session (of `user_id` when given); True when something was revoked."""
+    status = await conn.execute(
+        "UPDATE sessions SET revoked_at = now(), revoked_reason = $2"
+        " WHERE id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR user_id = $3)",
+        session_id, reason, user_id,
+    )
+    return not status.endswith(" 0")
+
+
+async def revoke_all(conn: asyncpg.Connection, user_id: UUID, *, reason: str, except_session: UUID | None = None) -> int:
+    status = await conn.execute(
+        "UPDATE sessions SET revoked_at = now(), revoked_reason = $2"
+        " WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3)",
+        user_id, reason, except_session,
+    )
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def list_active(conn: asyncpg.Connection, user_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT id, user_agent, ip_address, created_at, last_used_at, expires_at FROM sessions"
+        " WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() ORDER BY last_used_at DESC",
+        user_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def touch(conn: asyncpg.Connection | asyncpg.Pool, session_id: UUID) -> None:
+    """Record use, at most once a minute per session, to keep writes off the hot path."""
+    await conn.execute(
+        "UPDATE sessions SET last_used_at = now() WHERE id = $1 AND last_used_at < now() - interval '60 seconds'",
+        session_id,
+    )
