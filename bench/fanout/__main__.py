@@ -1,0 +1,240 @@
+"""Fan-out benchmark: one room, N subscribers, one publisher at increasing rates.
+
+For each peer (bare aiohttp broadcast, python-socketio, Veza) in the same run: start the
+server process, open N subscriber sockets spread over client processes, then publish at
+rates rising by --factor every --step seconds until the subscribers receive less than 90%
+of what was sent (or a socket is cut). Deliveries/s at saturation is the best rate seen;
+latency is then measured at half of it. Prints a table and the ratios.
+
+    python -m bench.fanout --subscribers 2000 --peers bare,socketio,veza
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import platform
+import subprocess
+import sys
+import time
+from array import array
+
+from bench import procs
+from bench.fanout import subscribers
+from bench.fanout.peers import PEERS, Peer
+from bench.wsclient import time_ns
+
+
+class Clients:
+    """The subscriber processes of one peer, driven over pipes."""
+
+    def __init__(self, peer: Peer, count: int, processes: int) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.conns, self.procs = [], []
+        for k in range(processes):
+            parent, child = ctx.Pipe()
+            indices = list(range(k, count, processes))
+            proc = ctx.Process(target=subscribers.main, daemon=True,
+                               args=(child, peer.name, "127.0.0.1", peer.port, indices, peer.setup))
+            proc.start()
+            self.conns.append(parent)
+            self.procs.append(proc)
+
+    async def _recv(self, conn, timeout: float):  # type: ignore[no-untyped-def]
+        loop = asyncio.get_running_loop()
+        if not await loop.run_in_executor(None, conn.poll, timeout):
+            raise TimeoutError("a subscriber process did not answer")
+        return conn.recv()
+
+    async def ready(self, timeout: float) -> tuple[int, list[str]]:
+        answers = [await self._recv(conn, timeout) for conn in self.conns]
+        return sum(a[1] for a in answers), [e for a in answers for e in a[2]]
+
+    async def snap(self) -> tuple[int, int, array, dict]:
+        for conn in self.conns:
+            conn.send("snap")
+        count, size, latencies, closed = 0, 0, array("q"), {}
+        for conn in self.conns:
+            c, b, lat, cl = await self._recv(conn, 30)
+            count, size = count + c, size + b
+            latencies.frombytes(lat)
+            for code, n in cl.items():
+                closed[code] = closed.get(code, 0) + n
+        return count, size, latencies, closed
+
+    def cpu_seconds(self) -> float:
+        return sum(procs.cpu_seconds(proc.pid) for proc in self.procs if proc.pid)
+
+    def stop(self) -> None:
+        for conn in self.conns:
+            try:
+                conn.send("stop")
+            except OSError:
+                pass
+        for proc in self.procs:
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+
+
+def percentile(sorted_values: list[int], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))] / 1e6  # ms
+
+
+async def publish(peer: Peer, pub, rate: float, seconds: float, seq0: int) -> int:  # type: ignore[no-untyped-def]
+    total = max(1, int(rate * seconds))
+    start = time.monotonic()
+    for k in range(total):
+        delay = start + k / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        pub.send_text(peer.pub_frame(seq0 + k, time_ns()))
+    await asyncio.sleep(max(0.0, start + seconds - time.monotonic()))
+    return total
+
+
+async def step(peer: Peer, pub, clients: Clients, rate: float, seconds: float, seq0: int, n: int) -> dict:  # type: ignore[no-untyped-def]
+    await clients.snap()  # reset the tallies
+    cpu0, t0 = procs.cpu_seconds(peer.proc.pid), time.monotonic()  # type: ignore[union-attr]
+    client_cpu0 = clients.cpu_seconds()
+    sent = await publish(peer, pub, rate, seconds, seq0)
+    count, size, latencies, closed = await clients.snap()
+    elapsed = time.monotonic() - t0
+    cpu = (procs.cpu_seconds(peer.proc.pid) - cpu0) / elapsed  # type: ignore[union-attr]
+    client_cpu = (clients.cpu_seconds() - client_cpu0) / elapsed
+    lat = sorted(latencies)
+    return {"rate": rate, "sent": sent, "delivered_per_s": count / elapsed, "ratio": count / max(1, sent * n),
+            "p50_ms": percentile(lat, 0.50), "p99_ms": percentile(lat, 0.99), "server_cpu": cpu, "client_cpu": client_cpu,
+            "frame_bytes": size / max(1, count), "closed": closed}
+
+
+async def drain(clients: Clients, limit: float = 15.0) -> None:
+    """Wait until nothing more arrives (backlog of an overloaded step delivered or dropped)."""
+    deadline, quiet = time.monotonic() + limit, 0
+    while time.monotonic() < deadline and quiet < 2:
+        await asyncio.sleep(0.5)
+        quiet = quiet + 1 if (await clients.snap())[0] == 0 else 0
+
+
+def show(peer: str, row: dict) -> None:
+    closed = f" closed={row['closed']}" if row["closed"] else ""
+    print(f"  {peer:8} rate={row['rate']:8.1f} msg/s  delivered={row['delivered_per_s']:9.0f}/s "
+          f"({row['ratio']:5.1%})  p50={row['p50_ms']:7.1f}ms p99={row['p99_ms']:7.1f}ms "
+          f"cpu server={row['server_cpu']:4.0%} clients={row['client_cpu']:4.0%} frame={row['frame_bytes']:.0f}B{closed}", flush=True)
+
+
+async def measure(peer: Peer, clients: Clients, n: int, args: argparse.Namespace) -> dict:
+    pub = await peer.pub_open()
+    await publish(peer, pub, 5, 1.0, 0)  # warm-up: code paths, caches, the room's actor
+    await drain(clients, 5)
+    rate, seq, best, deadline = args.start_deliveries / n, 1000, 0.0, time.monotonic() + args.budget
+    while time.monotonic() < deadline:
+        row = await step(peer, pub, clients, rate, args.step, seq, n)
+        seq += row["sent"]
+        show(peer.name, row)
+        best = max(best, row["delivered_per_s"])
+        if row["ratio"] < 0.9 or row["closed"]:
+            break
+        rate *= args.factor
+    await drain(clients)
+    half = await step(peer, pub, clients, best / n / 2, args.half_seconds, seq, n)
+    print("  half load:", end="")
+    show(peer.name, half)
+    await pub.close()
+    return {"saturation_deliveries_per_s": best, "half": half, "publisher_errors": peer.publisher_errors,
+            "acks": peer.acks}
+
+
+async def run_peer(name: str, args: argparse.Namespace, database_url: str | None) -> dict | None:
+    peer = PEERS[name](procs.free_port())
+    if database_url:
+        peer.database_url = database_url  # type: ignore[attr-defined]
+    await peer.start()
+    clients = None
+    try:
+        await peer.prepare()
+        clients = Clients(peer, args.subscribers, args.client_processes)
+        opened, errors = await clients.ready(args.connect_timeout)
+        print(f"{name}: {opened}/{args.subscribers} subscribers connected"
+              + (f" (errors: {errors})" if errors else ""), flush=True)
+        if opened == 0:
+            return None
+        result = await measure(peer, clients, opened, args)
+        result["subscribers"] = opened
+        return result
+    finally:
+        if clients is not None:
+            clients.stop()
+        await peer.stop()
+
+
+def ratios(results: dict) -> list[str]:
+    lines = []
+    veza = results.get("veza")
+    for other in ("bare", "socketio"):
+        if veza and results.get(other):
+            r = veza["saturation_deliveries_per_s"] / results[other]["saturation_deliveries_per_s"]
+            lines.append(f"veza / {other}: {r:.2f}x deliveries/s at saturation")
+    return lines
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=procs.ROOT).stdout.strip()
+    load = os.getloadavg()
+    return (f"{platform.node()} {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+            f"commit {commit}, load average at start {load[0]:.2f}")
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    print(machine(), flush=True)
+    results: dict = {}
+    for name in args.peers.split(","):
+        if name == "veza":
+            async with procs.fresh_database(args.database_url) as dsn:
+                results[name] = await run_peer(name, args, dsn)
+        else:
+            results[name] = await run_peer(name, args, None)
+    print("\nsummary (deliveries/s at saturation; latency at half of it):")
+    for name, res in results.items():
+        if res:
+            h = res["half"]
+            print(f"  {name:8} subscribers={res['subscribers']} saturation={res['saturation_deliveries_per_s']:.0f}/s "
+                  f"half-load p50={h['p50_ms']:.1f}ms p99={h['p99_ms']:.1f}ms delivered={h['ratio']:.1%}"
+                  + (f" publisher_errors={res['publisher_errors']}" if res["publisher_errors"] else ""))
+    for line in ratios(results):
+        print("  " + line)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=2, default=str)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subscribers", type=int, default=2000)
+    parser.add_argument("--peers", default="bare,socketio,veza")
+    parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--start-deliveries", type=float, default=5000.0,
+                        help="deliveries/s (messages/s x subscribers) of the first step")
+    parser.add_argument("--factor", type=float, default=1.5, help="rate multiplier between steps")
+    parser.add_argument("--step", type=float, default=2.0, help="seconds per step")
+    parser.add_argument("--half-seconds", type=float, default=5.0)
+    parser.add_argument("--budget", type=float, default=30.0, help="seconds of rising steps per peer")
+    parser.add_argument("--connect-timeout", type=float, default=90.0)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
+                        help="admin DSN; a fresh database is created for Veza and dropped after")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    procs.raise_fd_limit(args.subscribers + 1024)
+    asyncio.run(main_async(args))
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
