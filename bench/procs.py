@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -137,3 +138,12 @@ def veza_env(database_url: str, **extra: str) -> dict[str, str | None]:
     env["REDIS_URL"] = None
     env.update(extra)
     return env
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=ROOT).stdout.strip()
+    load = os.getloadavg()
+    return (f"{platform.node()} {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+            f"commit {commit}, load average at start {load[0]:.2f}")

@@ -14,70 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
-import platform
-import subprocess
 import sys
 import time
-from array import array
 
 from bench import procs
-from bench.fanout import subscribers
+from bench.fanout.clients import Clients
 from bench.fanout.peers import PEERS, Peer
 from bench.wsclient import time_ns
-
-
-class Clients:
-    """The subscriber processes of one peer, driven over pipes."""
-
-    def __init__(self, peer: Peer, count: int, processes: int) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.conns, self.procs = [], []
-        for k in range(processes):
-            parent, child = ctx.Pipe()
-            indices = list(range(k, count, processes))
-            proc = ctx.Process(target=subscribers.main, daemon=True,
-                               args=(child, peer.name, "127.0.0.1", peer.port, indices, peer.setup))
-            proc.start()
-            self.conns.append(parent)
-            self.procs.append(proc)
-
-    async def _recv(self, conn, timeout: float):  # type: ignore[no-untyped-def]
-        loop = asyncio.get_running_loop()
-        if not await loop.run_in_executor(None, conn.poll, timeout):
-            raise TimeoutError("a subscriber process did not answer")
-        return conn.recv()
-
-    async def ready(self, timeout: float) -> tuple[int, list[str]]:
-        answers = [await self._recv(conn, timeout) for conn in self.conns]
-        return sum(a[1] for a in answers), [e for a in answers for e in a[2]]
-
-    async def snap(self) -> tuple[int, int, array, dict]:
-        for conn in self.conns:
-            conn.send("snap")
-        count, size, latencies, closed = 0, 0, array("q"), {}
-        for conn in self.conns:
-            c, b, lat, cl = await self._recv(conn, 30)
-            count, size = count + c, size + b
-            latencies.frombytes(lat)
-            for code, n in cl.items():
-                closed[code] = closed.get(code, 0) + n
-        return count, size, latencies, closed
-
-    def cpu_seconds(self) -> float:
-        return sum(procs.cpu_seconds(proc.pid) for proc in self.procs if proc.pid)
-
-    def stop(self) -> None:
-        for conn in self.conns:
-            try:
-                conn.send("stop")
-            except OSError:
-                pass
-        for proc in self.procs:
-            proc.join(10)
-            if proc.is_alive():
-                proc.kill()
 
 
 def percentile(sorted_values: list[int], q: float) -> float:
@@ -183,17 +127,8 @@ def ratios(results: dict) -> list[str]:
     return lines
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=procs.ROOT).stdout.strip()
-    load = os.getloadavg()
-    return (f"{platform.node()} {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-            f"commit {commit}, load average at start {load[0]:.2f}")
-
-
 async def main_async(args: argparse.Namespace) -> None:
-    print(machine(), flush=True)
+    print(procs.machine(), flush=True)
     results: dict = {}
     for name in args.peers.split(","):
         if name == "veza":

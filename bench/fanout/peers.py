@@ -140,7 +140,7 @@ class Veza(Peer):
     database_url: str = ""
 
     async def start(self) -> None:
-        env = procs.veza_env(self.database_url, WS_RATE_PER_SEC="100000", WS_RATE_BURST="100000")
+        env = procs.veza_env(self.database_url, WS_RATE="100000", WS_BURST="100000")
         self.proc = procs.start(["-m", "veza", "serve", "--host", HOST, "--port", str(self.port)], env=env,
                                 log_name="veza")
         await procs.wait_http(self.port, "/healthz", self.proc)
@@ -196,3 +196,23 @@ class Veza(Peer):
 
 
 PEERS: dict[str, type[Peer]] = {peer.name: peer for peer in (Bare, SocketIO, Veza)}
+
+
+class VezaIdle(Veza):
+    """Authenticated sockets that only stay open (memory benchmark): one user and session each."""
+
+    name = "veza-idle"
+
+    async def prepare(self) -> dict:
+        return self.setup  # the tokens are minted by the benchmark before the clients start
+
+    @staticmethod
+    def sub_path(setup: dict, index: int) -> str:
+        return f"/api/v1/ws?token={setup['tokens'][index]}"
+
+    @staticmethod
+    async def sub_join(client: WsClient, setup: dict, index: int) -> None:
+        return None
+
+
+PEERS[VezaIdle.name] = VezaIdle
