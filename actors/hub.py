@@ -2,7 +2,7 @@
 
 - `await hub.subscribe(topic, conn)` / `await hub.unsubscribe(topic, conn)`: a node holds
   the broker channel of a topic only while it has local subscribers to it.
-- `await hub.publish(topic, data, volatile=False)`: queues the same bytes on every local
+- `await hub.publish(topic, data, volatile=False, exclude=None)`: queues the same bytes on every local
   subscriber, then publishes them on the broker for the other nodes. Deliveries that come
   back from the broker with our own node as origin are skipped (already delivered).
 - `await hub.send_to_user(user_id, data)`: every socket of that user, on every node
@@ -144,20 +144,23 @@ class Hub:
         return on_message
 
     # ---- fan-out -----------------------------------------------------------------------
-    def deliver_local(self, topic: str, data: bytes, volatile: bool = False) -> int:
-        """Queue `data` on this node's subscribers of `topic`; returns how many."""
+    def deliver_local(self, topic: str, data: bytes, volatile: bool = False, exclude: Subscriber | None = None) -> int:
+        """Queue `data` on this node's subscribers of `topic` (but `exclude`); returns how many."""
         subs = self._topics.get(topic)
         if not subs:
             return 0
         for conn in tuple(subs):
+            if conn is exclude:
+                continue
             try:
                 conn.deliver(data, volatile)
             except Exception:  # one broken connection must not starve the rest
                 log.exception("delivery on %s failed", topic)
         return len(subs)
 
-    async def publish(self, topic: str, data: bytes, volatile: bool = False) -> None:
-        self.deliver_local(topic, data, volatile)
+    async def publish(self, topic: str, data: bytes, volatile: bool = False, exclude: Subscriber | None = None) -> None:
+        """`exclude`: a local connection that must not get it (e.g. the one that caused it)."""
+        self.deliver_local(topic, data, volatile, exclude)
         await self._publish_remote(topic, data, volatile)
 
     async def send_to_user(self, user_id: Hashable, data: bytes, volatile: bool = False) -> None:
