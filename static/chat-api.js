@@ -79,6 +79,7 @@ export class Api {
   }
 
   async chatToken() { return (await this.request("GET", "/chat/token")).token; }
-  async conversations() { return this.request("GET", "/conversations"); }
+  async conversations() { return this.request("GET", "/conversations?limit=100"); }
+  async conversation(id) { return this.request("GET", `/conversations/${encodeURIComponent(id)}`); }
   async createConversation(name, type) { return this.request("POST", "/conversations", { name, type }); }
 }

@@ -38,6 +38,10 @@ function formatTime(iso) {
   return Number.isNaN(date.getTime()) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
+function roomLabel(room) {
+  return room.name || (room.peer && room.peer.username) || `${room.type || "room"} ${room.id.slice(0, 8)}`;
+}
+
 function renderRooms() {
   const list = $("rooms");
   list.replaceChildren();
@@ -46,7 +50,7 @@ function renderRooms() {
       ? el("span", { class: "unread", title: "unread" }, String(room.unread_count)) : "";
     const last = room.last_message ? el("span", { class: "last" }, room.last_message.content || "") : "";
     const item = el("li", { class: room.id === state.current ? "active" : "", "data-room": room.id },
-      el("span", {}, room.name || room.type || "room", last), unread);
+      el("span", {}, roomLabel(room), last), unread);
     item.addEventListener("click", () => openRoom(room.id));
     list.append(item);
   }
@@ -107,10 +111,17 @@ function openRoom(roomId) {
   state.presence.clear();
   state.typing.clear();
   state.lastSeq.delete(roomId); // a fresh open shows the latest page; `since` is for reconnects
-  if (!state.rooms.has(roomId)) state.rooms.set(roomId, { id: roomId, name: "room " + roomId.slice(0, 8) });
+  if (!state.rooms.has(roomId)) {
+    state.rooms.set(roomId, { id: roomId });
+    api.conversation(roomId).then((info) => { // a room opened by link: learn its name
+      state.rooms.set(roomId, { ...info, unread_count: 0 });
+      if (state.current === roomId) $("room-title").textContent = roomLabel(info);
+      renderRooms();
+    }, () => {});
+  }
   const room = state.rooms.get(roomId);
   room.unread_count = 0;
-  $("room-title").textContent = room.name || "room";
+  $("room-title").textContent = roomLabel(room);
   $("copy-link").hidden = false;
   history.replaceState(null, "", `#room=${roomId}`);
   renderRooms();
@@ -257,6 +268,11 @@ async function showApp() {
 
 function showAuth(message = "") {
   socket.stop();
+  for (const key of ["rooms", "messages", "lastSeq", "pending", "presence", "typing"]) state[key].clear();
+  state.current = null; // nothing of the previous account stays on the page
+  renderRooms();
+  renderMessages();
+  renderPresence();
   $("auth").hidden = false;
   $("app").hidden = true;
   $("sign-out").hidden = true;
@@ -316,6 +332,7 @@ function bind() {
     status.textContent = s === "reconnecting" && retryIn !== undefined ? `reconnecting in ${Math.ceil(retryIn / 1000)}s` : s;
     if (s === "signed-out") { api.forget(); showAuth("Your session ended: sign in again."); }
     if (s !== "online") { $("send").disabled = true; }
+    $("presence").classList.toggle("stale", s !== "online"); // we cannot know who is online while away
   });
   document.addEventListener("visibilitychange", markRead);
 }
