@@ -30,23 +30,24 @@ def percentile(sorted_values: list[int], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))] / 1e6  # ms
 
 
-async def publish(peer: Peer, pub, rate: float, seconds: float, seq0: int) -> int:  # type: ignore[no-untyped-def]
+async def publish(peer: Peer, pubs: list, rate: float, seconds: float, seq0: int) -> int:  # type: ignore[type-arg]
+    """Send `rate` messages/s for `seconds`, round-robin over the publisher sockets."""
     total = max(1, int(rate * seconds))
     start = time.monotonic()
     for k in range(total):
         delay = start + k / rate - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        pub.send_text(peer.pub_frame(seq0 + k, time_ns()))
+        pubs[k % len(pubs)].send_text(peer.pub_frame(seq0 + k, time_ns()))
     await asyncio.sleep(max(0.0, start + seconds - time.monotonic()))
     return total
 
 
-async def step(peer: Peer, pub, clients: Clients, rate: float, seconds: float, seq0: int, n: int) -> dict:  # type: ignore[no-untyped-def]
+async def step(peer: Peer, pubs: list, clients: Clients, rate: float, seconds: float, seq0: int, n: int) -> dict:  # type: ignore[no-untyped-def]
     await clients.snap()  # reset the tallies
     cpu0, t0 = procs.cpu_seconds(peer.proc.pid), time.monotonic()  # type: ignore[union-attr]
     client_cpu0 = clients.cpu_seconds()
-    sent = await publish(peer, pub, rate, seconds, seq0)
+    sent = await publish(peer, pubs, rate, seconds, seq0)
     count, size, latencies, closed = await clients.snap()
     elapsed = time.monotonic() - t0
     cpu = (procs.cpu_seconds(peer.proc.pid) - cpu0) / elapsed  # type: ignore[union-attr]
@@ -73,12 +74,12 @@ def show(peer: str, row: dict) -> None:
 
 
 async def measure(peer: Peer, clients: Clients, n: int, args: argparse.Namespace) -> dict:
-    pub = await peer.pub_open()
-    await publish(peer, pub, 5, 1.0, 0)  # warm-up: code paths, caches, the room's actor
+    pubs = [await peer.pub_open() for _ in range(args.publishers)]
+    await publish(peer, pubs, 5, 1.0, 0)  # warm-up: code paths, caches, the room's actor
     await drain(clients, 5)
     rate, seq, best, deadline = args.start_deliveries / n, 1000, 0.0, time.monotonic() + args.budget
     while time.monotonic() < deadline:
-        row = await step(peer, pub, clients, rate, args.step, seq, n)
+        row = await step(peer, pubs, clients, rate, args.step, seq, n)
         seq += row["sent"]
         show(peer.name, row)
         best = max(best, row["delivered_per_s"])
@@ -86,10 +87,11 @@ async def measure(peer: Peer, clients: Clients, n: int, args: argparse.Namespace
             break
         rate *= args.factor
     await drain(clients)
-    half = await step(peer, pub, clients, best / n / 2, args.half_seconds, seq, n)
+    half = await step(peer, pubs, clients, best / n / 2, args.half_seconds, seq, n)
     print("  half load:", end="")
     show(peer.name, half)
-    await pub.close()
+    for pub in pubs:
+        await pub.close()
     return {"saturation_deliveries_per_s": best, "half": half, "publisher_errors": peer.publisher_errors,
             "acks": peer.acks}
 
@@ -158,6 +160,8 @@ def main() -> None:
     parser.add_argument("--start-deliveries", type=float, default=5000.0,
                         help="deliveries/s (messages/s x subscribers) of the first step")
     parser.add_argument("--factor", type=float, default=1.5, help="rate multiplier between steps")
+    parser.add_argument("--publishers", type=int, default=8,
+                        help="publisher sockets (round-robin); Veza acks each socket's sends in order, after commit")
     parser.add_argument("--step", type=float, default=2.0, help="seconds per step")
     parser.add_argument("--half-seconds", type=float, default=5.0)
     parser.add_argument("--budget", type=float, default=30.0, help="seconds of rising steps per peer")
