@@ -43,13 +43,20 @@ async def publish(peer: Peer, pubs: list, rate: float, seconds: float, seq0: int
     return total
 
 
-async def step(peer: Peer, pubs: list, clients: Clients, rate: float, seconds: float, seq0: int, n: int) -> dict:  # type: ignore[no-untyped-def]
+async def step(peer: Peer, pubs: list, clients: Clients, rate: float, seconds: float, seq0: int, n: int,
+               settle: bool = False) -> dict:  # type: ignore[no-untyped-def]
     await clients.snap()  # reset the tallies
     cpu0, t0 = procs.cpu_seconds(peer.proc.pid), time.monotonic()  # type: ignore[union-attr]
     client_cpu0 = clients.cpu_seconds()
     sent = await publish(peer, pubs, rate, seconds, seq0)
     count, size, latencies, closed = await clients.snap()
     elapsed = time.monotonic() - t0
+    quiet, deadline = 0, time.monotonic() + 10
+    while settle and quiet < 2 and time.monotonic() < deadline:  # late arrivals count too
+        await asyncio.sleep(0.3)
+        late = await clients.snap()
+        count, size, quiet = count + late[0], size + late[1], 0 if late[0] else quiet + 1
+        latencies.extend(late[2])
     cpu = (procs.cpu_seconds(peer.proc.pid) - cpu0) / elapsed  # type: ignore[union-attr]
     client_cpu = (clients.cpu_seconds() - client_cpu0) / elapsed
     lat = sorted(latencies)
@@ -87,7 +94,7 @@ async def measure(peer: Peer, clients: Clients, n: int, args: argparse.Namespace
             break
         rate *= args.factor
     await drain(clients)
-    half = await step(peer, pubs, clients, best / n / 2, args.half_seconds, seq, n)
+    half = await step(peer, pubs, clients, best / n / 2, args.half_seconds, seq, n, settle=True)
     print("  half load:", end="")
     show(peer.name, half)
     for pub in pubs:
@@ -157,7 +164,7 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=2000)
     parser.add_argument("--peers", default="bare,socketio,veza")
     parser.add_argument("--client-processes", type=int, default=2)
-    parser.add_argument("--start-deliveries", type=float, default=5000.0,
+    parser.add_argument("--start-deliveries", type=float, default=2000.0,
                         help="deliveries/s (messages/s x subscribers) of the first step")
     parser.add_argument("--factor", type=float, default=1.5, help="rate multiplier between steps")
     parser.add_argument("--publishers", type=int, default=8,
