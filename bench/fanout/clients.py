@@ -36,17 +36,18 @@ class Clients:
         answers = [await self._recv(conn, timeout) for conn in self.conns]
         return sum(a[1] for a in answers), [e for a in answers for e in a[2]]
 
-    async def snap(self) -> tuple[int, int, array, dict]:
+    async def snap(self) -> tuple[int, int, array, int, dict]:
+        """Deliveries, bytes, latencies (ns) since the last snap, latest arrival (ns), closes so far."""
         for conn in self.conns:
             conn.send("snap")
-        count, size, latencies, closed = 0, 0, array("q"), {}
+        count, size, latencies, last, closed = 0, 0, array("q"), 0, {}
         for conn in self.conns:
-            c, b, lat, cl = await self._recv(conn, 30)
-            count, size = count + c, size + b
+            c, b, lat, t, cl = await self._recv(conn, 30)
+            count, size, last = count + c, size + b, max(last, t)
             latencies.frombytes(lat)
             for code, n in cl.items():
                 closed[code] = closed.get(code, 0) + n
-        return count, size, latencies, closed
+        return count, size, latencies, last, closed
 
     def cpu_seconds(self) -> float:
         return sum(procs.cpu_seconds(proc.pid) for proc in self.procs if proc.pid)

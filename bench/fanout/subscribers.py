@@ -24,6 +24,7 @@ class Tally:
         self.control = peer.on_control
         self.count = 0
         self.bytes = 0
+        self.last = 0  # when the latest stamped frame arrived (monotonic ns)
         self.latencies = array("q")
 
     def on_message(self, client: WsClient, payload: bytearray, now: int) -> None:
@@ -33,10 +34,11 @@ class Tally:
             return
         self.count += 1
         self.bytes += len(payload)
+        self.last = now
         self.latencies.append(now - int(payload[start + 2:payload.find(b"@", start + 2)]))
 
-    def snap(self) -> tuple[int, int, bytes]:
-        out = (self.count, self.bytes, self.latencies.tobytes())
+    def snap(self) -> tuple[int, int, bytes, int]:
+        out = (self.count, self.bytes, self.latencies.tobytes(), self.last)
         self.count, self.bytes, self.latencies = 0, 0, array("q")
         return out
 
