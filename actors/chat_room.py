@@ -138,6 +138,7 @@ class ChatRoom(Actor):
         self.conns: dict[Any, UUID | None] = {}  # joined sockets -> user (None: anonymous)
         self.tabs: dict[UUID, int] = {}
         self.names: dict[UUID, str] = {}
+        self.flushes = 0  # batches persisted (each one statement); sends / flushes = batching
 
     def can_passivate(self) -> bool:
         return not self.conns
@@ -188,6 +189,7 @@ class ChatRoom(Actor):
             if key is not None:
                 index[key] = len(items)
             items.append((send.author_id, send.content, send.client_id))
+        self.flushes += 1
         try:
             results = await self.chat.insert_batch(self.room_id, items)
         except Exception as exc:
