@@ -120,6 +120,25 @@ def _caller_error(exc: BaseException) -> bool:
     return isinstance(exc, (RoomGone, NotJoined)) or isinstance(getattr(exc, "code", None), ErrorCode)
 
 
+def _dedupe(envelopes: list[Envelope]) -> tuple[list[tuple[UUID, str, str | None]], list[int]]:
+    """The distinct items to store, and each envelope's item: a resend inside one batch
+    (same author and client_id) is the same item."""
+    items: list[tuple[UUID, str, str | None]] = []
+    index: dict[tuple[UUID, str], int] = {}
+    slots: list[int] = []
+    for envelope in envelopes:
+        send: Send = envelope.message
+        key = (send.author_id, send.client_id) if send.client_id else None
+        if key is not None and key in index:
+            slots.append(index[key])
+            continue
+        slots.append(len(items))
+        if key is not None:
+            index[key] = len(items)
+        items.append((send.author_id, send.content, send.client_id))
+    return items, slots
+
+
 class ChatRoom(Actor):
     mailbox_size = 4096
     max_batch = 512
@@ -176,32 +195,17 @@ class ChatRoom(Actor):
                 envelope.fail(exc)
         if not accepted:
             return
-        items: list[tuple[UUID, str, str | None]] = []
-        index: dict[tuple[UUID, str], int] = {}
-        slots: list[int] = []
-        for envelope in accepted:  # a resend inside one batch is the same item
-            send: Send = envelope.message
-            key = (send.author_id, send.client_id) if send.client_id else None
-            if key is not None and key in index:
-                slots.append(index[key])
-                continue
-            slots.append(len(items))
-            if key is not None:
-                index[key] = len(items)
-            items.append((send.author_id, send.content, send.client_id))
-        self.flushes += 1
-        try:
-            results = await self.chat.insert_batch(self.room_id, items)
-        except Exception as exc:
-            for envelope in accepted:
-                envelope.fail(exc)
-            if not _caller_error(exc):
-                await self._failed(exc, accepted[0].message)
-            return
+        items, slots = _dedupe(accepted)
+        results = await self._persist(items)
         waiting: dict[int, list[Envelope]] = {}
         for envelope, slot in zip(accepted, slots, strict=True):
             waiting.setdefault(slot, []).append(envelope)
-        for slot, (fresh, message) in enumerate(results):
+        for slot, result in enumerate(results):
+            if isinstance(result, BaseException):
+                for envelope in waiting.get(slot, ()):
+                    envelope.fail(result)
+                continue
+            fresh, message = result
             for envelope in waiting.get(slot, ()):  # ack after commit, before the room hears it
                 send = envelope.message
                 if send.conn is not None:
@@ -210,6 +214,26 @@ class ChatRoom(Actor):
             if fresh:
                 self._remember(message)
                 await self.hub.publish(self.topic, f.encode(f.MessageEvent(room=self.room_id, message=message)))
+
+    async def _persist(self, items: list[tuple[UUID, str, str | None]]) -> list[Any]:
+        """The whole batch in one statement; if that fails, item by item, so one poisoned
+        message fails only its own sender. Returns (fresh, message) or the exception per item."""
+        self.flushes += 1
+        try:
+            return list(await self.chat.insert_batch(self.room_id, items))
+        except Exception as exc:
+            if len(items) == 1 or _caller_error(exc):
+                if not _caller_error(exc):
+                    await self._failed(exc, items[0])
+                return [exc] * len(items)
+        results: list[Any] = []
+        for item in items:
+            try:
+                results.extend(await self.chat.insert_batch(self.room_id, [item]))
+            except Exception as exc:
+                log.warning("ChatRoom[%s]: one send failed: %r", self.room_id, exc)
+                results.append(exc)
+        return results
 
     # ---- one message at a time ----------------------------------------------------------------
     async def receive(self, message: Any) -> Any:

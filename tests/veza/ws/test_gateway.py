@@ -251,3 +251,69 @@ async def test_server_shutdown_closes_sockets_1001_then_drains_actors(aiohttp_cl
     finally:
         await conn.close()
     await client.raw.close()
+
+
+@pytest.fixture
+def unthrottled(settings: Settings) -> Settings:
+    return settings.replace(ws_rate=1e6, ws_burst=1_000_000)
+
+
+def _junk_frames(rng, room: str, n: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """Broken JSON, random objects, and valid frames with one field mutated (reaching handlers)."""
+    values = [None, 0, -1, 2**31, 2**64, 1.5, "", "x" * 5000, "🔥", [], {}, [1, {"a": None}], True, room,
+              str(uuid.uuid4()), "not-a-uuid", {"$gt": ""}, "\u0000", "a" * 70]
+    msg = str(uuid.uuid4())
+    templates = [
+        {"type": "join", "room": room, "since": 0}, {"type": "leave", "room": room},
+        {"type": "message", "room": room, "content": "hi", "client_id": "c"},
+        {"type": "edit", "room": room, "message_id": msg, "content": "x"},
+        {"type": "delete", "room": room, "message_id": msg},
+        {"type": "react", "room": room, "message_id": msg, "emoji": "🔥"},
+        {"type": "unreact", "room": room, "message_id": msg, "emoji": "🔥"},
+        {"type": "read", "room": room, "seq": 3}, {"type": "typing", "room": room},
+        {"type": "history", "room": room, "before": 10, "limit": 5}, {"type": "ping"},
+    ]
+    out = []
+    for _ in range(n):
+        kind = rng.random()
+        if kind < 0.1:
+            out.append("".join(rng.choice('{}[]":,0123456789abc\\') for _ in range(rng.randint(0, 40))))
+            continue
+        frame = dict(rng.choice(templates))
+        for name in rng.sample(sorted(frame) + ["ref", "extra"], rng.randint(0, 2)):
+            frame[name] = rng.choice(values + [str(uuid.uuid4())] * 3)
+        text = json.dumps(frame)
+        out.append(text[: rng.randint(1, len(text))] if kind < 0.15 else text)
+    return out
+
+
+async def test_junk_frames_never_break_the_gateway(aiohttp_client, unthrottled: Settings) -> None:  # type: ignore[no-untyped-def]
+    import random
+
+    from tests.veza.ws.chat_support import joined, room
+    from veza.app import create_app
+
+    client = ApiClient(await aiohttp_client(create_app(unthrottled)))
+    user, other = await client.register(), await client.register()
+    rid = await room(client, user, members=[other])
+    fuzzer, bystander = await client.ws(user), await client.ws(other)
+    await joined(fuzzer, rid)
+    await joined(bystander, rid)
+    codes = set()
+    for raw in _junk_frames(random.Random(1234), rid, 1500):
+        await fuzzer.send_str(raw)
+    await fuzzer.send_json({"type": "ping", "ref": "end"})
+    while True:
+        reply = await recv(fuzzer, timeout=30)
+        if reply.get("ref") == "end" and reply["type"] == "pong":
+            break
+        if reply["type"] == "error":
+            codes.add(reply["code"])
+    assert "internal" not in codes and codes <= {"invalid", "not_found", "forbidden", "unauthorized"}
+    assert {"invalid", "not_found", "forbidden"} <= codes, codes  # the junk reached handlers, not just the decoder
+    await bystander.send_json({"type": "ping", "ref": "fine"})
+    while (reply := await recv(bystander))["type"] != "pong":
+        pass
+    assert reply["ref"] == "fine"
+    await fuzzer.close()
+    await bystander.close()
