@@ -151,9 +151,8 @@ class ChatRoom(Actor):
         room = await self.chat.load_room(self.room_id)
         self.closed = room is None
         self.last_seq: int = room["last_seq"] if room else 0
+        # A contiguous run of the newest messages (filled on the first join, then by sends).
         self.recent: deque[f.ChatMessage] = deque(maxlen=CACHE_SIZE)
-        if room is not None:
-            self.recent.extend(await self.chat.newest(self.room_id, f.JOIN_RECENT))
         self.conns: dict[Any, UUID | None] = {}  # joined sockets -> user (None: anonymous)
         self.tabs: dict[UUID, int] = {}
         self.names: dict[UUID, str] = {}
@@ -297,18 +296,34 @@ class ChatRoom(Actor):
         if user is not None and self.tabs[user] == 1:
             await self._presence(user, "online", exclude=conn)
 
+    async def _sync(self) -> None:
+        """Catch up with writes made elsewhere (another node's actor for this room): a
+        primary-key read per join keeps `seq`, the cache and so the replay exact."""
+        room = await self.chat.load_room(self.room_id)
+        if room is None:
+            self.closed = True
+            raise RoomGone(str(self.room_id))
+        if room["last_seq"] != self.last_seq:
+            self.recent.clear()
+            self.last_seq = room["last_seq"]
+
     async def _replay(self, since: int | None) -> tuple[list[f.ChatMessage], bool]:
         """What a joiner missed after `since` (all of it, or the newest page and False)."""
-        if since is None:
-            return list(self.recent)[-f.JOIN_RECENT:], True
-        missed = self.last_seq - since
-        if missed == 0:
-            return [], True
-        if missed < 0 or missed > f.REPLAY_LIMIT:
-            return list(self.recent)[-f.JOIN_RECENT:], False
-        if self.recent and self.recent[0].seq <= since + 1:
-            return [m for m in self.recent if m.seq > since], True
-        return await self.chat.after(self.room_id, since, missed), True
+        await self._sync()
+        if since is not None and 0 <= self.last_seq - since <= f.REPLAY_LIMIT:
+            if since == self.last_seq:
+                return [], True
+            if self.recent and self.recent[0].seq <= since + 1:
+                return [m for m in self.recent if m.seq > since], True
+            return await self.chat.after(self.room_id, since, self.last_seq - since), True
+        # No since, too much missed, or a client ahead of the room: the newest page.
+        return await self._newest(), since is None
+
+    async def _newest(self) -> list[f.ChatMessage]:
+        if len(self.recent) < min(f.JOIN_RECENT, self.last_seq):
+            self.recent.clear()
+            self.recent.extend(await self.chat.newest(self.room_id, f.JOIN_RECENT))
+        return list(self.recent)[-f.JOIN_RECENT:]
 
     async def _leave(self, conn: Any) -> None:
         user = self.conns.pop(conn, None) if conn in self.conns else None
