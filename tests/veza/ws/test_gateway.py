@@ -175,6 +175,12 @@ async def test_slow_reader_is_cut_with_4009_and_others_keep_receiving(client: Ap
     assert received == 2000
     assert await closed_with(slow, timeout=30) == frames.CLOSE_TOO_SLOW
     await fast.close()
+    closes = client.app[keys.metrics].websocket_closes
+    for _ in range(200):  # the server-side clean-up finishes just after the client sees the close
+        if closes.labels(str(frames.CLOSE_TOO_SLOW))._value.get() == 1:
+            break
+        await asyncio.sleep(0.01)
+    assert closes.labels(str(frames.CLOSE_TOO_SLOW))._value.get() == 1
 
 
 async def test_volatile_events_are_dropped_first(client: ApiClient) -> None:
@@ -317,3 +323,25 @@ async def test_junk_frames_never_break_the_gateway(aiohttp_client, unthrottled: 
     assert reply["ref"] == "fine"
     await fuzzer.close()
     await bystander.close()
+
+
+async def test_token_expiry_does_not_cut_a_live_socket(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    from veza.app import create_app
+
+    client = ApiClient(await aiohttp_client(create_app(settings.replace(chat_token_ttl=1))))
+    user = await client.register()
+    token = await client.chat_token(user)
+    ws = await client.raw.ws_connect("/api/v1/ws", params={"token": token})
+    await asyncio.sleep(2.2)  # the token is now expired
+    await ws.send_json({"type": "ping", "ref": "still"})
+    assert await recv(ws) == {"type": "pong", "ref": "still"}
+    late = await client.raw.ws_connect("/api/v1/ws", params={"token": token})
+    assert await closed_with(late) == frames.CLOSE_UNAUTHORIZED
+    await ws.close()
+
+
+async def test_a_ban_announcement_closes_the_users_sockets(client: ApiClient) -> None:
+    user = await client.register()
+    ws = await client.ws(user)
+    await client.app[keys.session_events].revoked(uuid.UUID(user.id), None)
+    assert await closed_with(ws) == frames.CLOSE_UNAUTHORIZED
