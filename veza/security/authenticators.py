@@ -23,6 +23,10 @@ async def bearer_jwt(request: web.Request) -> Principal | None:
     except (InvalidToken, KeyError, ValueError, TypeError):
         raise Unauthorized("Invalid or expired token", headers={"WWW-Authenticate": "Bearer"}) from None
     # Logout and logout-all take effect at once: a revoked session's tokens stop working.
-    if not await sessions.is_active(request.app[keys.db].pool, session_id):
+    pool = request.app[keys.db].pool
+    active, stale = await sessions.check_active(pool, session_id)
+    if not active:
         raise Unauthorized("Session has been revoked", headers={"WWW-Authenticate": "Bearer"})
+    if stale:  # GET /sessions shows "last used"; written at most once a minute per session
+        await sessions.touch(pool, session_id)
     return Principal(user_id=user_id, role=claims.get("role", "user"), session_id=session_id)
