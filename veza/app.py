@@ -22,6 +22,7 @@ from veza.http.middlewares import cors, errors, metrics, request_id, security_he
 from veza.http.openapi import OpenApiRegistry
 from veza.http.swagger import mount_swagger
 from veza.metrics import Metrics
+from veza.realtime import actor_system_ctx
 from veza.security.authenticators import bearer_jwt
 from veza.security.passwords import PasswordHasher
 from veza.security.tokens import TokenService, load_or_create_dev_secret
@@ -99,6 +100,7 @@ def create_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(_cpu_pool)
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(actor_system_ctx)
 
     for router in ROUTERS:
         router.add_to(app)

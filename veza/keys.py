@@ -52,3 +52,10 @@ request_id: web.RequestKey[str] = web.RequestKey("request_id", str)
 client_ip: web.RequestKey[str] = web.RequestKey("client_ip", str)
 principal: web.RequestKey[Principal | None] = web.RequestKey("principal", object)  # type: ignore[arg-type]
 route_spec: web.RequestKey[RouteSpec] = web.RequestKey("route_spec", object)  # type: ignore[arg-type]
+
+if TYPE_CHECKING:
+    from actors import ActorSystem
+    from actors.broker import Broker
+
+actors: web.AppKey[ActorSystem] = web.AppKey("actors")
+broker: web.AppKey[Broker] = web.AppKey("broker")
