@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from aiohttp import web
 
 from veza import keys
 from veza.http.auth import Principal, bearer_token
 from veza.http.errors import Unauthorized
-from veza.security.tokens import InvalidToken
+from veza.security.tokens import InvalidToken, uuid_claim
 from veza.store import sessions
 
 
@@ -19,8 +17,8 @@ async def bearer_jwt(request: web.Request) -> Principal | None:
         return None
     try:
         claims = request.app[keys.tokens].decode(token, "access")
-        user_id, session_id = UUID(claims["sub"]), UUID(claims["sid"])
-    except (InvalidToken, KeyError, ValueError, TypeError):
+        user_id, session_id = uuid_claim(claims, "sub"), uuid_claim(claims, "sid")
+    except InvalidToken:
         raise Unauthorized("Invalid or expired token", headers={"WWW-Authenticate": "Bearer"}) from None
     # Logout and logout-all take effect at once: a revoked session's tokens stop working.
     pool = request.app[keys.db].pool
