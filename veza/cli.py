@@ -45,10 +45,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _with_database(_settings(args))
     app = create_app(settings)
-    log.info("Veza starting on http://%s:%s", settings.host, settings.port)
+    def listening(_banner: str) -> None:  # run_app calls this once the socket is bound
+        log.info("Veza listening on http://%s:%s", settings.host, settings.port)
+
     try:
         web.run_app(app, host=settings.host, port=settings.port, shutdown_timeout=settings.shutdown_timeout,
-                    access_log=None, print=None)
+                    access_log=None, print=listening)
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
             raise
