@@ -96,6 +96,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.tokens] = _token_service(settings)
     app[keys.authenticators] = [bearer_jwt]
     app[keys.session_events] = SessionEvents()
+    app.on_response_prepare.append(request_id.on_prepare)
     app.on_response_prepare.append(security_headers.on_prepare)
 
     app.cleanup_ctx.append(_cpu_pool)
