@@ -100,6 +100,13 @@ class Settings:
     log_level: str = "INFO"
     shutdown_timeout: float = 8.0
 
+    # WebSocket: per-socket outbound queue cap, inbound token bucket, keep-alive.
+    ws_outbox_bytes: int = 1024 * 1024
+    ws_rate: float = 10.0
+    ws_burst: int = 30
+    ws_heartbeat: float = 25.0
+    ws_idle_timeout: float = 60.0
+
     @property
     def production(self) -> bool:
         return self.app_env == "production"
@@ -144,6 +151,11 @@ class Settings:
             trusted_proxies=_list(env, "TRUSTED_PROXIES"),
             log_level=(_str(env, "LOG_LEVEL", "INFO") or "INFO").upper(),
             shutdown_timeout=_float(env, "SHUTDOWN_TIMEOUT", 8.0),
+            ws_outbox_bytes=_int(env, "WS_OUTBOX_BYTES", 1024 * 1024, minimum=4096),
+            ws_rate=_float(env, "WS_RATE", 10.0),
+            ws_burst=_int(env, "WS_BURST", 30, minimum=1),
+            ws_heartbeat=_float(env, "WS_HEARTBEAT", 25.0),
+            ws_idle_timeout=_float(env, "WS_IDLE_TIMEOUT", 60.0),
         )
         if overrides:
             settings = settings.replace(**overrides)

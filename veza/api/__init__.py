@@ -3,11 +3,12 @@
 `ROUTERS` is the one list the app factory mounts; a new domain adds its module here.
 """
 
-from veza.api import auth, health, sessions, users
+from veza.api import auth, chat, health, sessions, users
 
 ROUTERS = [
     health.router,
     auth.router,
     sessions.router,
     users.router,
+    chat.router,
 ]
