@@ -48,7 +48,7 @@ class Hub:
         self._topics: dict[str, set[Subscriber]] = {}
         self._subs_of: dict[Subscriber, set[str]] = {}
         self._channels: dict[str, Subscription] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # lock and how many use it
         self._all: Subscription | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -123,7 +123,10 @@ class Hub:
         Serialized per topic, and re-read after every await, so a subscribe racing an
         unsubscribe always ends in the state the local table asks for.
         """
-        lock = self._locks.setdefault(topic, asyncio.Lock())
+        lock, users = self._locks.get(topic, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[topic] = (lock, users + 1)
         try:
             async with lock:
                 want = topic in self._topics
@@ -132,8 +135,12 @@ class Hub:
                 elif not want and topic in self._channels:
                     await self.broker.unsubscribe(self._channels.pop(topic))
         finally:
-            if not lock.locked() and topic not in self._topics and topic not in self._channels:
-                self._locks.pop(topic, None)
+            lock, users = self._locks[topic]
+            # The lock is dropped only when no one else holds or awaits it.
+            if users == 1:
+                del self._locks[topic]
+            else:
+                self._locks[topic] = (lock, users - 1)
 
     def _handler(self, topic: str) -> Any:
         def on_message(payload: bytes, origin: str) -> None:

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from actors import ActorDead
 from actors.chat_room import ChatRoom, Close, Kick, Rename, Send
-from protocols.frames import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, ChatMessage, ClientId, Content
+from protocols.frames import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, NO_NUL, ChatMessage, ClientId, Content
 from protocols.seq_cursor import BadCursor, SeqCursor
 from veza import keys, rooms
 from veza.api.schemas import Message
@@ -27,7 +27,7 @@ from veza.store import conversations, messages, users
 
 router = ApiRouter("conversations")
 
-Name = Annotated[str, msgspec.Meta(max_length=100)]
+Name = Annotated[str, msgspec.Meta(max_length=100, pattern=NO_NUL)]
 
 
 class Peer(msgspec.Struct):
@@ -79,7 +79,7 @@ class CreateIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class UpdateIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
 
 
 class HistoryQuery(msgspec.Struct):
@@ -157,6 +157,16 @@ async def create_conversation(request: web.Request, body: CreateIn, principal: P
     out = _conversation(room, role="owner" if room["owner_id"] == principal.user_id and body.type != "direct"
                         else "member", members=[MemberOut(**m) for m in members], member_count=len(members))
     return ok(out, status=201 if created else 200)
+
+
+@router.get("/conversations/public", query=ListQuery, response=ConversationList, auth="optional",
+            summary="Public conversations anyone may read and join, newest activity first")
+async def list_public(request: web.Request, query: ListQuery, principal: Principal | None) -> web.Response:
+    user_id = principal.user_id if principal else None
+    async with request.app[keys.db].connection() as conn:
+        rows, total = await conversations.list_public(conn, user_id, query.limit, query.offset)
+    items = [_conversation(r, role=r["role"], member_count=r["member_count"]) for r in rows]
+    return ok(ConversationList(conversations=items, total=total, limit=query.limit, offset=query.offset))
 
 
 @router.get("/conversations/{id}", response=ConversationOut, auth="required", summary="One conversation")
