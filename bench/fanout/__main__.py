@@ -66,7 +66,9 @@ async def step(peer: Peer, pubs: list, clients: Clients, rate: float, seconds: f
         last = max(last, late_last)
     lat = sorted(latencies)
     span = max(seconds, (last - start_ns) / 1e9)
+    cpu_per_delivery = (procs.cpu_seconds(peer.proc.pid) - cpu0) / max(1, count)  # type: ignore[union-attr]
     return {"rate": rate, "sent": sent, "delivered_per_s": count / span, "ratio": count / max(1, sent * n),
+            "server_cpu_us_per_delivery": cpu_per_delivery * 1e6,
             "p50_ms": percentile(lat, 0.50), "p99_ms": percentile(lat, 0.99), "server_cpu": cpu,
             "client_cpu": client_cpu, "frame_bytes": size / max(1, count), "closed": closed}
 
@@ -75,27 +77,30 @@ def show(peer: str, row: dict) -> None:
     closed = f" closed={row['closed']}" if row["closed"] else ""
     print(f"  {peer:8} rate={row['rate']:8.1f} msg/s  delivered={row['delivered_per_s']:9.0f}/s "
           f"({row['ratio']:5.1%})  p50={row['p50_ms']:7.1f}ms p99={row['p99_ms']:7.1f}ms "
-          f"cpu server={row['server_cpu']:4.0%} clients={row['client_cpu']:4.0%} frame={row['frame_bytes']:.0f}B{closed}", flush=True)
+          f"cpu server={row['server_cpu']:4.0%} ({row['server_cpu_us_per_delivery']:.1f}us/delivery) "
+          f"clients={row['client_cpu']:4.0%} frame={row['frame_bytes']:.0f}B{closed}", flush=True)
 
 
 async def measure(peer: Peer, clients: Clients, n: int, args: argparse.Namespace) -> dict:
     pubs = [await peer.pub_open() for _ in range(args.publishers)]
     await step(peer, pubs, clients, 5, 1.0, 0, n)  # warm-up: code paths, caches, the room's actor
-    rate, seq, best, deadline = args.start_deliveries / n, 1000, 0.0, time.monotonic() + args.budget
+    rate, seq, deadline = args.start_deliveries / n, 1000, time.monotonic() + args.budget
+    best: dict = {"delivered_per_s": 0.0}
     while time.monotonic() < deadline:
         row = await step(peer, pubs, clients, rate, args.step, seq, n)
         seq += row["sent"]
         show(peer.name, row)
-        best = max(best, row["delivered_per_s"])
+        best = max(best, row, key=lambda r: r["delivered_per_s"])
         if row["delivered_per_s"] < 0.85 * rate * n or row["ratio"] < 0.99 or row["closed"]:
             break  # fell behind (or lost or cut sockets): saturated
         rate *= args.factor
-    half = await step(peer, pubs, clients, best / n / 2, args.half_seconds, seq, n)
+    half = await step(peer, pubs, clients, best["delivered_per_s"] / n / 2, args.half_seconds, seq, n)
     print("  half load:", end="")
     show(peer.name, half)
     for pub in pubs:
         await pub.close()
-    return {"saturation_deliveries_per_s": best, "half": half, "publisher_errors": peer.publisher_errors,
+    return {"saturation_deliveries_per_s": best["delivered_per_s"],
+            "cpu_us_per_delivery": best["server_cpu_us_per_delivery"], "half": half, "publisher_errors": peer.publisher_errors,
             "acks": peer.acks}
 
 
@@ -128,7 +133,8 @@ def ratios(results: dict) -> list[str]:
     for other in ("bare", "socketio"):
         if veza and results.get(other):
             r = veza["saturation_deliveries_per_s"] / results[other]["saturation_deliveries_per_s"]
-            lines.append(f"veza / {other}: {r:.2f}x deliveries/s at saturation")
+            c = results[other]["cpu_us_per_delivery"] / veza["cpu_us_per_delivery"]
+            lines.append(f"veza / {other}: {r:.2f}x deliveries/s at saturation, {c:.2f}x deliveries per server CPU second")
     return lines
 
 
@@ -146,6 +152,7 @@ async def main_async(args: argparse.Namespace) -> None:
         if res:
             h = res["half"]
             print(f"  {name:8} subscribers={res['subscribers']} saturation={res['saturation_deliveries_per_s']:.0f}/s "
+                  f"({res['cpu_us_per_delivery']:.1f}us server CPU per delivery) "
                   f"half-load p50={h['p50_ms']:.1f}ms p99={h['p99_ms']:.1f}ms delivered={h['ratio']:.1%}"
                   + (f" publisher_errors={res['publisher_errors']}" if res["publisher_errors"] else ""))
     for line in ratios(results):
