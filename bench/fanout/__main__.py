@@ -114,7 +114,7 @@ async def run_peer(name: str, args: argparse.Namespace, database_url: str | None
         await peer.prepare()
         clients = Clients(peer, args.subscribers, args.client_processes)
         opened, errors = await clients.ready(args.connect_timeout)
-        print(f"{name}: {opened}/{args.subscribers} subscribers connected"
+        print(f"{name}: {opened}/{args.subscribers} subscribers connected (server pid {peer.proc.pid})"  # type: ignore[union-attr]
               + (f" (errors: {errors})" if errors else ""), flush=True)
         if opened == 0:
             return None
