@@ -162,7 +162,10 @@ class ChatRoom(Actor):
         return not self.conns
 
     async def on_stop(self) -> None:
+        # Only reached with sockets still joined when the room restarts after repeated
+        # failures: they are told, so they join again (with `since`) into the new incarnation.
         for conn in list(self.conns):
+            conn.deliver(f.encode(f.Left(room=self.room_id, reason="reset")))
             await self.hub.unsubscribe(self.topic, conn)
 
     # ---- batching ------------------------------------------------------------------------
@@ -289,7 +292,11 @@ class ChatRoom(Actor):
                 self.names[user] = getattr(conn, "username", None) or ""
         # Subscribed before reading, so nothing published meanwhile can fall in a gap.
         await self.hub.subscribe(self.topic, conn)
-        messages, recovered = await self._replay(join.since)
+        try:
+            messages, recovered = await self._replay(join.since)
+        except BaseException:
+            await self._leave(conn, quiet=True)
+            raise
         presence = [f.PresenceUser(id=u, username=self.names.get(u, "")) for u in self.tabs]
         conn.deliver(f.encode(f.Joined(ref=join.ref, room=self.room_id, seq=self.last_seq, recovered=recovered,
                                        messages=messages, presence=presence, last_read_seq=join.last_read_seq)))
@@ -325,14 +332,15 @@ class ChatRoom(Actor):
             self.recent.extend(await self.chat.newest(self.room_id, f.JOIN_RECENT))
         return list(self.recent)[-f.JOIN_RECENT:]
 
-    async def _leave(self, conn: Any) -> None:
+    async def _leave(self, conn: Any, quiet: bool = False) -> None:
         user = self.conns.pop(conn, None) if conn in self.conns else None
         await self.hub.unsubscribe(self.topic, conn)
         if user is not None:
             self.tabs[user] -= 1
             if self.tabs[user] <= 0:
                 del self.tabs[user]
-                await self._presence(user, "offline")
+                if not quiet:
+                    await self._presence(user, "offline")
                 self.names.pop(user, None)
 
     async def _presence(self, user: UUID, status: str, exclude: Any = None) -> None:

@@ -184,3 +184,19 @@ async def test_join_sees_writes_made_by_another_nodes_actor(client: ApiClient) -
     assert [m["content"] for m in fresh.of("joined")[0]["messages"]] == ["m1", "m2", "m3"]
     assert [m["seq"] for m in since.of("joined")[0]["messages"]] == [2, 3]
     assert (await here.ask(Send(author, "a", "m4", "c4"))).seq == 4
+
+
+async def test_a_room_that_keeps_failing_restarts_and_tells_its_sockets(client: ApiClient) -> None:
+    room_id, users = await make_room(client)
+    author = uuid.UUID(users[0].id)
+    ref = client.app[keys.actors].ref(ChatRoom, room_id)
+    sock = Sock(author, "a")
+    await ref.ask(Join(sock))
+    for i in range(ChatRoom.max_failures):  # text PostgreSQL refuses: a failure of the room, not the caller
+        with pytest.raises(Exception):
+            await ref.ask(Send(author, "a", "bad\x00", f"bad{i}"))
+    assert sock.of("left") == [{"type": "left", "room": str(room_id), "reason": "reset"}]
+    again = Sock(author, "a")
+    await ref.ask(Join(again, since=0))
+    assert again.of("joined")[0]["recovered"] is True
+    assert (await ref.ask(Send(author, "a", "fine", "ok"))).seq == 1
