@@ -112,6 +112,36 @@ class Close:
     pass
 
 
+# ---- the control channel: REST changes reach this room's actor on every node -----------
+Control = Kick | Rename | Close
+
+
+def control_channel(room_id: UUID) -> str:
+    return f"ctl:room:{room_id}"
+
+
+def encode_control(message: Control) -> bytes:
+    if isinstance(message, Kick):
+        return msgspec.json.encode({"op": "kick", "user": message.user_id})
+    if isinstance(message, Rename):
+        return msgspec.json.encode({"op": "rename", "name": message.name})
+    return msgspec.json.encode({"op": "close"})
+
+
+def decode_control(payload: bytes) -> Control:
+    data = msgspec.json.decode(payload)
+    if data["op"] == "kick":
+        return Kick(UUID(data["user"]))
+    if data["op"] == "rename":
+        return Rename(data["name"])
+    return Close()
+
+
+async def announce(broker: Any, room_id: UUID, message: Control) -> None:
+    """Tell every node's live actor of the room (the broker reaches this node too)."""
+    await broker.publish(control_channel(room_id), encode_control(message))
+
+
 def _caller_error(exc: BaseException) -> bool:
     """The caller's mistake (not found, forbidden, ...), not the room's: no restart for it.
 
@@ -157,12 +187,23 @@ class ChatRoom(Actor):
         self.tabs: dict[UUID, int] = {}
         self.names: dict[UUID, str] = {}
         self.flushes = 0  # batches persisted (each one statement); sends / flushes = batching
+        self.control = await self.context.broker.subscribe(control_channel(self.room_id), self._on_control)
+
+    def _on_control(self, payload: bytes, origin: str) -> None:
+        try:
+            self.tell_self(decode_control(payload))
+        except Exception:  # a full mailbox or a stopping room: the database already has the change
+            log.warning("ChatRoom[%s]: control message dropped", self.room_id)
 
     def can_passivate(self) -> bool:
         return not self.conns
 
     async def on_stop(self) -> None:
+        await self.context.broker.unsubscribe(self.control)
+        # Only reached with sockets still joined when the room restarts after repeated
+        # failures: they are told, so they join again (with `since`) into the new incarnation.
         for conn in list(self.conns):
+            conn.deliver(f.encode(f.Left(room=self.room_id, reason="reset")))
             await self.hub.unsubscribe(self.topic, conn)
 
     # ---- batching ------------------------------------------------------------------------
@@ -263,8 +304,8 @@ class ChatRoom(Actor):
             return seq
         if isinstance(message, Kick):
             return await self._kick(message.user_id)
-        if isinstance(message, Rename):
-            return await self.hub.publish(self.topic, f.encode(f.RoomUpdated(room=self.room_id, name=message.name)))
+        if isinstance(message, Rename):  # every node's actor heard it: local sockets only
+            return self.hub.deliver_local(self.topic, f.encode(f.RoomUpdated(room=self.room_id, name=message.name)))
         if isinstance(message, Close):
             return await self._close()
         raise TypeError(f"ChatRoom cannot handle {type(message).__name__}")
@@ -289,7 +330,11 @@ class ChatRoom(Actor):
                 self.names[user] = getattr(conn, "username", None) or ""
         # Subscribed before reading, so nothing published meanwhile can fall in a gap.
         await self.hub.subscribe(self.topic, conn)
-        messages, recovered = await self._replay(join.since)
+        try:
+            messages, recovered = await self._replay(join.since)
+        except BaseException:
+            await self._leave(conn, quiet=True)
+            raise
         presence = [f.PresenceUser(id=u, username=self.names.get(u, "")) for u in self.tabs]
         conn.deliver(f.encode(f.Joined(ref=join.ref, room=self.room_id, seq=self.last_seq, recovered=recovered,
                                        messages=messages, presence=presence, last_read_seq=join.last_read_seq)))
@@ -325,14 +370,15 @@ class ChatRoom(Actor):
             self.recent.extend(await self.chat.newest(self.room_id, f.JOIN_RECENT))
         return list(self.recent)[-f.JOIN_RECENT:]
 
-    async def _leave(self, conn: Any) -> None:
+    async def _leave(self, conn: Any, quiet: bool = False) -> None:
         user = self.conns.pop(conn, None) if conn in self.conns else None
         await self.hub.unsubscribe(self.topic, conn)
         if user is not None:
             self.tabs[user] -= 1
             if self.tabs[user] <= 0:
                 del self.tabs[user]
-                await self._presence(user, "offline")
+                if not quiet:
+                    await self._presence(user, "offline")
                 self.names.pop(user, None)
 
     async def _presence(self, user: UUID, status: str, exclude: Any = None) -> None:
@@ -349,7 +395,7 @@ class ChatRoom(Actor):
 
     async def _close(self) -> None:
         self.closed = True
-        await self.hub.publish(self.topic, f.encode(f.RoomClosed(room=self.room_id)))
+        self.hub.deliver_local(self.topic, f.encode(f.RoomClosed(room=self.room_id)))  # each node does its own
         for conn in list(self.conns):
             await self.hub.unsubscribe(self.topic, conn)
         self.conns.clear()

@@ -82,6 +82,16 @@ class Actor:
     def can_passivate(self) -> bool:
         return True
 
+    def tell_self(self, message: Any) -> None:
+        """Enqueue a message to this actor (e.g. from a broker callback, which must not block).
+
+        Raises MailboxFull / ActorDead like `tell`.
+        """
+        cell: _Cell | None = getattr(self, "_cell", None)
+        if cell is None:
+            raise ActorDead(f"{type(self).__name__}[{self.key}] is not running")
+        cell.put(Envelope(message, None))
+
     async def receive(self, message: Any) -> Any:
         raise NotImplementedError
 

@@ -184,3 +184,43 @@ async def test_join_sees_writes_made_by_another_nodes_actor(client: ApiClient) -
     assert [m["content"] for m in fresh.of("joined")[0]["messages"]] == ["m1", "m2", "m3"]
     assert [m["seq"] for m in since.of("joined")[0]["messages"]] == [2, 3]
     assert (await here.ask(Send(author, "a", "m4", "c4"))).seq == 4
+
+
+async def test_a_room_that_keeps_failing_restarts_and_tells_its_sockets(client: ApiClient) -> None:
+    room_id, users = await make_room(client)
+    author = uuid.UUID(users[0].id)
+    ref = client.app[keys.actors].ref(ChatRoom, room_id)
+    sock = Sock(author, "a")
+    await ref.ask(Join(sock))
+    for i in range(ChatRoom.max_failures):  # text PostgreSQL refuses: a failure of the room, not the caller
+        with pytest.raises(Exception):
+            await ref.ask(Send(author, "a", "bad\x00", f"bad{i}"))
+    assert sock.of("left") == [{"type": "left", "room": str(room_id), "reason": "reset"}]
+    again = Sock(author, "a")
+    await ref.ask(Join(again, since=0))
+    assert again.of("joined")[0]["recovered"] is True
+    assert (await ref.ask(Send(author, "a", "fine", "ok"))).seq == 1
+
+
+async def test_rest_changes_reach_the_rooms_actor_on_every_node(client: ApiClient) -> None:
+    from actors.chat_room import Kick, Rename, announce
+
+    room_id, users = await make_room(client, 2)
+    ua, ub = uuid.UUID(users[0].id), uuid.UUID(users[1].id)
+    other_node = ActorSystem(client.app[keys.actors].context)  # same broker, as two nodes would share Redis
+    here, there = Sock(ua, "a"), Sock(ub, "b")
+    await client.app[keys.actors].ref(ChatRoom, room_id).ask(Join(here))
+    await other_node.ref(ChatRoom, room_id).ask(Join(there))
+    broker = client.app[keys.broker]
+    await announce(broker, room_id, Rename("renamed"))
+    await announce(broker, room_id, Kick(ub))
+    for _ in range(100):
+        if there.of("left"):
+            break
+        await asyncio.sleep(0.01)
+    assert there.of("left") == [{"type": "left", "room": str(room_id), "reason": "removed"}]
+    # Each node told its own sockets once (both socks share one hub in this test, hence two each).
+    assert [e["name"] for e in here.of("room_updated")] == ["renamed", "renamed"]
+    with pytest.raises(NotJoined):
+        await other_node.ref(ChatRoom, room_id).ask(Send(ub, "b", "still here?", "x", conn=there))
+    await other_node.stop_all()

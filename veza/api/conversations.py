@@ -7,14 +7,14 @@ that it exists. Public conversations are readable by every signed-in user.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
 from aiohttp import web
 
-from actors import ActorDead
-from actors.chat_room import ChatRoom, Close, Kick, Rename, Send
+from actors.chat_room import Close, Kick, Rename, Send, announce
 from protocols.frames import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, NO_NUL, ChatMessage, ClientId, Content
 from protocols.seq_cursor import BadCursor, SeqCursor
 from veza import keys, rooms
@@ -24,6 +24,8 @@ from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Conflict, Forbidden, NotFound
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import conversations, messages, users
+
+log = logging.getLogger("veza.conversations")
 
 router = ApiRouter("conversations")
 
@@ -115,13 +117,11 @@ async def _room(request: web.Request, principal: Principal) -> rooms.Access:
 
 
 async def _notify(app: web.Application, room_id: UUID, message: Any) -> None:
-    """Tell a live room (if any on this node) about a REST change; the database already has it."""
-    if not app[keys.actors].is_alive(ChatRoom, room_id):
-        return
+    """Tell the room's live actors, on every node, of a REST change (the database has it)."""
     try:
-        await rooms.room_ref(app, room_id).send(message, timeout=5.0)
-    except (ActorDead, TimeoutError):
-        pass
+        await announce(app[keys.broker], room_id, message)
+    except Exception:  # the broker is down: live sockets learn it on their next join
+        log.exception("room control announcement failed")
 
 
 @router.get("/conversations", query=ListQuery, response=ConversationList, auth="required",

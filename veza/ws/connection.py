@@ -53,6 +53,12 @@ class Identity:
 
 
 class Connection:
+    """Idle sockets cost no task: the writer runs only while there is something to send."""
+
+    __slots__ = ("id", "ws", "app", "identity", "user_id", "username", "role", "session_id", "limits", "state",
+                 "dropped", "close_code", "close_reason", "_queue", "_queued_bytes", "_writer", "_started",
+                 "_tokens", "_refilled", "_strikes", "__weakref__")
+
     def __init__(self, ws: web.WebSocketResponse, identity: Identity | None, limits: ConnectionLimits,
                  app: web.Application | None = None) -> None:
         self.id = uuid.uuid4().hex
@@ -70,11 +76,11 @@ class Connection:
         self.close_reason = ""
         self._queue: deque[tuple[bytes, bool]] = deque()
         self._queued_bytes = 0
-        self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._started = False
         self._tokens = float(limits.burst)
         self._refilled = time.monotonic()
-        self._strikes: deque[float] = deque(maxlen=limits.abuse_strikes)
+        self._strikes: deque[float] | None = None
 
     def __repr__(self) -> str:
         return f"Connection({self.id[:8]}, user={self.user_id})"
@@ -106,7 +112,7 @@ class Connection:
                 return
         self._queue.append((data, volatile))
         self._queued_bytes += size
-        self._wake.set()
+        self._ensure_writer()
 
     def send(self, event: msgspec.Struct) -> None:
         """Encode one event for this socket only (replies); fan-out uses `deliver`."""
@@ -135,24 +141,35 @@ class Connection:
             self._queued_bytes = 0
             if self._writer is not None and not self._writer.done():
                 self._writer.cancel()
-        self._wake.set()
+                return
+        self._ensure_writer()
 
     # ---- the writer task ------------------------------------------------------------------
-    def start_writer(self) -> asyncio.Task[None]:
-        self._writer = asyncio.get_running_loop().create_task(self._run_writer(), name=f"ws-writer:{self.id[:8]}")
-        return self._writer
+    def start(self) -> None:
+        """The socket is open: from now on queued frames are written."""
+        self._started = True
+        if self._queue or self.close_code is not None:
+            self._ensure_writer()
+
+    def _ensure_writer(self) -> None:
+        if self._writer is None and self._started:
+            self._writer = asyncio.get_running_loop().create_task(self._run_writer())
 
     async def wait_closed(self, timeout: float = CLOSE_TIMEOUT * 2) -> None:
-        if self._writer is None:
+        """Wait for the close handshake this connection asked for (see `close`)."""
+        self._started = True
+        self._ensure_writer()
+        writer = self._writer
+        if writer is None:
             return
         try:
-            await asyncio.wait_for(asyncio.shield(self._writer), timeout)
+            await asyncio.wait_for(asyncio.shield(writer), timeout)
         except TimeoutError:
-            self._writer.cancel()
+            writer.cancel()
 
     async def _run_writer(self) -> None:
         try:
-            await self._send_loop()
+            await self._send_queued()
         except asyncio.CancelledError:
             if self.close_code != frames.CLOSE_TOO_SLOW:
                 raise
@@ -161,18 +178,18 @@ class Connection:
                 task.uncancel()  # we cancelled ourselves to stop a blocked write
         except (ConnectionError, RuntimeError) as exc:  # the peer vanished mid-write
             log.debug("%r: write failed: %r", self, exc)
+            self.close_code = self.close_code or 1006
+            self._queue.clear()
+            self._queued_bytes = 0
+        if self.close_code is None:
+            self._writer = None  # drained and idle: no task until the next frame
+            return
         await self._close_socket()
 
-    async def _send_loop(self) -> None:
-        ws = self.ws
-        while not ws.closed:
-            if not self._queue:
-                if self.close_code is not None:
-                    return
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            data, _ = self._queue.popleft()
+    async def _send_queued(self) -> None:
+        ws, queue = self.ws, self._queue
+        while queue and not ws.closed:
+            data, _ = queue.popleft()
             self._queued_bytes -= len(data)
             await ws.send_frame(data, WSMsgType.TEXT)
 
@@ -195,6 +212,8 @@ class Connection:
         if self._tokens >= 1.0:
             self._tokens -= 1.0
             return True
+        if self._strikes is None:
+            self._strikes = deque(maxlen=self.limits.abuse_strikes)
         self._strikes.append(now)
         return False
 
@@ -202,4 +221,5 @@ class Connection:
     def abusive(self) -> bool:
         """Rejected `abuse_strikes` times within `abuse_window`: sustained abuse."""
         strikes = self._strikes
-        return len(strikes) == strikes.maxlen and strikes[-1] - strikes[0] <= self.limits.abuse_window
+        return (strikes is not None and len(strikes) == strikes.maxlen
+                and strikes[-1] - strikes[0] <= self.limits.abuse_window)

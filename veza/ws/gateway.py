@@ -81,7 +81,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         await ws.close(code=frames.CLOSE_GOING_AWAY, message=b"server shutting down")
         return ws
     conn = Connection(ws, identity, connection_limits(app), app)
-    conn.start_writer()
+    conn.start()
     app[keys.metrics].websockets.inc()
     try:
         await app[keys.hub].register(conn)
