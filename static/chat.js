@@ -199,6 +199,18 @@ const handlers = {
     renderTyping();
     setTimeout(renderTyping, TYPING_SHOW_MS + 50);
   },
+  left(frame) {
+    if (frame.room !== state.current) return;
+    if (frame.reason === "reset") { join(); return; } // the room restarted: rejoin with `since`
+    if (frame.reason === "removed") {
+      state.rooms.delete(frame.room);
+      state.current = null;
+      $("message-input").disabled = true;
+      $("send").disabled = true;
+      notice("You were removed from this room.");
+      renderRooms();
+    }
+  },
   room_closed(frame) {
     state.rooms.delete(frame.room);
     if (frame.room === state.current) {
