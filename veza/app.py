@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from veza import keys
 from veza.api import ROUTERS
 from veza.config import Settings
+from veza.controls.setup import setup_controls
 from veza.db import Database, migrate
 from veza.health import CheckResult, HealthChecks, disk_check
 from veza.http.middlewares import cors, errors, metrics, request_id, security_headers
@@ -100,6 +101,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_cpu_pool)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(actor_system_ctx)
+    setup_controls(app)
 
     for router in ROUTERS:
         router.add_to(app)
