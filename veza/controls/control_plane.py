@@ -16,7 +16,7 @@ from uuid import UUID
 
 from actors.broker import Broker, Subscription
 from veza.controls.state import (
-    MAINTENANCE_KEY, Change, FlagState, MaintenanceState, PlatformState, decode_change, encode_change,
+    DEFAULT_MAINTENANCE_MESSAGE, MAINTENANCE_KEY, Change, FlagState, MaintenanceState, PlatformState, decode_change, encode_change,
 )
 from veza.store import platform as platform_store
 
@@ -34,7 +34,7 @@ def maintenance_from_row(row: dict[str, Any] | None) -> MaintenanceState:
     if row is None:
         return MaintenanceState()
     value = row["value"]
-    return MaintenanceState(enabled=bool(value.get("enabled")), message=value.get("message") or MaintenanceState.message,
+    return MaintenanceState(enabled=bool(value.get("enabled")), message=value.get("message") or DEFAULT_MAINTENANCE_MESSAGE,
                             retry_after=int(value.get("retry_after") or 300), updated_at=row["updated_at"])
 
 
@@ -98,7 +98,7 @@ class ControlPlane:
 
     async def set_maintenance(self, enabled: bool, message: str | None, retry_after: int | None,
                               by: UUID | None) -> MaintenanceState:
-        value = {"enabled": enabled, "message": message or MaintenanceState.message,
+        value = {"enabled": enabled, "message": message or DEFAULT_MAINTENANCE_MESSAGE,
                  "retry_after": retry_after or self.state.maintenance.retry_after}
         async with self.db.connection() as conn:
             state = maintenance_from_row(await platform_store.put_setting(conn, MAINTENANCE_KEY, value, by))
