@@ -106,6 +106,7 @@ class Settings:
     rate_limit_per_ip: int = 100
     rate_limit_window: float = 1.0
     rate_limit_key_prefix: str = "veza:rl:"
+    rate_limit_sync_interval: float = 0.05
     login_max_failures: int = 10
     login_failure_window: int = 900
     validate_rate_limit: int = 30
@@ -160,6 +161,7 @@ class Settings:
             rate_limit_per_ip=_int(env, "RATE_LIMIT_PER_IP", 100, minimum=1),
             rate_limit_window=_positive(env, "RATE_LIMIT_WINDOW", 1.0),
             rate_limit_key_prefix=_str(env, "RATE_LIMIT_KEY_PREFIX", "veza:rl:") or "veza:rl:",
+            rate_limit_sync_interval=_positive(env, "RATE_LIMIT_SYNC_INTERVAL", 0.05),
             login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 10, minimum=1),
             login_failure_window=_int(env, "LOGIN_FAILURE_WINDOW", 900, minimum=1),
             validate_rate_limit=_int(env, "VALIDATE_RATE_LIMIT", 30, minimum=1),

@@ -16,6 +16,7 @@ from veza.http.middlewares import audit, maintenance, privacy, rate_limit
 from veza.security.api_keys import KeyUsage, api_key_authenticator
 from veza.security.counters import RedisCounters, counters_for
 from veza.security.csrf import CsrfTokens
+from veza.security.rate_windows import LocalWindows, SyncedWindows
 from veza.security.tokens import load_or_create_dev_secret
 from veza.security.login_guard import LoginGuard
 
@@ -46,6 +47,10 @@ async def controls_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.counters] = counters
     app[keys.login_guard] = LoginGuard(counters, max_failures=settings.login_max_failures,
                                        window=settings.login_failure_window)
+    windows = (SyncedWindows(settings.rate_limit_window, counters, settings.rate_limit_sync_interval)
+               if isinstance(counters, RedisCounters) else LocalWindows(settings.rate_limit_window))
+    await windows.start()
+    app[keys.rate_windows] = windows
     if isinstance(counters, RedisCounters):
         async def counters_check() -> CheckResult:
             await counters.ping()
@@ -60,5 +65,6 @@ async def controls_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     await control.stop()
     await usage.close()
+    await windows.close()
     await counters.close()
 

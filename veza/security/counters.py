@@ -80,14 +80,14 @@ class MemoryCounters:
         self._table.clear()
 
 
-# KEYS: the counters; ARGV[1]: window in ms; ARGV[2]: amount (0 = read only).
-# Returns count, pttl for each key. A key left without a TTL (it cannot happen through
-# this script, but a manual SET could) gets one, so no counter lives forever.
+# KEYS: the counters; ARGV[1]: window in ms; ARGV[i + 1]: what to add to KEYS[i] (0 =
+# read only). Returns count, pttl for each key. A key left without a TTL (it cannot
+# happen through this script, but a manual SET could) gets one: no counter lives forever.
 _HIT_LUA = """
 local window = tonumber(ARGV[1])
-local amount = tonumber(ARGV[2])
 local out = {}
-for _, key in ipairs(KEYS) do
+for i, key in ipairs(KEYS) do
+  local amount = tonumber(ARGV[i + 1])
   local count
   if amount > 0 then
     count = redis.call('INCRBY', key, amount)
@@ -116,15 +116,17 @@ class RedisCounters:
         self._redis = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
         self._script = self._redis.register_script(_HIT_LUA)
 
-    async def _run(self, keys: Sequence[str], window_ms: int, amount: int) -> list[Window]:
-        raw = await self._script(keys=[self.prefix + k for k in keys], args=[window_ms, amount])
+    async def add(self, amounts: Sequence[tuple[str, int]], window: float) -> list[Window]:
+        """Add a different amount to each key (0 reads it) in one atomic script call."""
+        raw = await self._script(keys=[self.prefix + k for k, _ in amounts],
+                                 args=[max(int(window * 1000), 1), *(n for _, n in amounts)])
         return [Window(int(raw[i]), max(int(raw[i + 1]), 0) / 1000) for i in range(0, len(raw), 2)]
 
     async def hit(self, keys: Sequence[str], window: float, amount: int = 1) -> list[Window]:
-        return await self._run(keys, max(int(window * 1000), 1), amount)
+        return await self.add([(k, amount) for k in keys], window)
 
     async def peek(self, keys: Sequence[str]) -> list[Window]:
-        return await self._run(keys, 1, 0)
+        return await self.add([(k, 0) for k in keys], 0.001)
 
     async def reset(self, key: str) -> None:
         await self._redis.delete(self.prefix + key)

@@ -2,22 +2,20 @@
 
 Health, metrics, Swagger and auth endpoints are not limited here (auth has its own
 brute-force guard). Every limited response carries X-RateLimit-Limit/-Remaining; a
-refused one is a 429 envelope with Retry-After. If the counter store is unreachable the
-request goes through: an outage of Redis must not become an outage of the API.
+refused one is a 429 envelope with Retry-After. Counting is in memory, never awaited
+(`veza.security.rate_windows`: Redis sharing happens in the background).
 """
 
 from __future__ import annotations
 
-import logging
 import math
+import time
 
 from aiohttp import web
 
 from veza import keys
 from veza.http.client_info import client_ip
 from veza.http.errors import ApiError, RateLimited
-
-log = logging.getLogger("veza.ratelimit")
 
 EXEMPT_PREFIXES = (
     "/health", "/readyz", "/metrics", "/swagger",
@@ -39,19 +37,15 @@ async def rate_limit_middleware(request: web.Request, handler):  # type: ignore[
     settings = request.app[keys.settings]
     if not settings.rate_limit_enabled or is_exempt(request.path):
         return await handler(request)
-    try:
-        total, per_ip = await request.app[keys.counters].hit(("global", "ip:" + client_ip(request)),
-                                                             settings.rate_limit_window)
-    except Exception as exc:  # fail open, loudly
-        log.warning("rate limit store unavailable, not limiting: %r", exc)
-        return await handler(request)
+    windows, now = request.app[keys.rate_windows], time.monotonic()
+    total, total_reset = windows.hit("global", now)
+    per_ip, ip_reset = windows.hit("ip:" + client_ip(request), now)
     limit, global_limit = settings.rate_limit_per_ip, settings.rate_limit_global
-    remaining = max(0, min(limit - per_ip.count, global_limit - total.count))
+    remaining = max(0, min(limit - per_ip, global_limit - total))
     headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining)}
-    if per_ip.count > limit or total.count > global_limit:
-        over = per_ip if per_ip.count > limit else total
-        headers["Retry-After"] = str(max(1, math.ceil(over.reset_in)))
-        scope = "ip" if over is per_ip else "global"
+    if per_ip > limit or total > global_limit:
+        scope = "ip" if per_ip > limit else "global"
+        headers["Retry-After"] = str(max(1, math.ceil(ip_reset if scope == "ip" else total_reset)))
         raise RateLimited("Too many requests, slow down",
                           details={"scope": scope, "limit": limit if scope == "ip" else global_limit,
                                    "window_seconds": settings.rate_limit_window},
