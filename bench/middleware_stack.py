@@ -2,6 +2,7 @@
 
 Starts real server processes of the same app built differently, side by side in one run:
   none          no middlewares and no response hooks at all
+  foundation    only the foundation's (request id, metrics, CORS, errors, security headers)
   stack-memory  the whole stack (request id, metrics, CORS, errors, audit, rate limits,
                 maintenance, privacy, security headers), in-process counters
   stack-redis   the same with the Redis counter store (when REDIS_URL is set)
@@ -55,6 +56,13 @@ def serve(variant: str, port: int, dsn: str) -> None:
     if variant == "none":
         app.middlewares.clear()
         app.on_response_prepare.clear()
+    elif variant == "foundation":
+        from veza.controls.setup import MIDDLEWARES
+        from veza.http.middlewares import privacy
+
+        for middleware in MIDDLEWARES:
+            app.middlewares.remove(middleware)
+        app.on_response_prepare.remove(privacy.on_prepare)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
@@ -147,7 +155,7 @@ def main() -> None:
         return
     from tests.db import TestDatabase
 
-    variants = ["none", "stack-memory"] + (["stack-redis"] if os.environ.get("REDIS_URL") else [])
+    variants = ["none", "foundation", "stack-memory"] + (["stack-redis"] if os.environ.get("REDIS_URL") else [])
     with TestDatabase() as db:  # a fresh database, dropped at the end
         procs: dict[str, subprocess.Popen[bytes]] = {}
         servers: dict[str, tuple[int, int]] = {}
