@@ -18,6 +18,9 @@ def default_hash_workers() -> int:
     return min(os.cpu_count() or 2, 8)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message starts with the variable's name."""
 
@@ -164,6 +167,8 @@ class Settings:
 
     def check(self) -> None:
         """Refuse unsafe production configurations, naming every missing variable."""
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
         if self.cpu_worker_niceness > 19:
             raise ConfigError(f"CPU_WORKER_NICENESS: must be between 0 and 19, got {self.cpu_worker_niceness}")
         if not self.production:
