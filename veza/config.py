@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 
+# Audio formats a track may be uploaded as (names match veza.services.audio).
+AUDIO_FORMATS = ("mp3", "flac", "wav", "ogg", "m4a", "aac")
+
+
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message starts with the variable's name."""
 
@@ -57,6 +61,14 @@ def _list(env: Mapping[str, str], key: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _audio_types(env: Mapping[str, str], key: str) -> tuple[str, ...]:
+    types = tuple(t.lower() for t in _list(env, key)) or AUDIO_FORMATS
+    unknown = [t for t in types if t not in AUDIO_FORMATS]
+    if unknown:
+        raise ConfigError(f"{key}: unknown audio types {unknown}; known: {', '.join(AUDIO_FORMATS)}")
+    return types
+
+
 def _str(env: Mapping[str, str], key: str, default: str | None = None) -> str | None:
     raw = env.get(key)
     return raw if raw not in (None, "") else default
@@ -92,6 +104,16 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     log_level: str = "INFO"
     shutdown_timeout: float = 8.0
+
+    # Track uploads: one source for what POST /tracks enforces and /upload/limits reports.
+    upload_max_bytes: int = 100 * 1024 * 1024
+    upload_allowed_types: tuple[str, ...] = AUDIO_FORMATS
+    # File storage: local disk under data_dir unless an S3 bucket is configured.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
 
     @property
     def production(self) -> bool:
@@ -136,6 +158,13 @@ class Settings:
             trusted_proxies=_list(env, "TRUSTED_PROXIES"),
             log_level=(_str(env, "LOG_LEVEL", "INFO") or "INFO").upper(),
             shutdown_timeout=_float(env, "SHUTDOWN_TIMEOUT", 8.0),
+            upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 100 * 1024 * 1024, minimum=1024),
+            upload_allowed_types=_audio_types(env, "UPLOAD_ALLOWED_TYPES"),
+            s3_bucket=_str(env, "S3_BUCKET"),
+            s3_endpoint_url=_str(env, "S3_ENDPOINT_URL"),
+            s3_region=_str(env, "S3_REGION", "us-east-1") or "us-east-1",
+            s3_access_key_id=_str(env, "S3_ACCESS_KEY_ID"),
+            s3_secret_access_key=_str(env, "S3_SECRET_ACCESS_KEY"),
         )
         if overrides:
             settings = settings.replace(**overrides)

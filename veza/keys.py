@@ -59,3 +59,9 @@ if TYPE_CHECKING:
 
 actors: web.AppKey[ActorSystem] = web.AppKey("actors")
 broker: web.AppKey[Broker] = web.AppKey("broker")
+
+# Tracks and social (veza/services/storage.py, veza/feeds.py).
+if TYPE_CHECKING:
+    from veza.services.storage import Storage
+
+storage: web.AppKey[Storage] = web.AppKey("storage")

@@ -3,11 +3,20 @@
 `ROUTERS` is the one list the app factory mounts; a new domain adds its module here.
 """
 
-from veza.api import auth, health, sessions, users
+from veza.api import (
+    auth, follows, health, notifications, sessions, social, tags, track_engagement, tracks, uploads, users,
+)
 
 ROUTERS = [
     health.router,
     auth.router,
     sessions.router,
     users.router,
+    tracks.router,
+    track_engagement.router,
+    uploads.router,
+    social.router,
+    follows.router,
+    tags.router,
+    notifications.router,
 ]
