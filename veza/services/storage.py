@@ -149,9 +149,12 @@ class S3Storage:
 
     async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
         obj = await self._client.get_object(Bucket=self.bucket, Key=check_key(key), Range=f"bytes={start}-{end}")
-        async with obj["Body"] as body:
-            while chunk := await body.read(CHUNK):
+        body = obj["Body"]
+        try:
+            async for chunk in body.iter_chunks(CHUNK):
                 yield chunk
+        finally:
+            body.close()
 
     async def delete(self, key: str) -> None:
         await self._client.delete_object(Bucket=self.bucket, Key=check_key(key))

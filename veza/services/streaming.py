@@ -7,6 +7,8 @@ a malformed header are ignored and the whole object is sent (both allowed by the
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 
 from aiohttp import web
@@ -15,6 +17,7 @@ from protocols.errors import ErrorCode
 from veza.http.errors import ApiError
 from veza.services.storage import Storage
 
+log = logging.getLogger("veza.streaming")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -57,8 +60,18 @@ async def stream_object(request: web.Request, storage: Storage, key: str, conten
     if wanted is not None:
         response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     await response.prepare(request)
-    if size:
-        async for chunk in storage.read(key, start, end):
-            await response.write(chunk)
+    try:
+        if size:
+            async for chunk in storage.read(key, start, end):
+                await response.write(chunk)
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise
+    except Exception:
+        # Headers are gone: no error envelope is possible now. Cut the connection so the
+        # client sees a short body instead of waiting for bytes that will never come.
+        log.exception("streaming %s failed after %d bytes were promised", key, end - start + 1)
+        if request.transport is not None:
+            request.transport.close()
+        return response
     await response.write_eof()
     return response
