@@ -1,14 +1,16 @@
 """The `Feed` actor: global feed fan-out and trending counters, one per node.
 
 REST handlers tell it about new posts and engagement; it never waits on a socket:
-- `PostCreated`: encodes one `feed_post` event, hands the same bytes to every local
-  socket subscribed to feed "global", and publishes them for the other nodes.
+- `PostCreated`: encodes one `feed_post` event and publishes the bytes on the hub topic
+  `feed:<key>` (the hub queues them on local subscribers and reaches the other nodes).
 - `Engaged`: a like, unlike or comment moves the post's decayed trending score.
 - `Trending`: answers the best posts from memory.
-Every node keeps its own counters; engagement crosses nodes on the broker so they agree.
+Every node keeps its own counters; engagement crosses nodes on the broker channel
+`feed:<key>:events` so that each node's counters see every like and comment.
 
-Context it needs (`context.services`): "delivery" (gateway: `to_feed(feed, bytes)`),
-"trending_seed" (async fn -> recent posts with their counts, to rebuild after a restart).
+Context it needs (`context.services`): "hub" (actors.hub.Hub), "actors" (the system, to
+message itself from the broker), "trending_seed" (async fn -> recent posts with their
+counts, to rebuild after a restart).
 """
 
 from __future__ import annotations
@@ -97,24 +99,24 @@ class Feed(Actor):
         if isinstance(message, Trending):
             return [(pid, score) for pid, score in self.scores.top(message.limit, self.clock())]
         if isinstance(message, _Remote):
-            self._apply(json.loads(message.payload), local=False)
+            self._apply(json.loads(message.payload))
             return None
         event = _event_of(message)
-        self._apply(event, local=True)
+        self._apply(event)
+        if isinstance(message, PostCreated):
+            frame = json.dumps({"type": "feed_post", "feed": self.key, "post": message.post},
+                               separators=(",", ":")).encode()
+            hub = self.context.services.get("hub")
+            if hub is not None:
+                await hub.publish(f"feed:{self.key}", frame)
         await self.context.broker.publish(self.channel, json.dumps(event, separators=(",", ":")).encode())
         return None
 
-    def _apply(self, event: dict[str, Any], *, local: bool) -> None:
+    def _apply(self, event: dict[str, Any]) -> None:
         kind = event["kind"]
         post_id = UUID(event["post_id"])
         if kind == "post":
             self.scores.add(post_id, "post", event["at"])
-            # Each node hands the post to its own sockets, once.
-            frame = json.dumps({"type": "feed_post", "feed": self.key, "post": event["post"]},
-                               separators=(",", ":")).encode()
-            delivery = self.context.services.get("delivery")
-            if delivery is not None:
-                delivery.to_feed(self.key, frame)
         elif kind == "deleted":
             self.scores.remove(post_id)
         else:
@@ -123,7 +125,7 @@ class Feed(Actor):
 
 def _event_of(message: Any) -> dict[str, Any]:
     if isinstance(message, PostCreated):
-        return {"kind": "post", "post_id": str(message.post["id"]), "at": message.at, "post": message.post}
+        return {"kind": "post", "post_id": str(message.post["id"]), "at": message.at}
     if isinstance(message, PostDeleted):
         return {"kind": "deleted", "post_id": str(message.post_id)}
     if isinstance(message, Engaged):

@@ -13,6 +13,11 @@ from pathlib import Path
 from typing import Any
 
 
+def default_hash_workers() -> int:
+    """One per CPU, at most 8: each argon2id hash holds ARGON2_MEMORY_KIB while it runs."""
+    return min(os.cpu_count() or 2, 8)
+
+
 # Audio formats a track may be uploaded as (names match veza.services.audio).
 AUDIO_FORMATS = ("mp3", "flac", "wav", "ogg", "m4a", "aac")
 
@@ -97,7 +102,9 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 1
-    hash_workers: int = 2
+    # CPU worker threads (argon2id, parsing); they run at a lower priority than the loop.
+    hash_workers: int = dataclasses.field(default_factory=lambda: default_hash_workers())
+    cpu_worker_niceness: int = 10
 
     max_body_bytes: int = 1024 * 1024
     allowed_origins: tuple[str, ...] = ()
@@ -105,6 +112,12 @@ class Settings:
     log_level: str = "INFO"
     shutdown_timeout: float = 8.0
 
+    # WebSocket: per-socket outbound queue cap, inbound token bucket, keep-alive.
+    ws_outbox_bytes: int = 1024 * 1024
+    ws_rate: float = 10.0
+    ws_burst: int = 30
+    ws_heartbeat: float = 25.0
+    ws_idle_timeout: float = 60.0
     # Track uploads: one source for what POST /tracks enforces and /upload/limits reports.
     upload_max_bytes: int = 100 * 1024 * 1024
     upload_allowed_types: tuple[str, ...] = AUDIO_FORMATS
@@ -152,12 +165,18 @@ class Settings:
             argon2_time_cost=_int(env, "ARGON2_TIME_COST", 3, minimum=1),
             argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 65536, minimum=8),
             argon2_parallelism=_int(env, "ARGON2_PARALLELISM", 1, minimum=1),
-            hash_workers=_int(env, "HASH_WORKERS", 2, minimum=1),
+            hash_workers=_int(env, "HASH_WORKERS", default_hash_workers(), minimum=1),
+            cpu_worker_niceness=_int(env, "CPU_WORKER_NICENESS", 10, minimum=0),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
             allowed_origins=_list(env, "ALLOWED_ORIGINS"),
             trusted_proxies=_list(env, "TRUSTED_PROXIES"),
             log_level=(_str(env, "LOG_LEVEL", "INFO") or "INFO").upper(),
             shutdown_timeout=_float(env, "SHUTDOWN_TIMEOUT", 8.0),
+            ws_outbox_bytes=_int(env, "WS_OUTBOX_BYTES", 1024 * 1024, minimum=4096),
+            ws_rate=_float(env, "WS_RATE", 10.0),
+            ws_burst=_int(env, "WS_BURST", 30, minimum=1),
+            ws_heartbeat=_float(env, "WS_HEARTBEAT", 25.0),
+            ws_idle_timeout=_float(env, "WS_IDLE_TIMEOUT", 60.0),
             upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 100 * 1024 * 1024, minimum=1024),
             upload_allowed_types=_audio_types(env, "UPLOAD_ALLOWED_TYPES"),
             s3_bucket=_str(env, "S3_BUCKET"),
@@ -173,6 +192,8 @@ class Settings:
 
     def check(self) -> None:
         """Refuse unsafe production configurations, naming every missing variable."""
+        if self.cpu_worker_niceness > 19:
+            raise ConfigError(f"CPU_WORKER_NICENESS: must be between 0 and 19, got {self.cpu_worker_niceness}")
         if not self.production:
             return
         missing = [name for name, value in (("JWT_SECRET", self.jwt_secret), ("DATABASE_URL", self.database_url)) if not value]

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from actors import ActorDead, MailboxFull
 from actors.feed import GLOBAL, Engaged, Feed, PostCreated, PostDeleted, Trending
-from actors.inbox import Inbox, MarkedRead, Notify
+from actors.inbox import Inbox, Notify
 from veza import keys
 from veza.http.envelope import encode
 from veza.store import notifications as notification_store
@@ -46,10 +46,6 @@ def notify(app: web.Application, notification: dict[str, Any] | None) -> None:
         _tell(app, Inbox, notification["user_id"], Notify(_json_ready(notification)))
 
 
-def marked_read(app: web.Application, user_id: UUID, notification_id: UUID) -> None:
-    _tell(app, Inbox, user_id, MarkedRead(notification_id))
-
-
 def post_created(app: web.Application, post: dict[str, Any]) -> None:
     _tell(app, Feed, GLOBAL, PostCreated(_json_ready(post), post["created_at"].timestamp()))
 
@@ -74,7 +70,7 @@ async def feeds_ctx(app: web.Application) -> AsyncIterator[None]:
         async with db.connection() as conn:
             return await social_store.engagement_since(conn, dt.datetime.fromtimestamp(since, dt.UTC))
 
-    async def unread_count(user_id: UUID) -> int:
+    async def unread_count(user_id: UUID) -> int:  # the Inbox reads it once per batch
         async with db.connection() as conn:
             return await notification_store.unread_count(conn, user_id)
 

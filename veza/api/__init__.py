@@ -4,7 +4,8 @@
 """
 
 from veza.api import (
-    auth, follows, health, notifications, sessions, social, tags, track_engagement, tracks, uploads, users,
+    auth, chat, conversations, follows, health, notifications, sessions, social, tags, track_engagement,
+    tracks, uploads, users,
 )
 
 ROUTERS = [
@@ -12,6 +13,8 @@ ROUTERS = [
     auth.router,
     sessions.router,
     users.router,
+    chat.router,
+    conversations.router,
     tracks.router,
     track_engagement.router,
     uploads.router,

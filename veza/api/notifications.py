@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from aiohttp import web
 
-from veza import feeds, keys
+from veza import keys
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.routing import ApiRouter, path_uuid
@@ -65,7 +65,5 @@ async def list_notifications(request: web.Request, query: ListQuery, principal: 
 async def mark_read(request: web.Request, principal: Principal) -> web.Response:
     notification_id = path_uuid(request)
     async with request.app[keys.db].transaction() as conn:
-        row, was_unread = await notifications.mark_read(conn, principal.user_id, notification_id)
-    if was_unread:
-        feeds.marked_read(request.app, principal.user_id, notification_id)
+        row = await notifications.mark_read(conn, principal.user_id, notification_id)
     return ok(notification_out(row))

@@ -38,8 +38,9 @@ async def list_for(conn: asyncpg.Connection, user_id: UUID, *, limit: int, offse
     return [dict(r) for r in rows], total, counts["unread"]
 
 
-async def mark_read(conn: asyncpg.Connection, user_id: UUID, notification_id: UUID) -> tuple[dict[str, Any], bool]:
-    """Mark one of MY notifications read: (it, was it unread?). Someone else's reads as none."""
+async def mark_read(conn: asyncpg.Connection, user_id: UUID, notification_id: UUID) -> dict[str, Any]:
+    """Mark one of MY notifications read (once: the first read time stays). Someone
+    else's notification reads as none."""
     previous = await conn.fetchrow(
         "SELECT read_at FROM notifications WHERE id = $1 AND user_id = $2 FOR UPDATE", notification_id, user_id)
     if previous is None:
@@ -47,7 +48,7 @@ async def mark_read(conn: asyncpg.Connection, user_id: UUID, notification_id: UU
     if previous["read_at"] is None:
         await conn.execute("UPDATE notifications SET read_at = now() WHERE id = $1", notification_id)
     row = await conn.fetchrow(f"{_SELECT} WHERE n.id = $1", notification_id)
-    return dict(row), previous["read_at"] is None
+    return dict(row)
 
 
 async def unread_count(conn: asyncpg.Connection, user_id: UUID) -> int:
