@@ -32,6 +32,8 @@ setup(
             "pyyaml>=6.0",
             "moto[server]>=5.0",
         ],
+        # The peers of bench/tracks_pagination.py (bench/peers/fastapi_app.py).
+        "bench": ["fastapi>=0.110", "uvicorn>=0.29"],
     },
     entry_points={"console_scripts": ["veza=veza.cli:main"]},
 )
