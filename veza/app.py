@@ -22,7 +22,9 @@ from veza.http.middlewares import cors, errors, metrics, request_id, security_he
 from veza.http.openapi import OpenApiRegistry
 from veza.http.swagger import mount_swagger
 from veza.metrics import Metrics
+from veza.feeds import feeds_ctx
 from veza.realtime import actor_system_ctx
+from veza.services.storage import storage_ctx
 from veza.security.authenticators import bearer_jwt
 from veza.security.passwords import PasswordHasher
 from veza.security.tokens import TokenService, load_or_create_dev_secret
@@ -102,6 +104,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_cpu_pool)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(actor_system_ctx)
+    app.cleanup_ctx.append(storage_ctx)
+    app.cleanup_ctx.append(feeds_ctx)
     app.cleanup_ctx.append(rooms.chat_ctx)
     ws_gateway.setup(app)  # after the actors: sockets close before actors drain
 

@@ -19,6 +19,8 @@ def default_hash_workers() -> int:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Audio formats a track may be uploaded as (names match veza.services.audio).
+AUDIO_FORMATS = ("mp3", "flac", "wav", "ogg", "m4a", "aac")
 
 
 class ConfigError(ValueError):
@@ -65,6 +67,14 @@ def _list(env: Mapping[str, str], key: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _audio_types(env: Mapping[str, str], key: str) -> tuple[str, ...]:
+    types = tuple(t.lower() for t in _list(env, key)) or AUDIO_FORMATS
+    unknown = [t for t in types if t not in AUDIO_FORMATS]
+    if unknown:
+        raise ConfigError(f"{key}: unknown audio types {unknown}; known: {', '.join(AUDIO_FORMATS)}")
+    return types
+
+
 def _str(env: Mapping[str, str], key: str, default: str | None = None) -> str | None:
     raw = env.get(key)
     return raw if raw not in (None, "") else default
@@ -109,6 +119,15 @@ class Settings:
     ws_burst: int = 30
     ws_heartbeat: float = 25.0
     ws_idle_timeout: float = 60.0
+    # Track uploads: one source for what POST /tracks enforces and /upload/limits reports.
+    upload_max_bytes: int = 100 * 1024 * 1024
+    upload_allowed_types: tuple[str, ...] = AUDIO_FORMATS
+    # File storage: local disk under data_dir unless an S3 bucket is configured.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
 
     @property
     def production(self) -> bool:
@@ -159,6 +178,13 @@ class Settings:
             ws_burst=_int(env, "WS_BURST", 30, minimum=1),
             ws_heartbeat=_float(env, "WS_HEARTBEAT", 25.0),
             ws_idle_timeout=_float(env, "WS_IDLE_TIMEOUT", 60.0),
+            upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 100 * 1024 * 1024, minimum=1024),
+            upload_allowed_types=_audio_types(env, "UPLOAD_ALLOWED_TYPES"),
+            s3_bucket=_str(env, "S3_BUCKET"),
+            s3_endpoint_url=_str(env, "S3_ENDPOINT_URL"),
+            s3_region=_str(env, "S3_REGION", "us-east-1") or "us-east-1",
+            s3_access_key_id=_str(env, "S3_ACCESS_KEY_ID"),
+            s3_secret_access_key=_str(env, "S3_SECRET_ACCESS_KEY"),
         )
         if overrides:
             settings = settings.replace(**overrides)

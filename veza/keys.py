@@ -68,3 +68,8 @@ hub: web.AppKey[Hub] = web.AppKey("hub")
 ws_dispatcher: web.AppKey[Dispatcher] = web.AppKey("ws_dispatcher")
 # Socket clean-ups in flight (they outlive a cancelled handler; shutdown waits for them).
 ws_finishing: web.AppKey[set[Any]] = web.AppKey("ws_finishing")
+# Tracks and social (veza/services/storage.py, veza/feeds.py).
+if TYPE_CHECKING:
+    from veza.services.storage import Storage
+
+storage: web.AppKey[Storage] = web.AppKey("storage")

@@ -4,9 +4,10 @@
 `commands` here (like `veza.api.ROUTERS`).
 """
 
-from veza.ws import chat, core
+from veza.ws import chat, core, feeds
 
 COMMAND_SETS = [
     core.commands,
     chat.commands,
+    feeds.commands,
 ]
