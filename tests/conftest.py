@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,11 @@ def settings(test_database: TestDatabase, tmp_path: Path) -> Settings:
         argon2_time_cost=1,
         argon2_memory_kib=8192,
         data_dir=tmp_path,
+        # Counters of parallel test runs sharing one Redis must not meet; limits stay out
+        # of the way of other suites (the rate-limit tests set their own).
+        rate_limit_key_prefix=f"veza-test:{uuid.uuid4().hex}:",
+        rate_limit_global=100_000,
+        rate_limit_per_ip=10_000,
     )
 
 

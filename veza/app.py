@@ -16,6 +16,7 @@ from veza import keys, rooms
 from veza.api import ROUTERS
 from veza.config import Settings
 from veza.cpu import cpu_pool
+from veza.controls.setup import setup_controls
 from veza.db import Database, migrate
 from veza.health import CheckResult, HealthChecks, disk_check
 from veza.http.middlewares import cors, errors, metrics, request_id, security_headers
@@ -108,6 +109,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(feeds_ctx)
     app.cleanup_ctx.append(rooms.chat_ctx)
     ws_gateway.setup(app)  # after the actors: sockets close before actors drain
+    setup_controls(app)
 
     for router in ROUTERS:
         router.add_to(app)

@@ -50,6 +50,13 @@ def _float(env: Mapping[str, str], key: str, default: float) -> float:
         raise ConfigError(f"{key}: expected a number, got {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], key: str, default: float) -> float:
+    value = _float(env, key, default)
+    if value <= 0:
+        raise ConfigError(f"{key}: must be > 0, got {value}")
+    return value
+
+
 def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
     raw = env.get(key)
     if raw is None or raw == "":
@@ -128,6 +135,18 @@ class Settings:
     s3_region: str = "us-east-1"
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
+    # Platform controls (rate limits, brute-force guard, audit, control-plane refresh).
+    rate_limit_enabled: bool = True
+    rate_limit_global: int = 1000
+    rate_limit_per_ip: int = 100
+    rate_limit_window: float = 1.0
+    rate_limit_key_prefix: str = "veza:rl:"
+    rate_limit_sync_interval: float = 0.05
+    login_max_failures: int = 10
+    login_failure_window: int = 900
+    validate_rate_limit: int = 30
+    validate_rate_window: int = 60
+    platform_refresh_interval: float = 30.0
 
     @property
     def production(self) -> bool:
@@ -185,6 +204,17 @@ class Settings:
             s3_region=_str(env, "S3_REGION", "us-east-1") or "us-east-1",
             s3_access_key_id=_str(env, "S3_ACCESS_KEY_ID"),
             s3_secret_access_key=_str(env, "S3_SECRET_ACCESS_KEY"),
+            rate_limit_enabled=_bool(env, "RATE_LIMIT_ENABLED", True),
+            rate_limit_global=_int(env, "RATE_LIMIT_GLOBAL", 1000, minimum=1),
+            rate_limit_per_ip=_int(env, "RATE_LIMIT_PER_IP", 100, minimum=1),
+            rate_limit_window=_positive(env, "RATE_LIMIT_WINDOW", 1.0),
+            rate_limit_key_prefix=_str(env, "RATE_LIMIT_KEY_PREFIX", "veza:rl:") or "veza:rl:",
+            rate_limit_sync_interval=_positive(env, "RATE_LIMIT_SYNC_INTERVAL", 0.05),
+            login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 10, minimum=1),
+            login_failure_window=_int(env, "LOGIN_FAILURE_WINDOW", 900, minimum=1),
+            validate_rate_limit=_int(env, "VALIDATE_RATE_LIMIT", 30, minimum=1),
+            validate_rate_window=_int(env, "VALIDATE_RATE_WINDOW", 60, minimum=1),
+            platform_refresh_interval=_positive(env, "PLATFORM_REFRESH_INTERVAL", 30.0),
         )
         if overrides:
             settings = settings.replace(**overrides)

@@ -4,8 +4,8 @@
 """
 
 from veza.api import (
-    auth, chat, conversations, follows, health, notifications, sessions, social, tags, track_engagement,
-    tracks, uploads, users,
+    announcements, auth, chat, conversations, developer, follows, health, moderation, notifications,
+    platform_admin, privacy, sessions, social, system, tags, track_engagement, tracks, uploads, users,
 )
 
 ROUTERS = [
@@ -22,4 +22,10 @@ ROUTERS = [
     follows.router,
     tags.router,
     notifications.router,
+    developer.router,
+    privacy.router,
+    moderation.router,
+    announcements.router,
+    platform_admin.router,
+    system.router,
 ]
