@@ -31,9 +31,15 @@ setup(
             "openapi-spec-validator>=0.7",
             "pyyaml>=6.0",
             "moto[server]>=5.0",
+            "playwright>=1.40",
         ],
-        # The peers of bench/tracks_pagination.py (bench/peers/fastapi_app.py).
-        "bench": ["fastapi>=0.110", "uvicorn>=0.29"],
+        # Peers and load clients of bench/ (see BENCHMARKS.md).
+        "bench": [
+            "python-socketio>=5.11",
+            "uvloop>=0.19",
+            "fastapi>=0.110",
+            "uvicorn>=0.29",
+        ],
     },
     entry_points={"console_scripts": ["veza=veza.cli:main"]},
 )
