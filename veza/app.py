@@ -21,6 +21,7 @@ from veza.health import CheckResult, HealthChecks, disk_check
 from veza.http.middlewares import cors, errors, metrics, request_id, security_headers
 from veza.http.openapi import OpenApiRegistry
 from veza.http.swagger import mount_swagger
+from veza.live.service import live_ctx
 from veza.metrics import Metrics
 from veza.realtime import actor_system_ctx
 from veza.security.authenticators import bearer_jwt
@@ -100,6 +101,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_cpu_pool)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(actor_system_ctx)
+    app.cleanup_ctx.append(live_ctx)
 
     for router in ROUTERS:
         router.add_to(app)

@@ -59,3 +59,13 @@ if TYPE_CHECKING:
 
 actors: web.AppKey[ActorSystem] = web.AppKey("actors")
 broker: web.AppKey[Broker] = web.AppKey("broker")
+
+if TYPE_CHECKING:
+    from actors.live_stream import LiveServices
+
+live: web.AppKey[LiveServices] = web.AppKey("live")
+
+if TYPE_CHECKING:
+    from veza.live.webrtc import WebRtcSessions
+
+webrtc: web.AppKey[WebRtcSessions] = web.AppKey("webrtc")
