@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import inspect
 import logging
 import time
 from collections.abc import Callable, Hashable
@@ -85,7 +84,7 @@ class LiveStreamStore(Protocol):
 
 
 class Hub(Protocol):
-    def publish(self, topic: str, data: bytes, volatile: bool = False) -> Any: ...
+    async def publish(self, topic: str, data: bytes, volatile: bool = False) -> None: ...
     def local_count(self, topic: str) -> int: ...
 
 
@@ -243,6 +242,4 @@ class LiveStream(Actor):
                 return
 
     async def _publish(self, event: Any, volatile: bool = False) -> None:
-        result = self.svc.hub.publish(self.topic, encode_event(event), volatile=volatile)
-        if inspect.isawaitable(result):
-            await result
+        await self.svc.hub.publish(self.topic, encode_event(event), volatile=volatile)

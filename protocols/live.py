@@ -1,7 +1,8 @@
 """Live streaming wire formats: WebSocket events and media-server hook payloads. No I/O.
 
-Events are encoded once (`encode_event`) and the same bytes go to every watcher. No event
-carries a stream key: they are built from public fields only.
+Events (`protocols.frames.Event`s, so they carry `ref` like every reply) are encoded once
+(`encode_event`) and the same bytes go to every watcher. No event carries a stream key:
+they are built from public fields only.
 
 Hook payloads from the three media servers are normalised into one `IngestCall`:
 - nginx-rtmp `on_publish`/`on_publish_done`/`on_update`: form fields `call`, `name` (the
@@ -21,31 +22,32 @@ from urllib.parse import parse_qs
 
 import msgspec
 
+from protocols.frames import Event, encode
+
 Action = Literal["publish", "unpublish", "update", "read", "other"]
 
 
-class StreamState(msgspec.Struct, tag="stream_state", tag_field="type", omit_defaults=True):
+class StreamState(Event, tag="stream_state"):
     stream: str
     live: bool
     viewers: int
     title: str
-    ref: str | None = None
 
 
-class StreamLive(msgspec.Struct, tag="stream_live", tag_field="type"):
+class StreamLive(Event, tag="stream_live"):
     stream: str
     title: str
     started_at: dt.datetime | None
 
 
-class StreamOffline(msgspec.Struct, tag="stream_offline", tag_field="type"):
+class StreamOffline(Event, tag="stream_offline"):
     stream: str
     ended_at: dt.datetime | None
     duration: int
     peak_viewers: int
 
 
-class StreamUpdated(msgspec.Struct, tag="stream_updated", tag_field="type"):
+class StreamUpdated(Event, tag="stream_updated"):
     stream: str
     title: str
     description: str
@@ -53,18 +55,16 @@ class StreamUpdated(msgspec.Struct, tag="stream_updated", tag_field="type"):
     tags: list[str]
 
 
-class StreamViewers(msgspec.Struct, tag="stream_viewers", tag_field="type"):
+class StreamViewers(Event, tag="stream_viewers"):
     stream: str
     viewers: int
 
 
-Event = StreamState | StreamLive | StreamOffline | StreamUpdated | StreamViewers
-
-_encoder = msgspec.json.Encoder()
+LiveEvent = StreamState | StreamLive | StreamOffline | StreamUpdated | StreamViewers
 
 
-def encode_event(event: Event) -> bytes:
-    return _encoder.encode(event)
+def encode_event(event: LiveEvent) -> bytes:
+    return encode(event)
 
 
 def topic(stream_id: object) -> str:

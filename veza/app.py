@@ -28,6 +28,7 @@ from veza.security.authenticators import bearer_jwt
 from veza.security.passwords import PasswordHasher
 from veza.security.tokens import TokenService, load_or_create_dev_secret
 from veza.session_events import SessionEvents
+from veza.ws import gateway as ws_gateway
 
 log = logging.getLogger("veza.app")
 
@@ -101,6 +102,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_cpu_pool)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(actor_system_ctx)
+    ws_gateway.setup(app)  # after the actors: sockets close before actors drain
     app.cleanup_ctx.append(live_ctx)
 
     for router in ROUTERS:

@@ -93,6 +93,13 @@ class Settings:
     log_level: str = "INFO"
     shutdown_timeout: float = 8.0
 
+    # WebSocket: per-socket outbound queue cap, inbound token bucket, keep-alive.
+    ws_outbox_bytes: int = 1024 * 1024
+    ws_rate: float = 10.0
+    ws_burst: int = 30
+    ws_heartbeat: float = 25.0
+    ws_idle_timeout: float = 60.0
+
     # Live streaming: where publishers push and viewers play, and the media-server hooks.
     live_rtmp_url: str = "rtmp://localhost:1935/live"
     live_hls_url: str = "http://localhost:8088/hls"
@@ -147,6 +154,12 @@ class Settings:
             trusted_proxies=_list(env, "TRUSTED_PROXIES"),
             log_level=(_str(env, "LOG_LEVEL", "INFO") or "INFO").upper(),
             shutdown_timeout=_float(env, "SHUTDOWN_TIMEOUT", 8.0),
+            ws_outbox_bytes=_int(env, "WS_OUTBOX_BYTES", 1024 * 1024, minimum=4096),
+            ws_rate=_float(env, "WS_RATE", 10.0),
+            ws_burst=_int(env, "WS_BURST", 30, minimum=1),
+            ws_heartbeat=_float(env, "WS_HEARTBEAT", 25.0),
+            ws_idle_timeout=_float(env, "WS_IDLE_TIMEOUT", 60.0),
+
             live_rtmp_url=_str(env, "LIVE_RTMP_URL", "rtmp://localhost:1935/live"),
             live_hls_url=(_str(env, "LIVE_HLS_URL", "http://localhost:8088/hls") or "").rstrip("/"),
             live_hook_secret=_str(env, "LIVE_HOOK_SECRET"),

@@ -61,6 +61,15 @@ actors: web.AppKey[ActorSystem] = web.AppKey("actors")
 broker: web.AppKey[Broker] = web.AppKey("broker")
 
 if TYPE_CHECKING:
+    from actors.hub import Hub
+    from veza.ws.commands import Dispatcher
+
+hub: web.AppKey[Hub] = web.AppKey("hub")
+ws_dispatcher: web.AppKey[Dispatcher] = web.AppKey("ws_dispatcher")
+# Socket clean-ups in flight (they outlive a cancelled handler; shutdown waits for them).
+ws_finishing: web.AppKey[set[Any]] = web.AppKey("ws_finishing")
+
+if TYPE_CHECKING:
     from actors.live_stream import LiveServices
 
 live: web.AppKey[LiveServices] = web.AppKey("live")

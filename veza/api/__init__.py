@@ -3,13 +3,14 @@
 `ROUTERS` is the one list the app factory mounts; a new domain adds its module here.
 """
 
-from veza.api import auth, health, live, live_hooks, live_webrtc, sessions, users
+from veza.api import auth, chat, health, live, live_hooks, live_webrtc, sessions, users
 
 ROUTERS = [
     health.router,
     auth.router,
     sessions.router,
     users.router,
+    chat.router,
     live.router,
     live_hooks.router,
     live_webrtc.router,

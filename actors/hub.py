@@ -1,0 +1,192 @@
+"""The hub: this node's live connections, by topic and by user, and fan-out across nodes.
+
+- `await hub.subscribe(topic, conn)` / `await hub.unsubscribe(topic, conn)`: a node holds
+  the broker channel of a topic only while it has local subscribers to it.
+- `await hub.publish(topic, data, volatile=False)`: queues the same bytes on every local
+  subscriber, then publishes them on the broker for the other nodes. Deliveries that come
+  back from the broker with our own node as origin are skipped (already delivered).
+- `await hub.send_to_user(user_id, data)`: every socket of that user, on every node
+  (topic `user:<id>`, which each registered connection of a signed-in user is on).
+- `await hub.broadcast(data)`: every socket on every node (broker channel `all`).
+
+A connection is anything with `deliver(data: bytes, volatile: bool) -> None` (never
+blocks: a bounded outbox), `close(code: int, reason: str) -> None` and `user_id`.
+The hub never awaits a socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Hashable, Iterable
+from typing import Any, Protocol
+
+from actors.broker import Broker, Subscription
+
+log = logging.getLogger("actors.hub")
+
+BROADCAST_CHANNEL = "all"
+_DURABLE, _VOLATILE = b"\x00", b"\x01"  # first byte of a broker payload
+
+
+class Subscriber(Protocol):
+    user_id: Any
+
+    def deliver(self, data: bytes, volatile: bool = False) -> None: ...
+
+    def close(self, code: int, reason: str = "") -> None: ...
+
+
+def user_topic(user_id: Hashable) -> str:
+    return f"user:{user_id}"
+
+
+class Hub:
+    def __init__(self, broker: Broker, node_id: str | None = None) -> None:
+        self.broker = broker
+        self.node_id = node_id or broker.node_id
+        self._topics: dict[str, set[Subscriber]] = {}
+        self._subs_of: dict[Subscriber, set[str]] = {}
+        self._channels: dict[str, Subscription] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._all: Subscription | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------
+    async def start(self) -> None:
+        self._all = await self.broker.subscribe(BROADCAST_CHANNEL, self._on_broadcast)
+
+    async def stop(self) -> None:
+        if self._all is not None:
+            await self.broker.unsubscribe(self._all)
+            self._all = None
+        for topic in list(self._channels):
+            await self.broker.unsubscribe(self._channels.pop(topic))
+
+    # ---- connections -------------------------------------------------------------------
+    async def register(self, conn: Subscriber) -> None:
+        """A new socket: known to broadcast, and to `send_to_user` when signed in."""
+        self._subs_of.setdefault(conn, set())
+        if conn.user_id is not None:
+            await self.subscribe(user_topic(conn.user_id), conn)
+
+    async def unregister(self, conn: Subscriber) -> None:
+        """A closed socket: removed from every topic it was on."""
+        topics = self._subs_of.pop(conn, set())
+        for topic in topics:
+            subs = self._topics.get(topic)
+            if subs is not None:
+                subs.discard(conn)
+                if not subs:
+                    del self._topics[topic]
+        for topic in topics:
+            await self._reconcile(topic)
+
+    def connections(self) -> list[Subscriber]:
+        return list(self._subs_of)
+
+    def connections_of(self, user_id: Hashable) -> list[Subscriber]:
+        return list(self._topics.get(user_topic(user_id), ()))
+
+    def topics_of(self, conn: Subscriber) -> frozenset[str]:
+        return frozenset(self._subs_of.get(conn, ()))
+
+    def local_count(self, topic: str) -> int:
+        return len(self._topics.get(topic, ()))
+
+    def local_subscribers(self, topic: str) -> list[Subscriber]:
+        return list(self._topics.get(topic, ()))
+
+    def has_channel(self, topic: str) -> bool:
+        return topic in self._channels
+
+    # ---- topics ------------------------------------------------------------------------
+    async def subscribe(self, topic: str, conn: Subscriber) -> None:
+        """Returns once this node hears the topic from the other nodes too."""
+        self._topics.setdefault(topic, set()).add(conn)
+        self._subs_of.setdefault(conn, set()).add(topic)
+        if topic not in self._channels:
+            await self._reconcile(topic)
+
+    async def unsubscribe(self, topic: str, conn: Subscriber) -> None:
+        subs = self._topics.get(topic)
+        if subs is None or conn not in subs:
+            return
+        subs.discard(conn)
+        self._subs_of.get(conn, set()).discard(topic)
+        if not subs:
+            del self._topics[topic]
+            await self._reconcile(topic)
+
+    async def _reconcile(self, topic: str) -> None:
+        """Make the broker subscription match whether local subscribers exist.
+
+        Serialized per topic, and re-read after every await, so a subscribe racing an
+        unsubscribe always ends in the state the local table asks for.
+        """
+        lock = self._locks.setdefault(topic, asyncio.Lock())
+        try:
+            async with lock:
+                want = topic in self._topics
+                if want and topic not in self._channels:
+                    self._channels[topic] = await self.broker.subscribe(topic, self._handler(topic))
+                elif not want and topic in self._channels:
+                    await self.broker.unsubscribe(self._channels.pop(topic))
+        finally:
+            if not lock.locked() and topic not in self._topics and topic not in self._channels:
+                self._locks.pop(topic, None)
+
+    def _handler(self, topic: str) -> Any:
+        def on_message(payload: bytes, origin: str) -> None:
+            if origin == self.node_id:
+                return  # delivered locally before it was published
+            self.deliver_local(topic, payload[1:], payload[:1] == _VOLATILE)
+
+        return on_message
+
+    # ---- fan-out -----------------------------------------------------------------------
+    def deliver_local(self, topic: str, data: bytes, volatile: bool = False) -> int:
+        """Queue `data` on this node's subscribers of `topic`; returns how many."""
+        subs = self._topics.get(topic)
+        if not subs:
+            return 0
+        for conn in tuple(subs):
+            try:
+                conn.deliver(data, volatile)
+            except Exception:  # one broken connection must not starve the rest
+                log.exception("delivery on %s failed", topic)
+        return len(subs)
+
+    async def publish(self, topic: str, data: bytes, volatile: bool = False) -> None:
+        self.deliver_local(topic, data, volatile)
+        await self._publish_remote(topic, data, volatile)
+
+    async def send_to_user(self, user_id: Hashable, data: bytes, volatile: bool = False) -> None:
+        await self.publish(user_topic(user_id), data, volatile)
+
+    async def broadcast(self, data: bytes, volatile: bool = False) -> None:
+        self._deliver_all(data, volatile)
+        await self._publish_remote(BROADCAST_CHANNEL, data, volatile)
+
+    def close_all(self, code: int, reason: str = "", conns: Iterable[Subscriber] | None = None) -> int:
+        targets = list(self._subs_of) if conns is None else list(conns)
+        for conn in targets:
+            conn.close(code, reason)
+        return len(targets)
+
+    def _deliver_all(self, data: bytes, volatile: bool) -> None:
+        for conn in tuple(self._subs_of):
+            try:
+                conn.deliver(data, volatile)
+            except Exception:
+                log.exception("broadcast delivery failed")
+
+    def _on_broadcast(self, payload: bytes, origin: str) -> None:
+        if origin != self.node_id:
+            self._deliver_all(payload[1:], payload[:1] == _VOLATILE)
+
+    async def _publish_remote(self, channel: str, data: bytes, volatile: bool) -> None:
+        try:
+            await self.broker.publish(channel, (_VOLATILE if volatile else _DURABLE) + data)
+        except Exception:
+            # Local subscribers already have it; other nodes recover on rejoin (`since`).
+            log.exception("broker publish on %s failed", channel)
