@@ -3,7 +3,7 @@
 `ROUTERS` is the one list the app factory mounts; a new domain adds its module here.
 """
 
-from veza.api import auth, chat, health, live, live_hooks, live_webrtc, sessions, users
+from veza.api import auth, chat, conversations, health, live, live_hooks, live_webrtc, sessions, users
 
 ROUTERS = [
     health.router,
@@ -11,6 +11,7 @@ ROUTERS = [
     sessions.router,
     users.router,
     chat.router,
+    conversations.router,
     live.router,
     live_hooks.router,
     live_webrtc.router,

@@ -4,9 +4,10 @@
 `commands` here (like `veza.api.ROUTERS`).
 """
 
-from veza.ws import core, live
+from veza.ws import chat, core, live
 
 COMMAND_SETS = [
     core.commands,
+    chat.commands,
     live.commands,
 ]
