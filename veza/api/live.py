@@ -19,7 +19,7 @@ from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import Forbidden, NotFound
 from veza.http.routing import ApiRouter, path_uuid
-from veza.live.service import end_live_stream, stream_ref
+from veza.live.service import create_stream, end_live_stream, stream_ref
 from veza.store import live as store
 
 router = ApiRouter("live")
@@ -138,10 +138,10 @@ async def list_streams(request: web.Request, query: ListQuery) -> web.Response:
 
 @router.post("/live/streams", body=StreamIn, response=OwnedStreamOut, status=201, auth="required",
              summary="Create a stream (the response carries its stream key)")
-async def create_stream(request: web.Request, body: StreamIn, principal: Principal) -> web.Response:
+async def post_stream(request: web.Request, body: StreamIn, principal: Principal) -> web.Response:
     async with request.app[keys.db].transaction() as conn:
-        row = await store.create_stream(conn, principal.user_id, title=body.title, description=body.description,
-                                        category=body.category, tags=body.tags)
+        row = await create_stream(conn, principal.user_id, title=body.title, description=body.description,
+                                  category=body.category, tags=body.tags)
     return ok(_owned(request, row), status=201)
 
 
@@ -158,7 +158,7 @@ async def _target(conn: Any, principal: Principal, stream_id: UUID | None, *, cr
         return await store.get_owned(conn, stream_id, principal.user_id)
     row = await store.current_owned(conn, principal.user_id)
     if row is None and create:
-        row = await store.create_stream(conn, principal.user_id, title="Untitled stream")
+        row = await create_stream(conn, principal.user_id, title="Untitled stream")
     if row is None:
         raise NotFound("You have no stream yet")
     return row

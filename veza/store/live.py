@@ -36,11 +36,12 @@ def looks_like_key(value: str) -> bool:
 
 
 async def create_stream(conn: asyncpg.Connection, owner_id: UUID, *, title: str, description: str = "",
-                        category: str = "", tags: list[str] | None = None) -> dict[str, Any]:
+                        category: str = "", tags: list[str] | None = None,
+                        chat_room_id: UUID | None = None) -> dict[str, Any]:
     stream_id = await conn.fetchval(
-        "INSERT INTO live_streams (owner_id, title, description, category, tags, stream_key)"
-        " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        owner_id, title, description, category, list(tags or []), new_stream_key(),
+        "INSERT INTO live_streams (owner_id, title, description, category, tags, stream_key, chat_room_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        owner_id, title, description, category, list(tags or []), new_stream_key(), chat_room_id,
     )
     return await get_owned(conn, stream_id, owner_id)
 
@@ -126,11 +127,6 @@ async def find_by_key(conn: asyncpg.Connection, stream_key: str) -> dict[str, An
     row = await conn.fetchrow(
         "SELECT id, owner_id, status, ingest, ingest_session FROM live_streams WHERE stream_key = $1", stream_key)
     return dict(row) if row else None
-
-
-async def set_chat_room(conn: asyncpg.Connection, stream_id: UUID, room_id: UUID) -> None:
-    await conn.execute("UPDATE live_streams SET chat_room_id = $2 WHERE id = $1 AND chat_room_id IS NULL",
-                       stream_id, room_id)
 
 
 # --- live state: called by the LiveStream actor only ---------------------------------------

@@ -120,3 +120,23 @@ async def test_signed_in_sockets_watch_too(client: ApiClient) -> None:
     w, state = await watcher(client, stream["id"], user)
     assert state["viewers"] == 1
     await w.ws.close()
+
+
+async def test_stream_chat_is_a_public_room_viewers_can_join(client: ApiClient) -> None:
+    stream, owner = await new_stream(client)
+    room = stream["chat_room_id"]
+    assert room is not None
+    assert (await client.get(f"/live/streams/{stream['id']}")).data["chat_room_id"] == room
+    anon, _ = await watcher(client, stream["id"])
+    await anon.ws.send_json({"type": "join", "room": room, "ref": "j"})
+    assert (await anon.next("joined"))["room"] == room
+    fan = await client.register()
+    talker = Watcher(await client.ws(fan))
+    await talker.ws.send_json({"type": "join", "room": room})
+    await talker.next("joined")
+    await talker.ws.send_json({"type": "message", "room": room, "content": "great set!", "client_id": "c1", "ref": "m"})
+    await talker.next("ack")
+    said = await anon.next("message")
+    assert said["message"]["content"] == "great set!" and said["message"]["author"]["username"] == fan.username
+    for socket in (anon, talker):
+        await socket.ws.close()
