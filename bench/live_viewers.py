@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import socket
@@ -132,7 +133,7 @@ async def create_stream(http: aiohttp.ClientSession, base: str) -> str:
         return (await resp.json())["data"]["id"]
 
 
-async def churn(http: aiohttp.ClientSession, base: str, stream: str, viewers: list[Viewer], rate: int,
+async def churn(http: aiohttp.ClientSession, base: str, stream: str, viewers: list[Viewer], rate: float,
                 seconds: float, target: int, rng: random.Random) -> int:
     """`rate` joins+leaves per second, started on a 10 Hz schedule without waiting for the
     previous ones to be answered; each a join or a leave at random, leaning back towards
@@ -149,13 +150,17 @@ async def churn(http: aiohttp.ClientSession, base: str, stream: str, viewers: li
         task.add_done_callback(pending.discard)
 
     loop = asyncio.get_running_loop()
-    due, end = loop.time(), loop.time() + seconds
+    due, end, budget = loop.time(), loop.time() + seconds, 0.0
     while due < end:
         watching = [v for v in viewers if v.watching and v not in busy]
         idle = [v for v in viewers if not v.watching and v not in busy]
-        p_join = min(0.9, max(0.1, 0.5 + (target - len(watching)) / (2 * rate)))
-        joins = sum(rng.random() < p_join for _ in range(int(rate * step)))
-        for v in rng.sample(watching, min(int(rate * step) - joins, len(watching))):
+        intended = sum(v.watching for v in viewers)  # in-flight joins count as watching
+        p_join = min(0.9, max(0.1, 0.5 + (target - intended) / (2 * rate)))
+        budget += rate * step
+        count = int(budget)
+        budget -= count
+        joins = sum(rng.random() < p_join for _ in range(count))
+        for v in rng.sample(watching, min(count - joins, len(watching))):
             flip = not flip
             v.watching = False
             start(v, command(v, {"type": "unwatch", "stream": stream}) if flip else drop(v))
@@ -172,11 +177,37 @@ async def churn(http: aiohttp.ClientSession, base: str, stream: str, viewers: li
     return ops
 
 
-async def measure(server: subprocess.Popen[bytes], coro) -> tuple[float, float, object]:  # type: ignore[no-untyped-def]
-    cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
-    result = await coro
-    return cpu_seconds(server.pid) - cpu0, time.monotonic() - t0, result
+# ---- one client process: its share of the sockets, on the shared plan ----------------------
 
+def worker(pipe, base: str, stream: str, n: int, rate: float, seed: int) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(worker_main(pipe, base, stream, n, rate, seed))
+
+
+async def worker_main(pipe, base: str, stream: str, n: int, rate: float, seed: int) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    recv = lambda: loop.run_in_executor(None, pipe.recv)  # noqa: E731
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        pool = [Viewer() for _ in range(n + int(rate))]  # spare sockets to join
+        for i in range(0, n, 250):
+            await asyncio.gather(*(connect_and_watch(http, base, stream, v) for v in pool[i:i + 250]))
+        pipe.send("ready")
+        churn_start, churn_end = await recv()
+        await asyncio.sleep(max(0.0, churn_start - time.monotonic()))
+        for v in pool:
+            v.event_times.clear()
+        ops = await churn(http, base, stream, pool, rate, churn_end - time.monotonic(), n, random.Random(seed))
+        watching = [v for v in pool if v.watching]
+        pipe.send((len(watching), time.monotonic(), ops))
+        await recv()  # settled
+        during = [[t for t in v.event_times if churn_start <= t <= churn_end] for v in pool]
+        gaps = [b - a for times in during for a, b in zip(times, times[1:])]
+        pipe.send(([(v.seen, v.seen_at) for v in watching], max(map(len, during), default=0),
+                   min(gaps, default=float("nan"))))
+        await asyncio.gather(*(drop(v) for v in pool if v.ws is not None))
+
+
+# ---- the conductor ----------------------------------------------------------------------------
 
 async def run(args: argparse.Namespace) -> None:
     admin = os.environ.get("DATABASE_URL") or sys.exit("DATABASE_URL is required (a PostgreSQL server)")
@@ -185,36 +216,59 @@ async def run(args: argparse.Namespace) -> None:
     await conn.execute(f'CREATE DATABASE "{dbname}"')
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = None
-    rng = random.Random(42)
+    server, procs = None, []
+    ctx = multiprocessing.get_context("spawn")
+    loop = asyncio.get_running_loop()
     try:
         with tempfile.TemporaryDirectory() as data_dir:
             server = await start_server(with_db(admin, dbname), port, data_dir)
-            connector = aiohttp.TCPConnector(limit=0)
-            async with aiohttp.ClientSession(connector=connector) as http:
+            async with aiohttp.ClientSession() as http:
                 stream = await create_stream(http, base)
-                pool = [Viewer() for _ in range(args.viewers + args.rate)]  # spare sockets to join
-                t0 = time.monotonic()
-                for i in range(0, args.viewers, 250):
-                    await asyncio.gather(*(connect_and_watch(http, base, stream, v) for v in pool[i:i + 250]))
-                print(f"connected {args.viewers} watching sockets in {time.monotonic() - t0:.1f}s")
-                await asyncio.sleep(2)
-                steady_cpu, steady_wall, _ = await measure(server, asyncio.sleep(args.steady))
-                for v in pool:
-                    v.event_times.clear()
-                churn_start = time.monotonic()
-                churn_cpu, churn_wall, ops = await measure(
-                    server, churn(http, base, stream, pool, args.rate, args.churn, args.viewers, rng))
-                churn_end = time.monotonic()
-                watching = [v for v in pool if v.watching]
-                truth = len(watching)
-                await asyncio.sleep(args.settle)
-                report(args, pool, watching, truth, (churn_start, churn_end), ops,
-                       (steady_cpu, steady_wall), (churn_cpu, churn_wall))
-                async with http.get(f"{base}/api/v1/live/streams/{stream}") as resp:
-                    print(f"REST viewer_count after settling: {(await resp.json())['data']['viewer_count']} (truth {truth})")
-                await asyncio.gather(*(drop(v) for v in pool if v.ws is not None))
+            pipes = []
+            t0 = time.monotonic()
+            share = args.viewers // args.workers
+            for i in range(args.workers):
+                parent, child = ctx.Pipe()
+                proc = ctx.Process(target=worker, args=(child, base, stream, share, args.rate / args.workers, i),
+                                   daemon=True)
+                proc.start()
+                procs.append(proc)
+                pipes.append(parent)
+            ask = lambda p: loop.run_in_executor(None, p.recv)  # noqa: E731
+            await asyncio.gather(*(ask(p) for p in pipes))
+            viewers = share * args.workers
+            print(f"connected {viewers} watching sockets from {args.workers} client processes "
+                  f"in {time.monotonic() - t0:.1f}s")
+            await asyncio.sleep(2)
+            cpu0, s0 = cpu_seconds(server.pid), time.monotonic()
+            await asyncio.sleep(args.steady)
+            steady = (cpu_seconds(server.pid) - cpu0, time.monotonic() - s0)
+            churn_start = time.monotonic() + 0.5
+            churn_end = churn_start + args.churn
+            for p in pipes:
+                p.send((churn_start, churn_end))
+            await asyncio.sleep(churn_start - time.monotonic())
+            cpu0 = cpu_seconds(server.pid)
+            finished = await asyncio.gather(*(ask(p) for p in pipes))
+            churned = (cpu_seconds(server.pid) - cpu0, time.monotonic() - churn_start)
+            truth = sum(f[0] for f in finished)
+            settled_from = max(f[1] for f in finished)
+            ops = sum(f[2] for f in finished)
+            await asyncio.sleep(args.settle)
+            for p in pipes:
+                p.send("settled")
+            results = await asyncio.gather(*(ask(p) for p in pipes))
+            seen = [pair for r in results for pair in r[0]]
+            report(viewers, truth, seen, settled_from, ops, (churn_start, churn_end),
+                   max(r[1] for r in results), min(r[2] for r in results), steady, churned)
+            async with aiohttp.ClientSession() as http, http.get(f"{base}/api/v1/live/streams/{stream}") as resp:
+                print(f"REST viewer_count after settling: {(await resp.json())['data']['viewer_count']} (truth {truth})")
+            for proc in procs:
+                proc.join(30)
     finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
         if server is not None:
             server.terminate()
             server.wait(10)
@@ -222,28 +276,18 @@ async def run(args: argparse.Namespace) -> None:
         await conn.close()
 
 
-def report(args, pool, watching, truth, window, ops, steady, churned) -> None:  # type: ignore[no-untyped-def]
-    churn_start, churn_end = window
-    churn_wall = churn_end - churn_start
-    converge = []
-    for v in watching:
-        if v.seen != truth:
-            converge.append(float("inf"))
-        else:
-            converge.append(max(0.0, v.seen_at - churn_end))
-    converge.sort()
+def report(viewers, truth, seen, settled_from, ops, window, most, min_gap, steady, churned) -> None:  # type: ignore[no-untyped-def]
+    churn_wall = window[1] - window[0]
+    converge = sorted(max(0.0, at - settled_from) if value == truth else float("inf") for value, at in seen)
     ok = sum(1 for c in converge if c <= 2.0)
-    during = [[t for t in v.event_times if churn_start <= t <= churn_end] for v in pool]
-    gaps = [b - a for times in during for a, b in zip(times, times[1:])]
-    most = max((len(times) for times in during), default=0)
-    per_k = lambda cpu, wall: 1000.0 * cpu / wall / (args.viewers / 1000)  # noqa: E731  CPU ms/s per 1k viewers
+    per_k = lambda cpu, wall: 1000.0 * cpu / wall / (viewers / 1000)  # noqa: E731  CPU ms/s per 1k viewers
     steady_k, churn_k = per_k(*steady), per_k(*churned)
     print(f"churn: {ops} joins+leaves in {churn_wall:.1f}s = {ops / churn_wall:.0f}/s; final truth {truth} watching")
-    print(f"converged to the truth within 2 s: {ok}/{len(watching)} viewers; "
-          f"p50 {converge[len(converge) // 2]:.2f}s, max {converge[-1]:.2f}s after churn stopped")
+    print(f"converged to the truth within 2 s: {ok}/{len(seen)} viewers; "
+          f"p50 {converge[len(converge) // 2]:.2f}s, max {converge[-1]:.2f}s after the last churn answer")
     print(f"stream_viewers per viewer during the {churn_wall:.1f}s churn: at most {most} "
-          f"(a 1 s cadence allows {int(churn_wall) + 1}); smallest gap seen by a client {min(gaps, default=float('nan')):.3f}s "
-          f"(the server sends on a fixed 1 s cadence; a busy client reads two at once)")
+          f"(a 1 s cadence allows {int(churn_wall) + 1}); smallest gap seen by a client {min_gap:.3f}s "
+          f"(the server sends on a fixed 1 s cadence; a busy client may read two at once)")
     ratio = f"{churn_k / steady_k:.1f}x" if steady_k >= 0.05 else "steady is ~0"
     print(f"server CPU per 1,000 viewers: steady {steady_k:.1f} ms/s, churn {churn_k:.1f} ms/s "
           f"(churn/steady: {ratio})")
@@ -256,6 +300,7 @@ def main() -> None:
     parser.add_argument("--steady", type=float, default=10.0)
     parser.add_argument("--churn", type=float, default=30.0)
     parser.add_argument("--settle", type=float, default=3.0)
+    parser.add_argument("--workers", type=int, default=4, help="client processes sharing the sockets")
     asyncio.run(run(parser.parse_args()))
 
 
