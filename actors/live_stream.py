@@ -54,7 +54,10 @@ class Heartbeat:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ViewersChanged:
-    """A socket started or stopped watching: make sure the ticker is counting."""
+    """Someone subscribed to the topic without asking GetState: make sure the ticker counts.
+
+    Leaving needs no message: the ticker runs as long as anyone watches and recounts.
+    """
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -122,6 +125,7 @@ class LiveStream(Actor):
         self.announced_at = float("-inf")
         self.reannounce = False
         self._ticker: asyncio.Task[None] | None = None
+        self._persisting: asyncio.Task[None] | None = None
 
     async def on_start(self) -> None:
         row = await self.svc.store.load(self.key)
@@ -142,6 +146,8 @@ class LiveStream(Actor):
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
+        if self._persisting is not None:
+            await self._persisting
 
     def can_passivate(self) -> bool:
         return not self.live and self.svc.hub.local_count(self.topic) == 0
@@ -155,6 +161,7 @@ class LiveStream(Actor):
             case ViewersChanged():
                 self._ensure_ticker()
             case GetState():
+                self._ensure_ticker()  # a new watcher: someone must count
                 viewers = self.svc.hub.local_count(self.topic)
                 # The new watcher saw `viewers`; if that is not what was announced, the next
                 # tick announces again so it converges even if the count returns to the old value.
@@ -221,12 +228,27 @@ class LiveStream(Actor):
             if self.live:
                 self.peak = max(self.peak, count)
             await self._publish(StreamViewers(stream=str(self.key), viewers=count), volatile=True)
-            await self.svc.store.set_viewers(self.key, count, self.peak)
+            self._persist_viewers()
         if self.live and self._ingest_dead(now):
             await self._go_offline(None, "ingest gone")
         if not self.live and count == 0 and self.announced == 0 and self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
+
+    def _persist_viewers(self) -> None:
+        """Write-behind: the tick never waits for the database; the latest count wins."""
+        if self._persisting is None or self._persisting.done():
+            self._persisting = asyncio.get_running_loop().create_task(self._write_viewers())
+
+    async def _write_viewers(self) -> None:
+        written = None
+        while written != (self.announced, self.peak):
+            written = (self.announced, self.peak)
+            try:
+                await self.svc.store.set_viewers(self.key, *written)
+            except Exception:
+                log.exception("stream %s: could not persist the viewer count", self.key)
+                return
 
     def _ingest_dead(self, now: float) -> bool:
         if self.ingest in self.svc.heartbeat_ingests:

@@ -37,6 +37,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
+ERRORS: dict[str, int] = {}  # error frames received, by code (per client process)
+CLOSED: dict[int, int] = {}  # sockets the server closed while watching, by close code
+
+
 class Viewer:
     def __init__(self) -> None:
         self.ws: aiohttp.ClientWebSocketResponse | None = None
@@ -49,7 +53,8 @@ class Viewer:
 
     async def run_reader(self) -> None:
         assert self.ws is not None
-        async for msg in self.ws:
+        ws = self.ws
+        async for msg in ws:
             if msg.type is not aiohttp.WSMsgType.TEXT:
                 break
             frame = json.loads(msg.data)
@@ -60,6 +65,10 @@ class Viewer:
                     self.event_times.append(self.seen_at)
             if kind in ("stream_state", "ok", "error"):
                 self.acked.set()
+            if kind == "error":
+                ERRORS[frame.get("code", "?")] = ERRORS.get(frame.get("code", "?"), 0) + 1
+        if self.watching and ws.close_code is not None:  # the server closed a socket we did not
+            CLOSED[ws.close_code] = CLOSED.get(ws.close_code, 0) + 1
 
 
 async def connect_and_watch(http: aiohttp.ClientSession, base: str, stream: str, viewer: Viewer) -> None:
@@ -203,7 +212,7 @@ async def worker_main(pipe, base: str, stream: str, n: int, rate: float, seed: i
         during = [[t for t in v.event_times if churn_start <= t <= churn_end] for v in pool]
         gaps = [b - a for times in during for a, b in zip(times, times[1:])]
         pipe.send(([(v.seen, v.seen_at) for v in watching], max(map(len, during), default=0),
-                   min(gaps, default=float("nan"))))
+                   min(gaps, default=float("nan")), ERRORS, CLOSED))
         await asyncio.gather(*(drop(v) for v in pool if v.ws is not None))
 
 
@@ -261,6 +270,14 @@ async def run(args: argparse.Namespace) -> None:
             seen = [pair for r in results for pair in r[0]]
             report(viewers, truth, seen, settled_from, ops, (churn_start, churn_end),
                    max(r[1] for r in results), min(r[2] for r in results), steady, churned)
+            errors: dict = {}
+            closed: dict = {}
+            for r in results:
+                for k, v in r[3].items():
+                    errors[k] = errors.get(k, 0) + v
+                for k, v in r[4].items():
+                    closed[k] = closed.get(k, 0) + v
+            print(f"error frames: {errors or 'none'}; sockets closed by the server: {closed or 'none'}")
             async with aiohttp.ClientSession() as http, http.get(f"{base}/api/v1/live/streams/{stream}") as resp:
                 print(f"REST viewer_count after settling: {(await resp.json())['data']['viewer_count']} (truth {truth})")
             for proc in procs:

@@ -1,18 +1,18 @@
 """WebSocket commands of live streaming: `watch {stream}` / `unwatch {stream}`.
 
 A watcher is a socket subscribed to the hub topic `stream:<id>`; the LiveStream actor
-counts viewers from the hub, so subscribing *is* being counted. `watch` subscribes first,
-then asks the actor for the state: the `stream_state` reply already counts this socket,
-and no event published after it can be missed. Anonymous sockets may watch (streams are
-public).
+counts viewers from the hub, so subscribing *is* being counted, and unwatching or closing
+the socket (the hub drops a closed socket from every topic) is being uncounted: no
+message to the actor is needed. `watch` subscribes first, then asks the actor for the
+state: the `stream_state` reply already counts this socket, and no event published after
+it can be missed. Anonymous sockets may watch (streams are public).
 """
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from actors import MailboxFull
-from actors.live_stream import GetState, ViewersChanged
+from actors.live_stream import GetState
 from protocols.frames import Done, UnwatchFrame, WatchFrame
 from protocols.live import StreamState, topic
 from veza import keys
@@ -31,13 +31,6 @@ def _watching(conn: Connection) -> set[UUID]:
     return conn.state.setdefault(_STATE, set())
 
 
-def _nudge(conn: Connection, stream_id: UUID) -> None:
-    try:
-        stream_ref(conn.app, stream_id).tell(ViewersChanged())
-    except MailboxFull:
-        pass  # the actor's ticker recounts from the hub anyway
-
-
 @commands.command("watch", WatchFrame, auth=False)
 async def watch(conn: Connection, frame: WatchFrame) -> None:
     watching = _watching(conn)
@@ -52,7 +45,6 @@ async def watch(conn: Connection, frame: WatchFrame) -> None:
             await hub.unsubscribe(topic(frame.stream), conn)
         raise NotFound("Stream not found") from None
     watching.add(frame.stream)
-    _nudge(conn, frame.stream)
     conn.send(StreamState(ref=frame.ref, stream=str(frame.stream), live=state["live"], viewers=state["viewers"],
                           title=state["title"]))
 
@@ -62,12 +54,4 @@ async def unwatch(conn: Connection, frame: UnwatchFrame) -> None:
     if frame.stream in _watching(conn):
         _watching(conn).discard(frame.stream)
         await conn.app[keys.hub].unsubscribe(topic(frame.stream), conn)
-        _nudge(conn, frame.stream)
     conn.send(Done(ref=frame.ref))
-
-
-@commands.on_close
-async def closed(conn: Connection) -> None:
-    # The hub already dropped the socket from its topics; make the counts move now.
-    for stream_id in _watching(conn):
-        _nudge(conn, stream_id)
