@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -90,7 +91,8 @@ async def drop(viewer: Viewer) -> None:
     if viewer.ws is not None:
         await viewer.ws.close()
     if viewer.reader is not None:
-        await viewer.reader
+        with contextlib.suppress(Exception):
+            await viewer.reader
     viewer.ws = viewer.reader = None
     viewer.seen = None
 
@@ -151,9 +153,17 @@ async def churn(http: aiohttp.ClientSession, base: str, stream: str, viewers: li
     busy: set[Viewer] = set()
     pending: set[asyncio.Task[None]] = set()
 
+    async def guarded(viewer: Viewer, coro) -> None:  # type: ignore[no-untyped-def]
+        try:
+            await coro
+        except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:  # counted, not fatal
+            name = f"client {type(exc).__name__}"
+            ERRORS[name] = ERRORS.get(name, 0) + 1
+            await drop(viewer)
+
     def start(viewer: Viewer, coro) -> None:  # type: ignore[no-untyped-def]
         busy.add(viewer)
-        task = asyncio.create_task(coro)
+        task = asyncio.create_task(guarded(viewer, coro))
         task.add_done_callback(lambda _: busy.discard(viewer))
         pending.add(task)
         task.add_done_callback(pending.discard)
@@ -198,8 +208,8 @@ async def worker_main(pipe, base: str, stream: str, n: int, rate: float, seed: i
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
         pool = [Viewer() for _ in range(n + int(rate))]  # spare sockets to join
-        for i in range(0, n, 250):
-            await asyncio.gather(*(connect_and_watch(http, base, stream, v) for v in pool[i:i + 250]))
+        for i in range(0, n, 50):  # small batches: the server's listen backlog is 128
+            await asyncio.gather(*(connect_and_watch(http, base, stream, v) for v in pool[i:i + 50]))
         pipe.send("ready")
         churn_start, churn_end = await recv()
         await asyncio.sleep(max(0.0, churn_start - time.monotonic()))
@@ -227,7 +237,6 @@ async def run(args: argparse.Namespace) -> None:
     base = f"http://127.0.0.1:{port}"
     server, procs = None, []
     ctx = multiprocessing.get_context("spawn")
-    loop = asyncio.get_running_loop()
     try:
         with tempfile.TemporaryDirectory() as data_dir:
             server = await start_server(with_db(admin, dbname), port, data_dir)
@@ -243,7 +252,14 @@ async def run(args: argparse.Namespace) -> None:
                 proc.start()
                 procs.append(proc)
                 pipes.append(parent)
-            ask = lambda p: loop.run_in_executor(None, p.recv)  # noqa: E731
+
+            async def ask(pipe):  # type: ignore[no-untyped-def]
+                while not pipe.poll():
+                    if not all(proc.is_alive() for proc in procs):
+                        raise RuntimeError("a client process died (see its traceback above)")
+                    await asyncio.sleep(0.1)
+                return pipe.recv()
+
             await asyncio.gather(*(ask(p) for p in pipes))
             viewers = share * args.workers
             print(f"connected {viewers} watching sockets from {args.workers} client processes "
