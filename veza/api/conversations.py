@@ -159,6 +159,16 @@ async def create_conversation(request: web.Request, body: CreateIn, principal: P
     return ok(out, status=201 if created else 200)
 
 
+@router.get("/conversations/public", query=ListQuery, response=ConversationList, auth="optional",
+            summary="Public conversations anyone may read and join, newest activity first")
+async def list_public(request: web.Request, query: ListQuery, principal: Principal | None) -> web.Response:
+    user_id = principal.user_id if principal else None
+    async with request.app[keys.db].connection() as conn:
+        rows, total = await conversations.list_public(conn, user_id, query.limit, query.offset)
+    items = [_conversation(r, role=r["role"], member_count=r["member_count"]) for r in rows]
+    return ok(ConversationList(conversations=items, total=total, limit=query.limit, offset=query.offset))
+
+
 @router.get("/conversations/{id}", response=ConversationOut, auth="required", summary="One conversation")
 async def get_conversation(request: web.Request, principal: Principal) -> web.Response:
     room = await _room(request, principal)

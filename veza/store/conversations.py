@@ -137,3 +137,16 @@ async def list_for_user(conn: asyncpg.Connection, user_id: UUID, limit: int, off
     total = rows[0]["total"] if rows else await conn.fetchval(
         "SELECT count(*) FROM conversation_members WHERE user_id = $1", user_id)
     return rows, total
+
+
+async def list_public(conn: asyncpg.Connection, user_id: UUID | None, limit: int,
+                      offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Public rooms, newest activity first, with whether `user_id` is a member; (rows, total)."""
+    rows = await conn.fetch(
+        f"SELECT {_ROOM}, (SELECT count(*) FROM conversation_members cm WHERE cm.conversation_id = c.id) AS member_count,"
+        " (SELECT role FROM conversation_members cm WHERE cm.conversation_id = c.id AND cm.user_id = $1) AS role,"
+        " count(*) OVER () AS total"
+        " FROM conversations c WHERE type = 'public' ORDER BY last_activity_at DESC, id LIMIT $2 OFFSET $3",
+        user_id, limit, offset)
+    total = rows[0]["total"] if rows else await conn.fetchval("SELECT count(*) FROM conversations WHERE type = 'public'")
+    return [dict(r) for r in rows], total

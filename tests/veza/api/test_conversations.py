@@ -191,3 +191,17 @@ async def test_public_rooms_are_readable_by_any_signed_in_user(client: ApiClient
     posted = await client.post(f"/conversations/{public}/messages", json={"content": "me too"}, user=bob)
     assert posted.status == 201
     assert public in [c["id"] for c in (await client.get("/conversations", user=bob)).data["conversations"]]
+
+
+async def test_public_directory_lists_public_rooms_for_anyone(client: ApiClient) -> None:
+    ann, bob = await client.register(), await client.register()
+    lobby = await room(client, ann, "public", name="Lobby")
+    await room(client, ann, members=[bob], name="Secret")
+    await client.post(f"/conversations/{lobby}/messages", json={"content": "hi"}, user=ann)
+    anon = (await client.get("/conversations/public?limit=100")).data
+    ids = [c["id"] for c in anon["conversations"]]
+    assert lobby in ids and all(c["type"] == "public" for c in anon["conversations"])
+    mine = {c["id"]: c for c in (await client.get("/conversations/public?limit=100", user=ann)).data["conversations"]}
+    theirs = {c["id"]: c for c in (await client.get("/conversations/public?limit=100", user=bob)).data["conversations"]}
+    assert mine[lobby]["role"] == "owner" and theirs[lobby]["role"] is None
+    assert (await client.get("/conversations/public?limit=500")).status == 400
