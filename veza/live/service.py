@@ -26,8 +26,10 @@ log = logging.getLogger("veza.live")
 class StoreAdapter:
     """The LiveStreamStore the actor is handed: each call on its own pooled connection."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Any, node_id: str, fresh_seconds: float) -> None:
         self.db = db
+        self.node_id = node_id
+        self.fresh_seconds = fresh_seconds
 
     async def load(self, stream_id: UUID) -> dict[str, Any] | None:
         async with self.db.connection() as conn:
@@ -37,17 +39,26 @@ class StoreAdapter:
         async with self.db.connection() as conn:
             return await store.go_live(conn, stream_id, key, ingest=ingest, session=session)
 
-    async def go_offline(self, stream_id: UUID, peak_viewers: int) -> dict[str, Any] | None:
+    async def go_offline(self, stream_id: UUID, session: str | None, peak: int) -> dict[str, Any] | None:
         async with self.db.connection() as conn:
-            return await store.go_offline(conn, stream_id, peak_viewers=peak_viewers)
+            return await store.go_offline(conn, stream_id, session=session, peak_viewers=peak)
 
-    async def heartbeat(self, stream_id: UUID) -> None:
+    async def expire(self, stream_id: UUID, ingests: frozenset[str], timeout: float,
+                     peak: int) -> dict[str, Any] | None:
         async with self.db.connection() as conn:
-            await store.heartbeat(conn, stream_id)
+            return await store.expire(conn, stream_id, ingests=sorted(ingests), timeout=timeout, peak_viewers=peak)
 
-    async def set_viewers(self, stream_id: UUID, viewers: int, peak: int) -> None:
+    async def heartbeat(self, stream_id: UUID, session: str) -> bool:
         async with self.db.connection() as conn:
-            await store.set_viewers(conn, stream_id, viewers, peak)
+            return await store.heartbeat(conn, stream_id, session)
+
+    async def sync(self, stream_id: UUID, local: int, total: int | None, peak: int) -> dict[str, Any] | None:
+        async with self.db.connection() as conn:
+            state = await store.sync_viewers(conn, stream_id, node_id=self.node_id, local=local,
+                                             fresh_seconds=self.fresh_seconds)
+            if total is not None:
+                await store.set_viewers(conn, stream_id, total, peak)
+        return state
 
     async def update(self, stream_id: UUID, changes: dict[str, Any]) -> dict[str, Any]:
         async with self.db.connection() as conn:
@@ -114,28 +125,30 @@ async def ingest_heartbeat(app: web.Application, name: str, session: str) -> boo
     stream_id = await _resolve(app, name, session)
     if stream_id is None:
         return False
-    await stream_ref(app, stream_id).ask(Heartbeat(session=session))
-    return True
+    return bool(await stream_ref(app, stream_id).ask(Heartbeat(session=session)))
 
 
 async def live_ctx(app: web.Application) -> AsyncIterator[None]:
     """Hands LiveStream its services; resumes streams left live so dead ingests time out."""
     settings = app[keys.settings]
     system = app[keys.actors]
-    services = LiveServices(store=StoreAdapter(app[keys.db]), hub=app[keys.hub], system=system,
-                            ingest_timeout=settings.live_ingest_timeout,
-                            viewers_interval=settings.live_viewers_interval)
+    interval = settings.live_viewers_interval
+    # Another node's count stops counting after three missed syncs (a crashed node).
+    adapter = StoreAdapter(app[keys.db], system.context.node_id, fresh_seconds=max(3 * interval, 2.0))
+    services = LiveServices(store=adapter, hub=app[keys.hub], system=system,
+                            ingest_timeout=settings.live_ingest_timeout, viewers_interval=interval)
     system.context.services["live"] = services
     app[keys.live] = services
 
     async def whip_ended(stream_id: UUID, session: str) -> None:
         await stream_ref(app, stream_id).ask(GoOffline(session=session, reason="whip session ended"))
 
-    webrtc = app[keys.webrtc] = WebRtcSessions(whip_ended)
-    # A WHIP stream is alive while this node holds its peer connection (none after a restart).
-    services.ingest_alive = lambda ingest, session: session in webrtc.publishers if ingest == "whip" else None
+    async def whip_alive(stream_id: UUID, session: str) -> None:
+        await stream_ref(app, stream_id).ask(Heartbeat(session=session))
+
+    webrtc = app[keys.webrtc] = WebRtcSessions(whip_ended, whip_alive, beat_every=settings.live_ingest_timeout / 3)
     async with app[keys.db].connection() as conn:
         for stream_id in await store.live_stream_ids(conn):
             system.ref(LiveStream, stream_id).tell(Tick())
     yield
-    await app[keys.webrtc].close()
+    await webrtc.close()

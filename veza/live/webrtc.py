@@ -42,13 +42,29 @@ class Viewer:
 
 
 class WebRtcSessions:
-    def __init__(self, on_publisher_ended: OnEnded) -> None:
+    """`on_alive` is called every `beat_every` seconds for each connected publisher: the
+    ingest heartbeat, so a WHIP stream whose node died times out like an RTMP one."""
+
+    def __init__(self, on_publisher_ended: OnEnded, on_alive: OnEnded, beat_every: float = 20.0) -> None:
         self.relay = MediaRelay()
         self.publishers: dict[str, Publisher] = {}
         self.by_stream: dict[UUID, Publisher] = {}
         self.viewers: dict[str, Viewer] = {}
         self._on_publisher_ended = on_publisher_ended
+        self._on_alive = on_alive
+        self._beat_every = beat_every
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._beats: asyncio.Task[None] | None = None
+
+    async def _beat(self) -> None:
+        while self.publishers:
+            await asyncio.sleep(self._beat_every)
+            for publisher in list(self.publishers.values()):
+                if publisher.pc.connectionState not in ("failed", "closed"):
+                    try:
+                        await self._on_alive(publisher.stream_id, publisher.session)
+                    except Exception:
+                        log.exception("WHIP heartbeat of %s failed", publisher.stream_id)
 
     @staticmethod
     def new_session_id() -> str:
@@ -75,6 +91,8 @@ class WebRtcSessions:
             raise
         self.publishers[session] = publisher
         self.by_stream[stream_id] = publisher
+        if self._beats is None or self._beats.done():
+            self._beats = asyncio.get_running_loop().create_task(self._beat())
         return answer
 
     async def end_publisher(self, session: str, reason: str = "ended") -> bool:
@@ -128,7 +146,7 @@ class WebRtcSessions:
             await self.end_publisher(session, reason="shutdown")
         for session in list(self.viewers):
             await self.end_viewer(session)
-        for task in list(self._tasks):
+        for task in list(self._tasks) + ([self._beats] if self._beats else []):
             task.cancel()
 
     def _spawn(self, coro: Awaitable[Any]) -> None:

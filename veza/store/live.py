@@ -144,29 +144,70 @@ async def go_live(conn: asyncpg.Connection, stream_id: UUID, stream_key: str, *,
     return await get_stream(conn, stream_id) if updated else None
 
 
-async def go_offline(conn: asyncpg.Connection, stream_id: UUID, *, peak_viewers: int) -> dict[str, Any] | None:
-    """Live -> offline, persisting the peak and the duration; None if it was not live."""
+_ENDED = (
+    "status = 'offline', ingest = NULL, ingest_session = NULL, ended_at = now(),"
+    " duration_seconds = GREATEST(0, EXTRACT(EPOCH FROM now() - started_at))::integer,"
+    " peak_viewers = GREATEST(peak_viewers, $2), viewer_count = 0, updated_at = now()"
+)
+
+
+async def go_offline(conn: asyncpg.Connection, stream_id: UUID, *, session: str | None,
+                     peak_viewers: int) -> dict[str, Any] | None:
+    """Live -> offline, persisting peak and duration; None if it was not live, or is live
+    with another ingest session than `session` (a late callback of an older publisher)."""
     updated = await conn.fetchval(
-        "UPDATE live_streams SET status = 'offline', ingest = NULL, ingest_session = NULL, ended_at = now(),"
-        " duration_seconds = GREATEST(0, EXTRACT(EPOCH FROM now() - started_at))::integer,"
-        " peak_viewers = GREATEST(peak_viewers, $2), viewer_count = 0, updated_at = now()"
-        " WHERE id = $1 AND status = 'live' RETURNING id",
-        stream_id, peak_viewers,
+        f"UPDATE live_streams SET {_ENDED}"
+        " WHERE id = $1 AND status = 'live' AND ($3::text IS NULL OR ingest_session = $3) RETURNING id",
+        stream_id, peak_viewers, session,
     )
     return await get_stream(conn, stream_id) if updated else None
 
 
+async def expire(conn: asyncpg.Connection, stream_id: UUID, *, ingests: list[str], timeout: float,
+                 peak_viewers: int) -> dict[str, Any] | None:
+    """End the stream if its heartbeat-sending ingest has been silent for `timeout` seconds."""
+    updated = await conn.fetchval(
+        f"UPDATE live_streams SET {_ENDED}"
+        " WHERE id = $1 AND status = 'live' AND ingest = ANY($3::text[])"
+        " AND last_heartbeat_at < now() - make_interval(secs => $4) RETURNING id",
+        stream_id, peak_viewers, ingests, timeout,
+    )
+    return await get_stream(conn, stream_id) if updated else None
+
+
+_STATE = (
+    "s.title, s.status, s.ingest, s.ingest_session, s.peak_viewers, s.started_at,"
+    " EXTRACT(EPOCH FROM now() - s.last_heartbeat_at)::float8 AS heartbeat_age"
+)
+
+
 async def load_state(conn: asyncpg.Connection, stream_id: UUID) -> dict[str, Any] | None:
-    row = await conn.fetchrow(
-        "SELECT id, title, status, ingest, ingest_session, peak_viewers, started_at,"
-        " EXTRACT(EPOCH FROM now() - last_heartbeat_at)::float8 AS heartbeat_age"
-        " FROM live_streams WHERE id = $1", stream_id)
+    row = await conn.fetchrow(f"SELECT s.id, {_STATE} FROM live_streams s WHERE s.id = $1", stream_id)
     return dict(row) if row else None
 
 
-async def heartbeat(conn: asyncpg.Connection, stream_id: UUID) -> None:
-    await conn.execute("UPDATE live_streams SET last_heartbeat_at = now() WHERE id = $1 AND status = 'live'",
-                       stream_id)
+async def heartbeat(conn: asyncpg.Connection, stream_id: UUID, session: str) -> bool:
+    """Record that the live ingest session still publishes; False if it is not the live one."""
+    return await conn.fetchval(
+        "UPDATE live_streams SET last_heartbeat_at = now()"
+        " WHERE id = $1 AND status = 'live' AND ingest_session = $2 RETURNING true",
+        stream_id, session) is not None
+
+
+async def sync_viewers(conn: asyncpg.Connection, stream_id: UUID, *, node_id: str, local: int,
+                       fresh_seconds: float) -> dict[str, Any] | None:
+    """Record this node's viewers; answer the other nodes' fresh total (`remote`) and the
+    stream's persisted state, in one round trip."""
+    row = await conn.fetchrow(
+        "WITH mine AS (INSERT INTO live_stream_viewers (stream_id, node_id, viewers) VALUES ($1, $2, $3)"
+        " ON CONFLICT (stream_id, node_id) DO UPDATE SET viewers = EXCLUDED.viewers, updated_at = now())"
+        f" SELECT {_STATE}, coalesce((SELECT sum(v.viewers) FROM live_stream_viewers v"
+        "  WHERE v.stream_id = $1 AND v.node_id <> $2 AND v.updated_at > now() - make_interval(secs => $4)),"
+        "  0)::integer AS remote"
+        " FROM live_streams s WHERE s.id = $1",
+        stream_id, node_id, local, fresh_seconds,
+    )
+    return dict(row) if row else None
 
 
 async def set_viewers(conn: asyncpg.Connection, stream_id: UUID, viewers: int, peak: int) -> None:
