@@ -20,6 +20,7 @@ setup(
         "swagger-ui-py>=23.9",
         "mutagen>=1.47",
         "aioboto3>=13.0",
+        "aiortc>=1.9",
     ],
     extras_require={
         "test": [

@@ -22,6 +22,7 @@ from veza.health import CheckResult, HealthChecks, disk_check
 from veza.http.middlewares import cors, errors, metrics, request_id, security_headers
 from veza.http.openapi import OpenApiRegistry
 from veza.http.swagger import mount_swagger
+from veza.live.service import live_ctx
 from veza.metrics import Metrics
 from veza.feeds import feeds_ctx
 from veza.realtime import actor_system_ctx
@@ -110,6 +111,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(rooms.chat_ctx)
     ws_gateway.setup(app)  # after the actors: sockets close before actors drain
     setup_controls(app)
+    app.cleanup_ctx.append(live_ctx)
 
     for router in ROUTERS:
         router.add_to(app)

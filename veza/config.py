@@ -148,6 +148,17 @@ class Settings:
     validate_rate_window: int = 60
     platform_refresh_interval: float = 30.0
 
+    # Live streaming: where publishers push and viewers play, and the media-server hooks.
+    live_rtmp_url: str = "rtmp://localhost:1935/live"
+    live_hls_url: str = "http://localhost:8088/hls"
+    # Shared secret the media server sends with every hook (?secret= or X-Hook-Secret);
+    # unset means every hook is refused.
+    live_hook_secret: str | None = None
+    # A live RTMP stream with no on_update heartbeat for this long is ended.
+    live_ingest_timeout: float = 60.0
+    # stream_viewers is sent at most once per this many seconds per stream.
+    live_viewers_interval: float = 1.0
+
     @property
     def production(self) -> bool:
         return self.app_env == "production"
@@ -215,6 +226,12 @@ class Settings:
             validate_rate_limit=_int(env, "VALIDATE_RATE_LIMIT", 30, minimum=1),
             validate_rate_window=_int(env, "VALIDATE_RATE_WINDOW", 60, minimum=1),
             platform_refresh_interval=_positive(env, "PLATFORM_REFRESH_INTERVAL", 30.0),
+
+            live_rtmp_url=_str(env, "LIVE_RTMP_URL", "rtmp://localhost:1935/live"),
+            live_hls_url=(_str(env, "LIVE_HLS_URL", "http://localhost:8088/hls") or "").rstrip("/"),
+            live_hook_secret=_str(env, "LIVE_HOOK_SECRET"),
+            live_ingest_timeout=_float(env, "LIVE_INGEST_TIMEOUT", 60.0),
+            live_viewers_interval=_float(env, "LIVE_VIEWERS_INTERVAL", 1.0),
         )
         if overrides:
             settings = settings.replace(**overrides)

@@ -98,3 +98,13 @@ csrf: web.AppKey[CsrfTokens] = web.AppKey("csrf")
 notifier: web.AppKey[Any] = web.AppKey("notifier")
 # Sec-GPC: 1 on this request (CCPA do-not-sell).
 do_not_sell: web.RequestKey[bool] = web.RequestKey("do_not_sell", bool)
+
+if TYPE_CHECKING:
+    from actors.live_stream import LiveServices
+
+live: web.AppKey[LiveServices] = web.AppKey("live")
+
+if TYPE_CHECKING:
+    from veza.live.webrtc import WebRtcSessions
+
+webrtc: web.AppKey[WebRtcSessions] = web.AppKey("webrtc")

@@ -4,8 +4,9 @@
 """
 
 from veza.api import (
-    announcements, auth, chat, conversations, developer, follows, health, moderation, notifications,
-    platform_admin, privacy, sessions, social, system, tags, track_engagement, tracks, uploads, users,
+    announcements, auth, chat, conversations, developer, follows, health, live, live_hooks, live_webrtc,
+    moderation, notifications, platform_admin, privacy, sessions, social, system, tags, track_engagement,
+    tracks, uploads, users,
 )
 
 ROUTERS = [
@@ -28,4 +29,7 @@ ROUTERS = [
     announcements.router,
     platform_admin.router,
     system.router,
+    live.router,
+    live_hooks.router,
+    live_webrtc.router,
 ]
