@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from veza import keys
 from veza.api import ROUTERS
+from veza.cluster.setup import cluster_ctx
 from veza.config import Settings
 from veza.db import Database, migrate
 from veza.health import CheckResult, HealthChecks, disk_check
@@ -101,6 +102,7 @@ def create_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(_cpu_pool)
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(cluster_ctx)  # before the actors: they use its broker
     app.cleanup_ctx.append(actor_system_ctx)
     ws_gateway.setup(app)  # after the actors: sockets close before actors drain
 

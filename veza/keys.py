@@ -68,3 +68,9 @@ hub: web.AppKey[Hub] = web.AppKey("hub")
 ws_dispatcher: web.AppKey[Dispatcher] = web.AppKey("ws_dispatcher")
 # Socket clean-ups in flight (they outlive a cancelled handler; shutdown waits for them).
 ws_finishing: web.AppKey[set[Any]] = web.AppKey("ws_finishing")
+
+if TYPE_CHECKING:
+    from veza.cluster.presence import Presence
+
+# Who is in a room / watching a stream, across every node (in-process without Redis).
+presence: web.AppKey[Presence] = web.AppKey("presence")
