@@ -2,7 +2,7 @@
 
 - `await hub.subscribe(topic, conn)` / `await hub.unsubscribe(topic, conn)`: a node holds
   the broker channel of a topic only while it has local subscribers to it.
-- `await hub.publish(topic, data, volatile=False)`: queues the same bytes on every local
+- `await hub.publish(topic, data, volatile=False, exclude=None)`: queues the same bytes on every local
   subscriber, then publishes them on the broker for the other nodes. Deliveries that come
   back from the broker with our own node as origin are skipped (already delivered).
 - `await hub.send_to_user(user_id, data)`: every socket of that user, on every node
@@ -48,7 +48,7 @@ class Hub:
         self._topics: dict[str, set[Subscriber]] = {}
         self._subs_of: dict[Subscriber, set[str]] = {}
         self._channels: dict[str, Subscription] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # lock and how many use it
         self._all: Subscription | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -123,7 +123,10 @@ class Hub:
         Serialized per topic, and re-read after every await, so a subscribe racing an
         unsubscribe always ends in the state the local table asks for.
         """
-        lock = self._locks.setdefault(topic, asyncio.Lock())
+        lock, users = self._locks.get(topic, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[topic] = (lock, users + 1)
         try:
             async with lock:
                 want = topic in self._topics
@@ -132,8 +135,12 @@ class Hub:
                 elif not want and topic in self._channels:
                     await self.broker.unsubscribe(self._channels.pop(topic))
         finally:
-            if not lock.locked() and topic not in self._topics and topic not in self._channels:
-                self._locks.pop(topic, None)
+            lock, users = self._locks[topic]
+            # The lock is dropped only when no one else holds or awaits it.
+            if users == 1:
+                del self._locks[topic]
+            else:
+                self._locks[topic] = (lock, users - 1)
 
     def _handler(self, topic: str) -> Any:
         def on_message(payload: bytes, origin: str) -> None:
@@ -144,20 +151,23 @@ class Hub:
         return on_message
 
     # ---- fan-out -----------------------------------------------------------------------
-    def deliver_local(self, topic: str, data: bytes, volatile: bool = False) -> int:
-        """Queue `data` on this node's subscribers of `topic`; returns how many."""
+    def deliver_local(self, topic: str, data: bytes, volatile: bool = False, exclude: Subscriber | None = None) -> int:
+        """Queue `data` on this node's subscribers of `topic` (but `exclude`); returns how many."""
         subs = self._topics.get(topic)
         if not subs:
             return 0
         for conn in tuple(subs):
+            if conn is exclude:
+                continue
             try:
                 conn.deliver(data, volatile)
             except Exception:  # one broken connection must not starve the rest
                 log.exception("delivery on %s failed", topic)
         return len(subs)
 
-    async def publish(self, topic: str, data: bytes, volatile: bool = False) -> None:
-        self.deliver_local(topic, data, volatile)
+    async def publish(self, topic: str, data: bytes, volatile: bool = False, exclude: Subscriber | None = None) -> None:
+        """`exclude`: a local connection that must not get it (e.g. the one that caused it)."""
+        self.deliver_local(topic, data, volatile, exclude)
         await self._publish_remote(topic, data, volatile)
 
     async def send_to_user(self, user_id: Hashable, data: bytes, volatile: bool = False) -> None:

@@ -254,7 +254,7 @@ class Reaction(msgspec.Struct):
     users: list[UUID]
 
 
-class ChatMessage(msgspec.Struct, omit_defaults=True):
+class ChatMessage(msgspec.Struct):
     id: UUID
     seq: int
     room: UUID
@@ -283,6 +283,7 @@ class Joined(Event, tag="joined"):
 
 class Left(Event, tag="left"):
     room: UUID
+    reason: str | None = None  # "removed" when a moderator took the user out
 
 
 class Presence(Event, tag="presence"):
@@ -339,6 +340,11 @@ class History(Event, tag="history"):
 
 class RoomClosed(Event, tag="room_closed"):
     room: UUID
+
+
+class RoomUpdated(Event, tag="room_updated"):
+    room: UUID
+    name: str
 
 
 class Pong(Event, tag="pong"):

@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from veza import keys
+from veza import keys, rooms
 from veza.api import ROUTERS
 from veza.cluster.setup import cluster_ctx
 from veza.config import Settings
@@ -104,6 +104,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(cluster_ctx)  # before the actors: they use its broker
     app.cleanup_ctx.append(actor_system_ctx)
+    app.cleanup_ctx.append(rooms.chat_ctx)
     ws_gateway.setup(app)  # after the actors: sockets close before actors drain
 
     for router in ROUTERS:

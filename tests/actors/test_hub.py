@@ -118,3 +118,31 @@ async def test_close_all_and_stop_release_every_channel() -> None:
     assert hub.close_all(1001, "bye") == 1 and a.closed == (1001, "bye")
     await hub.stop()
     assert broker.channels() == []
+
+
+async def test_racing_subscribe_and_unsubscribe_end_with_one_channel() -> None:
+    import asyncio
+
+    class SlowBroker(InProcessBroker):
+        async def subscribe(self, channel, handler):  # type: ignore[no-untyped-def]
+            await asyncio.sleep(0.01)
+            return await super().subscribe(channel, handler)
+
+        async def unsubscribe(self, subscription):  # type: ignore[no-untyped-def]
+            await asyncio.sleep(0.01)
+            await super().unsubscribe(subscription)
+
+    broker = SlowBroker("n1")
+    hub = Hub(broker)
+    socks = [Sock() for _ in range(6)]
+    ops = []
+    for i, sock in enumerate(socks):
+        ops.append(hub.subscribe("t", sock))
+        if i % 2:
+            ops.append(hub.unsubscribe("t", socks[i - 1]))
+    await asyncio.gather(*ops)
+    assert hub.local_count("t") == 3
+    assert len(broker._subs["t"]) == 1  # exactly one broker subscription, no leak
+    await hub.publish("t", b"x")
+    await asyncio.gather(*(hub.unregister(s) for s in socks))
+    assert broker.channels() == [] and hub._locks == {}

@@ -3,7 +3,7 @@
 `ROUTERS` is the one list the app factory mounts; a new domain adds its module here.
 """
 
-from veza.api import auth, chat, health, sessions, users
+from veza.api import auth, chat, conversations, health, sessions, users
 
 ROUTERS = [
     health.router,
@@ -11,4 +11,5 @@ ROUTERS = [
     sessions.router,
     users.router,
     chat.router,
+    conversations.router,
 ]

@@ -4,8 +4,9 @@
 `commands` here (like `veza.api.ROUTERS`).
 """
 
-from veza.ws import core
+from veza.ws import chat, core
 
 COMMAND_SETS = [
     core.commands,
+    chat.commands,
 ]

@@ -227,3 +227,27 @@ async def test_silent_socket_is_closed(aiohttp_client, quiet_settings: Settings)
     client = ApiClient(await aiohttp_client(create_app(quiet_settings)))
     ws = await client.raw.ws_connect("/api/v1/ws", autoping=False)
     assert await closed_with(ws) == frames.CLOSE_GOING_AWAY
+
+
+async def test_server_shutdown_closes_sockets_1001_then_drains_actors(aiohttp_client, app: web.Application) -> None:  # type: ignore[no-untyped-def]
+    from tests.veza.ws.chat_support import joined, room, say
+
+    client = ApiClient(await aiohttp_client(app))
+    user = await client.register()
+    rid = await room(client, user)
+    ws = await client.ws(user)
+    await joined(ws, rid)
+    acked = (await say(ws, rid, "before shutdown", "s1"))["message"]
+    stopping = asyncio.create_task(client.raw.server.close())  # the runner's full shutdown sequence
+    assert await closed_with(ws) == frames.CLOSE_GOING_AWAY
+    await stopping
+    assert app[keys.actors].stopping  # the actors were stopped after the sockets closed
+    import asyncpg
+
+    conn = await asyncpg.connect(app[keys.settings].database_url)
+    try:
+        assert await conn.fetchval("SELECT content FROM chat_messages WHERE id = $1", uuid.UUID(acked["id"])) \
+            == "before shutdown"
+    finally:
+        await conn.close()
+    await client.raw.close()
