@@ -264,12 +264,18 @@ class ChatRoom(Actor):
             if user is not None:
                 self.tabs[user] = self.tabs.get(user, 0) + 1
                 self.names[user] = getattr(conn, "username", None) or ""
-        # Subscribed before reading, so nothing published meanwhile can fall in a gap.
-        await self.hub.subscribe(self.topic, conn)
-        messages, recovered = await self._replay(join.since)
+        # Subscribed before reading, so nothing published meanwhile can fall in a gap. In a
+        # cluster the socket is held until it has its replay (every message once).
+        await self.hub.subscribe(self.topic, conn, hold=True)
+        seqr = self.hub.sequencer(self.topic)
+        if seqr is not None:
+            messages, recovered, seq = await self._replay_shared(join.since)
+        else:
+            (messages, recovered), seq = await self._replay(join.since), self.last_seq
         presence = [f.PresenceUser(id=u, username=self.names.get(u, "")) for u in self.tabs]
-        conn.deliver(f.encode(f.Joined(ref=join.ref, room=self.room_id, seq=self.last_seq, recovered=recovered,
+        conn.deliver(f.encode(f.Joined(ref=join.ref, room=self.room_id, seq=seq, recovered=recovered,
                                        messages=messages, presence=presence, last_read_seq=join.last_read_seq)))
+        self.hub.release(self.topic, conn, seq)
         if user is not None and self.tabs[user] == 1:
             await self._presence(user, "online", exclude=conn)
 
@@ -285,6 +291,21 @@ class ChatRoom(Actor):
         if self.recent and self.recent[0].seq <= since + 1:
             return [m for m in self.recent if m.seq > since], True
         return await self.chat.after(self.room_id, since, missed), True
+
+    async def _replay_shared(self, since: int | None) -> tuple[list[f.ChatMessage], bool, int]:
+        """Replay from PostgreSQL: other nodes write to this room too, so this node's cache
+        and `last_seq` are not the whole story. Returns (messages, recovered, up to seq)."""
+        room = await self.chat.load_room(self.room_id)
+        head = room["last_seq"] if room else 0
+        recovered = True
+        messages: list[f.ChatMessage] = []
+        if since is not None and 0 <= since <= head:
+            messages = await self.chat.after(self.room_id, since, f.REPLAY_LIMIT + 1)
+            if len(messages) <= f.REPLAY_LIMIT:
+                return messages, True, messages[-1].seq if messages else since
+        recovered = since is None
+        messages = await self.chat.newest(self.room_id, f.JOIN_RECENT)
+        return messages, recovered, messages[-1].seq if messages else head
 
     async def _leave(self, conn: Any) -> None:
         user = self.conns.pop(conn, None) if conn in self.conns else None

@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from veza import keys, rooms
 from veza.api import ROUTERS
+from veza.cluster.rooms import cluster_rooms_ctx
 from veza.cluster.setup import cluster_ctx
 from veza.config import Settings
 from veza.cpu import cpu_pool
@@ -106,6 +107,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(actor_system_ctx)
     app.cleanup_ctx.append(rooms.chat_ctx)
     ws_gateway.setup(app)  # after the actors: sockets close before actors drain
+    app.cleanup_ctx.append(cluster_rooms_ctx)  # needs the hub
 
     for router in ROUTERS:
         router.add_to(app)
