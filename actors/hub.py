@@ -54,6 +54,7 @@ class Hub:
         # Cluster: each room topic's events in seq order (see actors/sequencer.py).
         self._sequencing: tuple[HeadFn, FetchFn, float] | None = None
         self._seqs: dict[str, RoomSequencer] = {}
+        self.room_stats = {"filled": 0, "dropped": 0}  # over every room sequencer of this node
 
     def enable_sequencing(self, head: HeadFn, fetch: FetchFn, gap_wait: float = 0.25) -> None:
         """Several nodes write to one room: deliver `room:` topics through a RoomSequencer."""
@@ -149,7 +150,7 @@ class Hub:
         if seqr is None:
             head, fetch, gap_wait = self._sequencing
             seqr = self._seqs[topic] = RoomSequencer(topic, lambda: self._topics.get(topic, ()), head, fetch,
-                                                     gap_wait)
+                                                     gap_wait, self.room_stats)
         return seqr
 
     async def unsubscribe(self, topic: str, conn: Subscriber) -> None:

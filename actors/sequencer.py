@@ -60,7 +60,7 @@ def message_seq(data: bytes) -> int | None:
 
 class RoomSequencer:
     def __init__(self, topic: str, subscribers: Callable[[], Iterable[Any]], head: HeadFn, fetch: FetchFn,
-                 gap_wait: float = 0.25) -> None:
+                 gap_wait: float = 0.25, stats: dict[str, int] | None = None) -> None:
         self.topic = topic
         self._subscribers = subscribers
         self._head = head
@@ -73,8 +73,9 @@ class RoomSequencer:
         self._held: dict[Any, list[tuple[int | None, bytes, bool]]] = {}
         self._floors: dict[Any, int] = {}
         self._gap_task: asyncio.Task[None] | None = None
-        self.filled = 0  # events read from PostgreSQL to close gaps
-        self.dropped = 0  # duplicates and events older than `next`
+        # "filled": events read from PostgreSQL to close gaps; "dropped": duplicates and
+        # events older than `next` (shared by the hub's sequencers when it passes one dict).
+        self.stats = stats if stats is not None else {"filled": 0, "dropped": 0}
 
     # ---- lifecycle -----------------------------------------------------------------------
     async def open(self) -> None:
@@ -127,7 +128,7 @@ class RoomSequencer:
             self._deliver(None, data, volatile, exclude)
             return
         if self.ready.is_set() and seq < self.next or seq in self._pending:
-            self.dropped += 1
+            self.stats["dropped"] += 1
             return
         self._pending[seq] = (data, volatile)
         if self.ready.is_set():
@@ -184,7 +185,7 @@ class RoomSequencer:
             for seq, data in events:
                 if seq >= self.next and seq not in self._pending:
                     self._pending[seq] = (data, False)
-                    self.filled += 1
+                    self.stats["filled"] += 1
             self._drain()
             if self.next == start:
                 return  # nothing usable: do not spin

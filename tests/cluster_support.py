@@ -54,6 +54,14 @@ class Node:
         except Exception:
             return None
 
+    def metric(self, line_start: str) -> float:
+        """The value of the first /metrics sample whose line starts with `line_start`."""
+        with urllib.request.urlopen(self.url + "/metrics", timeout=2) as resp:
+            for line in resp.read().decode().splitlines():
+                if line.startswith(line_start):
+                    return float(line.rsplit(" ", 1)[1])
+        raise KeyError(line_start)
+
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -69,7 +69,7 @@ async def test_a_lasting_gap_is_filled_from_the_store_before_what_follows() -> N
     async with asyncio.timeout(5):
         while a.seqs() != [6, 7, 8, 9]:
             await asyncio.sleep(0.01)
-    assert seqr.filled == 3
+    assert seqr.stats["filled"] == 3
     seqr.offer(msg(7))  # the lost one turns up late: dropped
     assert a.seqs() == [6, 7, 8, 9]
     seqr.close()

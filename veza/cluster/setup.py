@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from veza import keys
+from veza.cluster.metrics import register_cluster_metrics
 from veza.cluster.presence import LocalPresence, RedisPresence
 from veza.cluster.redis_broker import RedisBroker
 from veza.cluster.session_relay import SessionRelay
@@ -44,6 +45,7 @@ async def cluster_ctx(app: web.Application) -> AsyncIterator[None]:
     await broker.start()
     app[keys.broker] = broker
     app[keys.health_checks].add("redis", redis_check(broker), critical=False)
+    register_cluster_metrics(app, broker)
     presence = RedisPresence(broker.client, broker.node_id, settings.redis_prefix, ttl=settings.presence_ttl)
     await presence.start()
     app[keys.presence] = presence

@@ -106,6 +106,10 @@ async def test_redis_restarted_mid_run(cluster) -> None:  # type: ignore[no-unty
                 await asyncio.sleep(0.05)
 
     assert_all_once_in_order(await run(nodes, restart_redis))
+    # The outage hit mid-traffic: publishes were lost, and recovered from PostgreSQL.
+    assert sum(n.metric("veza_broker_dropped_total") for n in nodes) > 0
+    assert all(n.metric("veza_broker_reconnects_total") >= 1 for n in nodes)
+    assert sum(n.metric('veza_room_events_total{outcome="filled_from_db"}') for n in nodes) > 0
 
 
 async def test_a_node_sigkilled_mid_run_its_clients_move_and_lose_nothing(cluster) -> None:  # type: ignore[no-untyped-def]
