@@ -129,6 +129,8 @@ class ChatRoom(Actor):
         self.topic = f"room:{self.room_id}"
         self.chat = self.context.services["chat"]
         self.hub = self.context.services["hub"]
+        # Cluster: who is online in the room on every node (None on a single node).
+        self.shared_presence = self.context.services.get("presence")
         room = await self.chat.load_room(self.room_id)
         self.closed = room is None
         self.last_seq: int = room["last_seq"] if room else 0
@@ -272,12 +274,25 @@ class ChatRoom(Actor):
             messages, recovered, seq = await self._replay_shared(join.since)
         else:
             (messages, recovered), seq = await self._replay(join.since), self.last_seq
-        presence = [f.PresenceUser(id=u, username=self.names.get(u, "")) for u in self.tabs]
+        if self.shared_presence is not None:
+            presence, first_tab = await self._shared_join(conn, user)
+        else:
+            presence = [f.PresenceUser(id=u, username=self.names.get(u, "")) for u in self.tabs]
+            first_tab = user is not None and self.tabs[user] == 1
         conn.deliver(f.encode(f.Joined(ref=join.ref, room=self.room_id, seq=seq, recovered=recovered,
                                        messages=messages, presence=presence, last_read_seq=join.last_read_seq)))
         self.hub.release(self.topic, conn, seq)
-        if user is not None and self.tabs[user] == 1:
+        if user is not None and first_tab:
             await self._presence(user, "online", exclude=conn)
+
+    async def _shared_join(self, conn: Any, user: UUID | None) -> tuple[list[f.PresenceUser], bool]:
+        """Presence across nodes: (everyone online in the room, is this the user's first tab)."""
+        before = await self.shared_presence.members(self.topic)
+        if user is not None:
+            await self.shared_presence.add(self.topic, _member(user, self.names.get(user, "")), _conn_id(conn))
+        members = set(before) | ({_member(user, self.names.get(user, ""))} if user is not None else set())
+        online = [_presence_user(m) for m in sorted(members)]
+        return online, user is not None and all(p.id != user for p in map(_presence_user, before))
 
     async def _replay(self, since: int | None) -> tuple[list[f.ChatMessage], bool]:
         """What a joiner missed after `since` (all of it, or the newest page and False)."""
@@ -312,7 +327,15 @@ class ChatRoom(Actor):
         await self.hub.unsubscribe(self.topic, conn)
         if user is not None:
             self.tabs[user] -= 1
-            if self.tabs[user] <= 0:
+            last_here = self.tabs[user] <= 0
+            if self.shared_presence is not None:
+                member = _member(user, self.names.get(user, ""))
+                await self.shared_presence.remove(self.topic, member, _conn_id(conn))
+                if last_here and member in await self.shared_presence.members(self.topic):
+                    last_here = False  # still online in this room on another node
+                    del self.tabs[user]
+                    self.names.pop(user, None)
+            if last_here:
                 del self.tabs[user]
                 await self._presence(user, "offline")
                 self.names.pop(user, None)
@@ -391,3 +414,14 @@ class ChatRoom(Actor):
         self._replace(msgspec.structs.replace(cached, reactions=reactions))
 
 
+def _member(user: UUID, username: str) -> str:
+    return f"{user}:{username}"
+
+
+def _presence_user(member: str) -> f.PresenceUser:
+    user, _, username = member.partition(":")
+    return f.PresenceUser(id=UUID(user), username=username)
+
+
+def _conn_id(conn: Any) -> str:
+    return str(getattr(conn, "id", None) or id(conn))

@@ -13,6 +13,7 @@ from actors.broker import InProcessBroker
 from protocols import frames
 from tests.redis_server import RedisProcess
 from tests.support import ApiClient
+from tests.veza.ws.chat_support import joined, quiet, room, until
 from tests.veza.ws.test_gateway import recv
 from veza import keys
 from veza.app import create_app
@@ -106,3 +107,33 @@ async def test_redis_away_degrades_readyz_and_local_sockets_keep_working(node: N
             while (await a.get("/readyz")).data["status"] != "ready":
                 await asyncio.sleep(0.05)
         await ws.close()
+
+
+async def test_room_messages_and_presence_cross_nodes(node: Nodes) -> None:
+    a, b = await node("node-a"), await node("node-b")
+    alice, bob = await a.register(), await a.register()
+    room_id = await room(a, alice, "public")
+    on_a = await a.ws(alice)
+    first = await joined(on_a, room_id)
+    assert [p["id"] for p in first["presence"]] == [alice.id]
+    on_b = await b.ws(bob)
+    second = await joined(on_b, room_id)
+    assert sorted(p["id"] for p in second["presence"]) == sorted([alice.id, bob.id])  # both nodes
+    assert (await until(on_a, "presence", status="online"))["user"]["id"] == bob.id
+
+    for i in range(6):  # writers on both nodes at once: one order everywhere
+        await (on_a if i % 2 else on_b).send_json({"type": "message", "room": room_id, "content": f"m{i}",
+                                                   "client_id": f"c{i}"})
+
+    async def seqs(ws) -> list[int]:  # type: ignore[no-untyped-def]
+        return [(await until(ws, "message"))["message"]["seq"] for _ in range(6)]
+
+    assert await seqs(on_a) == await seqs(on_b) == [1, 2, 3, 4, 5, 6]
+
+    alice_tab2 = await b.ws(alice)
+    await joined(alice_tab2, room_id)  # alice's second tab, on the other node: not "online" again
+    await alice_tab2.close()  # ... and closing it is not "offline": her tab on node a remains
+    await on_b.close()
+    assert (await until(on_a, "presence", status="offline"))["user"]["id"] == bob.id
+    assert [f for f in await quiet(on_a, 0.3) if f["type"] == "presence"] == []
+    await on_a.close()
