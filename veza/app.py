@@ -14,6 +14,8 @@ from prometheus_client import CollectorRegistry
 
 from veza import keys, rooms
 from veza.api import ROUTERS
+from veza.cluster.rooms import cluster_rooms_ctx
+from veza.cluster.setup import cluster_ctx
 from veza.config import Settings
 from veza.cpu import cpu_pool
 from veza.controls.setup import setup_controls
@@ -105,6 +107,7 @@ def create_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(_cpu_pool)
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(cluster_ctx)  # before the actors: they use its broker
     app.cleanup_ctx.append(actor_system_ctx)
     app.cleanup_ctx.append(storage_ctx)
     app.cleanup_ctx.append(feeds_ctx)
@@ -112,6 +115,7 @@ def create_app(settings: Settings) -> web.Application:
     ws_gateway.setup(app)  # after the actors: sockets close before actors drain
     setup_controls(app)
     app.cleanup_ctx.append(live_ctx)
+    app.cleanup_ctx.append(cluster_rooms_ctx)  # needs the hub
 
     for router in ROUTERS:
         router.add_to(app)

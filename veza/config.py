@@ -100,6 +100,11 @@ class Settings:
     db_pool_min: int = 2
     db_pool_max: int = 20
     redis_url: str | None = None
+    # Cluster: key/channel prefix in Redis, presence expiry, how long an out-of-order room
+    # event waits for the missing ones before they are read from PostgreSQL.
+    redis_prefix: str = "veza:"
+    presence_ttl: float = 25.0
+    cluster_gap_wait: float = 0.25
 
     jwt_secret: str | None = None
     access_token_ttl: int = 3600
@@ -189,6 +194,9 @@ class Settings:
             db_pool_min=_int(env, "DB_POOL_MIN", 2, minimum=1),
             db_pool_max=_int(env, "DB_POOL_MAX", 20, minimum=1),
             redis_url=_str(env, "REDIS_URL"),
+            redis_prefix=_str(env, "REDIS_PREFIX", "veza:") or "veza:",
+            presence_ttl=_float(env, "PRESENCE_TTL", 25.0),
+            cluster_gap_wait=_float(env, "CLUSTER_GAP_WAIT", 0.25),
             jwt_secret=_str(env, "JWT_SECRET"),
             access_token_ttl=_int(env, "ACCESS_TOKEN_TTL", 3600, minimum=1),
             refresh_token_ttl=_int(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600, minimum=1),

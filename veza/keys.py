@@ -108,3 +108,9 @@ if TYPE_CHECKING:
     from veza.live.webrtc import WebRtcSessions
 
 webrtc: web.AppKey[WebRtcSessions] = web.AppKey("webrtc")
+
+if TYPE_CHECKING:
+    from veza.cluster.presence import Presence
+
+# Who is in a room / watching a stream, across every node (in-process without Redis).
+presence: web.AppKey[Presence] = web.AppKey("presence")
