@@ -56,6 +56,8 @@ async def _drop(admin_dsn: str, name: str) -> None:
 
 
 class TestDatabase:
+    __test__ = False  # a fixture helper, not a test class
+
     def __init__(self) -> None:
         self.admin_dsn = server_dsn()
         self.name = f"veza_test_{uuid.uuid4().hex[:12]}"

@@ -88,3 +88,13 @@ class ApiClient:
             user.access_token = login.data["access_token"]
             user.refresh_token = login.data["refresh_token"]
         return user
+
+    async def chat_token(self, user: User) -> str:
+        reply = await self.get("/chat/token", user=user)
+        assert reply.status == 200, reply.body
+        return reply.data["token"]
+
+    async def ws(self, user: User | None = None, *, path: str = "/api/v1/ws", **kwargs: Any) -> Any:
+        """A WebSocket to the gateway, signed in as `user` (chat token in the query) or anonymous."""
+        params = {"token": await self.chat_token(user)} if user is not None else None
+        return await self.raw.ws_connect(path, params=params, **kwargs)

@@ -7,27 +7,33 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from veza import keys
+from veza import keys, rooms
 from veza.api import ROUTERS
+from veza.cluster.rooms import cluster_rooms_ctx
+from veza.cluster.setup import cluster_ctx
 from veza.config import Settings
+from veza.cpu import cpu_pool
 from veza.controls.setup import setup_controls
 from veza.db import Database, migrate
 from veza.health import CheckResult, HealthChecks, disk_check
 from veza.http.middlewares import cors, errors, metrics, request_id, security_headers
 from veza.http.openapi import OpenApiRegistry
 from veza.http.swagger import mount_swagger
+from veza.live.service import live_ctx
 from veza.metrics import Metrics
+from veza.feeds import feeds_ctx
 from veza.realtime import actor_system_ctx
+from veza.services.storage import storage_ctx
 from veza.security.authenticators import bearer_jwt
 from veza.security.passwords import PasswordHasher
 from veza.security.tokens import TokenService, load_or_create_dev_secret
 from veza.session_events import SessionEvents
+from veza.ws import gateway as ws_gateway
 
 log = logging.getLogger("veza.app")
 
@@ -36,7 +42,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 async def _cpu_pool(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.settings]
-    pool = ThreadPoolExecutor(max_workers=settings.hash_workers, thread_name_prefix="veza-cpu")
+    pool = cpu_pool(settings.hash_workers, settings.cpu_worker_niceness)
     app[keys.cpu_pool] = pool
     app[keys.passwords] = PasswordHasher(
         pool, time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
@@ -96,12 +102,20 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.tokens] = _token_service(settings)
     app[keys.authenticators] = [bearer_jwt]
     app[keys.session_events] = SessionEvents()
+    app.on_response_prepare.append(request_id.on_prepare)
     app.on_response_prepare.append(security_headers.on_prepare)
 
     app.cleanup_ctx.append(_cpu_pool)
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(cluster_ctx)  # before the actors: they use its broker
     app.cleanup_ctx.append(actor_system_ctx)
+    app.cleanup_ctx.append(storage_ctx)
+    app.cleanup_ctx.append(feeds_ctx)
+    app.cleanup_ctx.append(rooms.chat_ctx)
+    ws_gateway.setup(app)  # after the actors: sockets close before actors drain
     setup_controls(app)
+    app.cleanup_ctx.append(live_ctx)
+    app.cleanup_ctx.append(cluster_rooms_ctx)  # needs the hub
 
     for router in ROUTERS:
         router.add_to(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import getpass
 import logging
 import os
@@ -44,9 +45,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _with_database(_settings(args))
     app = create_app(settings)
-    log.info("Veza listening on http://%s:%s", settings.host, settings.port)
-    web.run_app(app, host=settings.host, port=settings.port, shutdown_timeout=settings.shutdown_timeout,
-                access_log=None, print=None)
+    def listening(_banner: str) -> None:  # run_app calls this once the socket is bound
+        log.info("Veza listening on http://%s:%s", settings.host, settings.port)
+
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, shutdown_timeout=settings.shutdown_timeout,
+                    access_log=None, print=listening)
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        print(f"error: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -146,8 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings_level = os.environ.get("LOG_LEVEL", "INFO").upper()
-        configure_logging(settings_level)
+        # Reading the settings once up front also refuses a bad environment before anything starts.
+        configure_logging(Settings.from_env().log_level)
         return int(args.func(args) or 0)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

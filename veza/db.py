@@ -15,6 +15,8 @@ from typing import Any
 
 import asyncpg
 
+from veza.config import ConfigError
+
 log = logging.getLogger("veza.db")
 
 _MIGRATION_LOCK = 0x7665_7A61  # "veza"
@@ -64,8 +66,12 @@ class Database:
 
     @classmethod
     async def connect(cls, dsn: str, *, min_size: int = 2, max_size: int = 20) -> Database:
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection,
-                                         command_timeout=60)
+        """Raises ConfigError naming DATABASE_URL (never echoing it: it may hold a password)."""
+        try:
+            pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection,
+                                             command_timeout=60, timeout=15)
+        except (OSError, TimeoutError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise ConfigError(f"DATABASE_URL: cannot connect to PostgreSQL ({type(exc).__name__}: {exc})") from None
         return cls(pool)
 
     @asynccontextmanager

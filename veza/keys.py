@@ -60,6 +60,19 @@ if TYPE_CHECKING:
 actors: web.AppKey[ActorSystem] = web.AppKey("actors")
 broker: web.AppKey[Broker] = web.AppKey("broker")
 
+if TYPE_CHECKING:
+    from actors.hub import Hub
+    from veza.ws.commands import Dispatcher
+
+hub: web.AppKey[Hub] = web.AppKey("hub")
+ws_dispatcher: web.AppKey[Dispatcher] = web.AppKey("ws_dispatcher")
+# Socket clean-ups in flight (they outlive a cancelled handler; shutdown waits for them).
+ws_finishing: web.AppKey[set[Any]] = web.AppKey("ws_finishing")
+# Tracks and social (veza/services/storage.py, veza/feeds.py).
+if TYPE_CHECKING:
+    from veza.services.storage import Storage
+
+storage: web.AppKey[Storage] = web.AppKey("storage")
 # Platform controls (veza/controls): limits, audit, API keys, flags, maintenance, privacy.
 if TYPE_CHECKING:
     from prometheus_client import Counter
@@ -85,3 +98,19 @@ csrf: web.AppKey[CsrfTokens] = web.AppKey("csrf")
 notifier: web.AppKey[Any] = web.AppKey("notifier")
 # Sec-GPC: 1 on this request (CCPA do-not-sell).
 do_not_sell: web.RequestKey[bool] = web.RequestKey("do_not_sell", bool)
+
+if TYPE_CHECKING:
+    from actors.live_stream import LiveServices
+
+live: web.AppKey[LiveServices] = web.AppKey("live")
+
+if TYPE_CHECKING:
+    from veza.live.webrtc import WebRtcSessions
+
+webrtc: web.AppKey[WebRtcSessions] = web.AppKey("webrtc")
+
+if TYPE_CHECKING:
+    from veza.cluster.presence import Presence
+
+# Who is in a room / watching a stream, across every node (in-process without Redis).
+presence: web.AppKey[Presence] = web.AppKey("presence")

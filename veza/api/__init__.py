@@ -4,7 +4,9 @@
 """
 
 from veza.api import (
-    announcements, auth, developer, health, moderation, platform_admin, privacy, sessions, system, users,
+    announcements, auth, chat, conversations, developer, follows, health, live, live_hooks, live_webrtc,
+    moderation, notifications, platform_admin, privacy, sessions, social, system, tags, track_engagement,
+    tracks, uploads, users,
 )
 
 ROUTERS = [
@@ -12,10 +14,22 @@ ROUTERS = [
     auth.router,
     sessions.router,
     users.router,
+    chat.router,
+    conversations.router,
+    tracks.router,
+    track_engagement.router,
+    uploads.router,
+    social.router,
+    follows.router,
+    tags.router,
+    notifications.router,
     developer.router,
     privacy.router,
     moderation.router,
     announcements.router,
     platform_admin.router,
     system.router,
+    live.router,
+    live_hooks.router,
+    live_webrtc.router,
 ]

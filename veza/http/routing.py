@@ -59,6 +59,7 @@ class RouteSpec:
 
 _FIELD_AT = re.compile(r" - at `\$\.?([^`]*)`$")
 _MISSING = re.compile(r"^Object missing required field `([^`]*)`")
+_UNKNOWN = re.compile(r"^Object contains unknown field `([^`]*)`")
 
 
 def validation_details(exc: msgspec.ValidationError) -> tuple[str, dict[str, str]]:
@@ -70,6 +71,10 @@ def validation_details(exc: msgspec.ValidationError) -> tuple[str, dict[str, str
     if missing:
         field = f"{parent}.{missing.group(1)}" if parent else missing.group(1)
         return f"Missing required field '{field}'", {field: "required"}
+    unknown = _UNKNOWN.match(text)
+    if unknown:
+        field = f"{parent}.{unknown.group(1)}" if parent else unknown.group(1)
+        return f"Unknown field '{field}'", {field: "unknown field"}
     if match:
         field = match.group(1) or "body"
         reason = text[: match.start()]

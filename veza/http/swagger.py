@@ -1,7 +1,12 @@
-"""Swagger UI at /swagger, from the swagger-ui-bundle package's local assets (no CDN)."""
+"""Swagger UI at /swagger, from the swagger-ui-py package's local assets (no CDN).
+
+swagger-ui-py ships Swagger UI 5, which renders OpenAPI 3.1 (the JSON Schema dialect
+msgspec generates); the older swagger-ui-bundle (Swagger UI 4) cannot.
+"""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from aiohttp import web
@@ -18,8 +23,6 @@ _INIT = 'window.ui = SwaggerUIBundle({url: "/api/v1/openapi.json", dom_id: "#swa
 
 
 def mount_swagger(app: web.Application) -> None:
-    from swagger_ui_bundle import swagger_ui_path
-
     async def page(request: web.Request) -> web.Response:
         return web.Response(text=_PAGE, content_type="text/html")
 
@@ -29,4 +32,4 @@ def mount_swagger(app: web.Application) -> None:
     app.router.add_get("/swagger", page)
     app.router.add_get("/swagger/", page)
     app.router.add_get("/swagger/init.js", init)
-    app.router.add_static("/swagger/assets", Path(swagger_ui_path))
+    app.router.add_static("/swagger/assets", Path(str(resources.files("swagger_ui") / "static")))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from aiohttp import web
 
 from veza import keys
 from veza.http.auth import Principal, bearer_token
 from veza.http.errors import Unauthorized
-from veza.security.tokens import InvalidToken
+from veza.security.tokens import InvalidToken, uuid_claim
 from veza.store import sessions
 
 
@@ -19,10 +17,14 @@ async def bearer_jwt(request: web.Request) -> Principal | None:
         return None
     try:
         claims = request.app[keys.tokens].decode(token, "access")
-        user_id, session_id = UUID(claims["sub"]), UUID(claims["sid"])
-    except (InvalidToken, KeyError, ValueError, TypeError):
+        user_id, session_id = uuid_claim(claims, "sub"), uuid_claim(claims, "sid")
+    except InvalidToken:
         raise Unauthorized("Invalid or expired token", headers={"WWW-Authenticate": "Bearer"}) from None
     # Logout and logout-all take effect at once: a revoked session's tokens stop working.
-    if not await sessions.is_active(request.app[keys.db].pool, session_id):
+    pool = request.app[keys.db].pool
+    active, stale = await sessions.check_active(pool, session_id)
+    if not active:
         raise Unauthorized("Session has been revoked", headers={"WWW-Authenticate": "Bearer"})
+    if stale:  # GET /sessions shows "last used"; written at most once a minute per session
+        await sessions.touch(pool, session_id)
     return Principal(user_id=user_id, role=claims.get("role", "user"), session_id=session_id)

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from veza.http.errors import Unauthorized
-from veza.security.tokens import InvalidToken, TokenService, hash_token
+from veza.security.tokens import InvalidToken, TokenService, hash_token, uuid_claim
 from veza.store import sessions, users
 
 
@@ -34,8 +34,8 @@ async def open_session(conn: asyncpg.Connection, tokens: TokenService, user: dic
 def decode_refresh(tokens: TokenService, refresh_token: str) -> tuple[uuid.UUID, uuid.UUID]:
     try:
         claims = tokens.decode(refresh_token, "refresh")
-        return uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
-    except (InvalidToken, KeyError, ValueError, TypeError):
+        return uuid_claim(claims, "sub"), uuid_claim(claims, "sid")
+    except InvalidToken:
         raise Unauthorized("Invalid or expired refresh token") from None
 
 

@@ -39,6 +39,17 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def uuid_claim(claims: dict[str, Any], name: str) -> uuid.UUID:
+    """A UUID claim of a verified token; anything else makes the token invalid, never a crash."""
+    value = claims.get(name)
+    if not isinstance(value, str):
+        raise InvalidToken(f"claim {name!r} is not a UUID")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidToken(f"claim {name!r} is not a UUID") from None
+
+
 class TokenService:
     def __init__(self, secret: str, *, access_ttl: int, refresh_ttl: int, chat_ttl: int) -> None:
         self._secret = secret

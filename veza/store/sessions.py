@@ -50,9 +50,16 @@ async def rotate_refresh(conn: asyncpg.Connection, session_id: UUID, presented_h
     return RotateResult("reused", current["user_id"])
 
 
+async def check_active(conn: asyncpg.Connection | asyncpg.Pool, session_id: UUID) -> tuple[bool, bool]:
+    """(active, stale): stale when `last_used_at` is over a minute old and wants a `touch`."""
+    row = await conn.fetchrow(
+        "SELECT revoked_at IS NULL AND expires_at > now() AS active,"
+        " last_used_at < now() - interval '60 seconds' AS stale FROM sessions WHERE id = $1", session_id)
+    return (bool(row["active"]), bool(row["stale"])) if row else (False, False)
+
+
 async def is_active(conn: asyncpg.Connection | asyncpg.Pool, session_id: UUID) -> bool:
-    return bool(await conn.fetchval(
-        "SELECT revoked_at IS NULL AND expires_at > now() FROM sessions WHERE id = $1", session_id))
+    return (await check_active(conn, session_id))[0]
 
 
 async def revoke_session(conn: asyncpg.Connection, session_id: UUID, *, reason: str,

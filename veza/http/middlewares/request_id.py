@@ -21,11 +21,14 @@ async def request_id_middleware(request: web.Request, handler):  # type: ignore[
     request[keys.request_id] = rid
     token = request_id_var.set(rid)
     try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        exc.headers[HEADER] = rid
-        raise
+        return await handler(request)
     finally:
         request_id_var.reset(token)
-    response.headers[HEADER] = rid
-    return response
+
+
+async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+    """Stamp the id when headers go out: also covers WebSocket handshakes and streams,
+    whose headers are sent before the middleware sees the response."""
+    rid = request.get(keys.request_id)
+    if rid is not None:
+        response.headers[HEADER] = rid

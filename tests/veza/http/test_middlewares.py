@@ -1,0 +1,249 @@
+"""The HTTP plumbing every route shares: security headers, CORS, request ids in responses
+and logs, errors in the envelope (404/405/413/500), malformed UUIDs."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+
+import jwt
+import pytest
+from aiohttp import web
+
+from tests.support import ApiClient
+from veza import keys
+from veza.app import create_app
+from veza.config import Settings
+from veza.http.envelope import ok
+from veza.http.routing import ApiRouter, path_uuid
+from veza.logging_setup import build_handler
+
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    """What the server's own log handler writes, captured."""
+    stream = io.StringIO()
+    handler = build_handler(stream)
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+def _probe_router() -> ApiRouter:
+    """Routes that exist only in tests, mounted through the real ApiRouter and middlewares."""
+    router = ApiRouter("probe")
+
+    @router.get("/probe/crash")
+    async def crash(request: web.Request) -> web.Response:
+        raise RuntimeError("secret-internal-detail: db password is hunter2")
+
+    @router.get("/probe/log")
+    async def log_something(request: web.Request) -> web.Response:
+        logging.getLogger("veza.probe").info("handling the probe")
+        return ok({"logged": True})
+
+    @router.get("/probe/things/{id}")
+    async def thing(request: web.Request) -> web.Response:
+        return ok({"id": str(path_uuid(request, "id"))})
+
+    return router
+
+
+@pytest.fixture
+async def probe(aiohttp_client, app: web.Application) -> ApiClient:  # type: ignore[no-untyped-def]
+    _probe_router().add_to(app)
+    return ApiClient(await aiohttp_client(app))
+
+
+async def _client_for(aiohttp_client, settings: Settings) -> ApiClient:  # type: ignore[no-untyped-def]
+    return ApiClient(await aiohttp_client(create_app(settings)))
+
+
+def _assert_security_headers(headers, *, hsts: bool) -> None:  # type: ignore[no-untyped-def]
+    for name, value in SECURITY_HEADERS.items():
+        assert headers.get(name) == value, name
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["Referrer-Policy"]
+    assert headers["Permissions-Policy"]
+    assert ("Strict-Transport-Security" in headers) is hsts
+
+
+async def _every_kind_of_response(client: ApiClient) -> list:
+    big = json.dumps({"email": "a@b.co", "password": "x" * (1024 * 1024 + 1)})
+    return [
+        await client.get("/health"),
+        await client.get("/no/such/route"),
+        await client.call("DELETE", "/health"),
+        await client.get("/users/me"),
+        await client.post("/auth/login", data=big, headers={"Content-Type": "application/json"}),
+        await client.get("/probe/crash"),
+        await client.get("/metrics"),
+        await client.get("/swagger"),
+        await client.call("OPTIONS", "/health", headers={"Origin": "https://evil.example",
+                                                         "Access-Control-Request-Method": "GET"}),
+    ]
+
+
+async def test_security_headers_on_every_response_including_errors(probe: ApiClient) -> None:
+    replies = await _every_kind_of_response(probe)
+    assert sorted({r.status for r in replies}) == [200, 401, 403, 404, 405, 413, 500]
+    for reply in replies:
+        _assert_security_headers(reply.headers, hsts=False)
+    async with probe.raw.get("/swagger/assets/swagger-ui.css") as resp:
+        assert resp.status == 200
+        _assert_security_headers(resp.headers, hsts=False)
+
+
+async def test_hsts_only_in_production(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    client = await _client_for(aiohttp_client, settings.replace(app_env="production"))
+    for reply in (await client.get("/health"), await client.get("/nope")):
+        _assert_security_headers(reply.headers, hsts=True)
+        assert "max-age=" in reply.headers["Strict-Transport-Security"]
+
+
+async def test_cors_preflight_allowed_origin(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    client = await _client_for(aiohttp_client, settings.replace(allowed_origins=("https://app.veza.example",)))
+    reply = await client.call("OPTIONS", "/auth/login", headers={
+        "Origin": "https://app.veza.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Content-Type, Authorization"})
+    assert reply.status == 204
+    assert reply.headers["Access-Control-Allow-Origin"] == "https://app.veza.example"
+    assert reply.headers["Access-Control-Allow-Credentials"] == "true"
+    assert "POST" in reply.headers["Access-Control-Allow-Methods"]
+    allowed_headers = reply.headers["Access-Control-Allow-Headers"].lower()
+    assert "authorization" in allowed_headers and "content-type" in allowed_headers
+    # The actual request then carries the origin back, and exposes the request id.
+    actual = await client.get("/health", headers={"Origin": "https://app.veza.example"})
+    assert actual.headers["Access-Control-Allow-Origin"] == "https://app.veza.example"
+    assert "X-Request-ID" in actual.headers["Access-Control-Expose-Headers"]
+    assert "Origin" in actual.headers.getall("Vary")
+
+
+async def test_cors_preflight_denied_origin(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    client = await _client_for(aiohttp_client, settings.replace(allowed_origins=("https://app.veza.example",)))
+    reply = await client.call("OPTIONS", "/auth/login", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert reply.status == 403
+    assert reply.body["success"] is False and reply.body["code"] == "forbidden"
+    assert "Access-Control-Allow-Origin" not in reply.headers
+    simple = await client.get("/health", headers={"Origin": "https://evil.example"})
+    assert simple.status == 200 and "Access-Control-Allow-Origin" not in simple.headers
+
+
+async def test_cors_wildcard_allows_any_origin_without_credentials(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    client = await _client_for(aiohttp_client, settings.replace(allowed_origins=("*",)))
+    reply = await client.call("OPTIONS", "/health", headers={
+        "Origin": "https://anywhere.example", "Access-Control-Request-Method": "GET"})
+    assert reply.status == 204
+    assert reply.headers["Access-Control-Allow-Origin"] == "https://anywhere.example"
+    assert "Access-Control-Allow-Credentials" not in reply.headers
+
+
+async def test_no_cors_configured_refuses_preflight(client: ApiClient) -> None:
+    reply = await client.call("OPTIONS", "/health", headers={
+        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"})
+    assert reply.status == 403
+
+
+async def test_request_id_is_echoed_or_minted(client: ApiClient) -> None:
+    mine = "client-req.42:abc"
+    echoed = await client.get("/health", headers={"X-Request-ID": mine})
+    assert echoed.headers["X-Request-ID"] == mine
+    minted = await client.get("/health")
+    assert len(minted.headers["X-Request-ID"]) == 32
+    other = await client.get("/health")
+    assert other.headers["X-Request-ID"] != minted.headers["X-Request-ID"]
+
+
+async def test_a_bad_request_id_is_replaced(client: ApiClient) -> None:
+    for bad in ("has spaces", "x" * 129, "<script>", "new\\nline", "é"):
+        reply = await client.get("/health", headers={"X-Request-ID": bad})
+        rid = reply.headers["X-Request-ID"]
+        assert rid != bad and len(rid) == 32 and rid.isalnum(), bad
+
+
+async def test_request_id_on_errors_matches_the_body(client: ApiClient) -> None:
+    for reply in (await client.get("/users/me", headers={"X-Request-ID": "trace-401"}),
+                  await client.get("/nope", headers={"X-Request-ID": "trace-404"}),
+                  await client.call("PATCH", "/health", headers={"X-Request-ID": "trace-405"})):
+        assert reply.body["request_id"] == reply.headers["X-Request-ID"]
+        assert reply.body["request_id"].startswith("trace-")
+
+
+async def test_request_id_is_in_log_lines(probe: ApiClient, log_stream: io.StringIO) -> None:
+    reply = await probe.get("/probe/log", headers={"X-Request-ID": "trace-log-1"})
+    assert reply.status == 200
+    lines = [line for line in log_stream.getvalue().splitlines() if "handling the probe" in line]
+    assert len(lines) == 1 and "[trace-log-1]" in lines[0], log_stream.getvalue()
+
+
+async def test_unknown_route_and_method_answer_in_the_envelope(client: ApiClient) -> None:
+    missing = await client.get("/definitely/not/here")
+    assert missing.status == 404
+    assert missing.body["success"] is False and missing.body["code"] == "not_found"
+    root_missing = await client.raw.get("/nothing-at-root")
+    assert root_missing.status == 404 and (await root_missing.json())["code"] == "not_found"
+    wrong = await client.call("DELETE", "/auth/login")
+    assert wrong.status == 405 and wrong.body["code"] == "method_not_allowed"
+    assert "POST" in wrong.headers["Allow"]
+
+
+async def test_body_over_limit_is_413_in_the_envelope(client: ApiClient) -> None:
+    payload = b'{"email": "' + b"a" * (1024 * 1024) + b'"}'
+    reply = await client.post("/auth/register", data=payload, headers={"Content-Type": "application/json"})
+    assert reply.status == 413
+    assert reply.body["success"] is False and reply.body["code"] == "too_large"
+
+
+async def test_a_crash_is_a_500_envelope_with_the_trace_only_in_the_log(probe: ApiClient,
+                                                                        log_stream: io.StringIO) -> None:
+    reply = await probe.get("/probe/crash", headers={"X-Request-ID": "trace-crash"})
+    assert reply.status == 500
+    assert reply.body == {"success": False, "error": "Internal server error", "code": "internal",
+                          "request_id": "trace-crash"}
+    raw = json.dumps(reply.body)
+    assert "Traceback" not in raw and "hunter2" not in raw and "RuntimeError" not in raw
+    log = log_stream.getvalue()
+    assert "[trace-crash]" in log and "Traceback" in log and "hunter2" in log
+    # The server keeps serving.
+    assert (await probe.get("/health")).status == 200
+
+
+async def test_malformed_uuids_are_404_never_500(probe: ApiClient) -> None:
+    good = str(uuid.uuid4())
+    assert (await probe.get(f"/probe/things/{good}")).data == {"id": good}
+    for bad in ("not-a-uuid", "1", "%00", "'%20OR%201=1", "0" * 300, good + "0"):
+        reply = await probe.get(f"/probe/things/{bad}")
+        assert reply.status == 404, (bad, reply.status)
+        assert reply.body["success"] is False and reply.body["code"] == "not_found"
+
+
+async def test_a_token_with_a_malformed_session_id_is_401(client: ApiClient) -> None:
+    """Correctly signed (with the server's own secret), but the ids inside are garbage."""
+    user = await client.register()
+    secret = client.app[keys.settings].jwt_secret
+    claims = jwt.decode(user.access_token, options={"verify_signature": False})
+    for bad in ({"sid": "not-a-uuid"}, {"sid": 5}, {"sid": None}, {"sub": "nobody"}):
+        token = jwt.encode({**claims, **bad}, secret, algorithm="HS256")
+        reply = await client.get("/users/me", token=token)
+        assert reply.status == 401, (bad, reply.body)
+        assert reply.body["code"] == "unauthorized"
+    refresh_claims = jwt.decode(user.refresh_token, options={"verify_signature": False})
+    for bad in ({"sid": "not-a-uuid"}, {"sid": 5}, {"sub": ["x"]}):
+        token = jwt.encode({**refresh_claims, **bad}, secret, algorithm="HS256")
+        for path in ("/auth/refresh", "/auth/logout"):
+            reply = await client.post(path, json={"refresh_token": token})
+            assert reply.status == 401, (path, bad, reply.body)

@@ -1,0 +1,271 @@
+"""Conversations (the chat rooms) over REST; live changes go through the room's actor.
+
+Non-members of a group or direct conversation get 404 everywhere: they cannot learn
+that it exists. Public conversations are readable by every signed-in user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from aiohttp import web
+
+from actors import ActorDead
+from actors.chat_room import ChatRoom, Close, Kick, Rename, Send
+from protocols.frames import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, NO_NUL, ChatMessage, ClientId, Content
+from protocols.seq_cursor import BadCursor, SeqCursor
+from veza import keys, rooms
+from veza.api.schemas import Message
+from veza.http.auth import Principal
+from veza.http.envelope import ok
+from veza.http.errors import BadRequest, Conflict, Forbidden, NotFound
+from veza.http.routing import ApiRouter, path_uuid
+from veza.store import conversations, messages, users
+
+router = ApiRouter("conversations")
+
+Name = Annotated[str, msgspec.Meta(max_length=100, pattern=NO_NUL)]
+
+
+class Peer(msgspec.Struct):
+    id: UUID
+    username: str
+
+
+class MemberOut(msgspec.Struct):
+    id: UUID
+    username: str
+    role: str
+
+
+class ConversationOut(msgspec.Struct):
+    id: UUID
+    type: str
+    name: str
+    owner_id: UUID | None
+    last_seq: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    last_activity_at: dt.datetime
+    role: str | None = None
+    last_read_seq: int = 0
+    unread_count: int = 0
+    member_count: int | None = None
+    peer: Peer | None = None
+    last_message: ChatMessage | None = None
+    members: list[MemberOut] | None = None
+
+
+class ConversationList(msgspec.Struct):
+    conversations: list[ConversationOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ListQuery(msgspec.Struct):
+    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
+    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
+class CreateIn(msgspec.Struct, forbid_unknown_fields=True):
+    type: Literal["direct", "group", "public"]
+    name: Name = ""
+    members: Annotated[list[UUID], msgspec.Meta(max_length=100)] = []
+    user_id: UUID | None = None  # direct: the other user (or the one entry of `members`)
+
+
+class UpdateIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
+
+
+class HistoryQuery(msgspec.Struct):
+    limit: Annotated[int, msgspec.Meta(ge=1, le=HISTORY_MAX_LIMIT)] = HISTORY_DEFAULT_LIMIT
+    cursor: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+class HistoryOut(msgspec.Struct):
+    messages: list[ChatMessage]
+    next_cursor: str | None
+    has_more: bool
+
+
+class SendIn(msgspec.Struct, forbid_unknown_fields=True):
+    content: Content
+    client_id: ClientId | None = None
+
+
+class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
+    user_id: UUID
+    role: Literal["member", "admin"] = "member"
+
+
+def _conversation(row: dict[str, Any], **extra: Any) -> ConversationOut:
+    fields = {k: row[k] for k in ("id", "type", "name", "owner_id", "last_seq", "created_at", "updated_at",
+                                  "last_activity_at")}
+    return ConversationOut(**fields, **extra)
+
+
+async def _room(request: web.Request, principal: Principal) -> rooms.Access:
+    async with request.app[keys.db].connection() as conn:
+        return await rooms.access(conn, path_uuid(request, "id"), principal.user_id, principal.role)
+
+
+async def _notify(app: web.Application, room_id: UUID, message: Any) -> None:
+    """Tell a live room (if any on this node) about a REST change; the database already has it."""
+    if not app[keys.actors].is_alive(ChatRoom, room_id):
+        return
+    try:
+        await rooms.room_ref(app, room_id).send(message, timeout=5.0)
+    except (ActorDead, TimeoutError):
+        pass
+
+
+@router.get("/conversations", query=ListQuery, response=ConversationList, auth="required",
+            summary="List the user's conversations, newest activity first")
+async def list_conversations(request: web.Request, query: ListQuery, principal: Principal) -> web.Response:
+    async with request.app[keys.db].connection() as conn:
+        rows, total = await conversations.list_for_user(conn, principal.user_id, query.limit, query.offset)
+        last = await messages.fetch_by_ids(conn, [r["last_message_id"] for r in rows if r["last_message_id"]])
+    items = [_conversation(
+        r, role=r["role"], last_read_seq=r["last_read_seq"], unread_count=r["unread_count"],
+        member_count=r["member_count"], peer=msgspec.convert(r["peer"], Peer) if r["peer"] else None,
+        last_message=rooms.chat_message(last[r["last_message_id"]]) if r["last_message_id"] in last else None,
+    ) for r in rows]
+    return ok(ConversationList(conversations=items, total=total, limit=query.limit, offset=query.offset))
+
+
+@router.post("/conversations", body=CreateIn, response=ConversationOut, status=201, auth="required",
+             summary="Create a conversation (a direct one is found or created once per pair)")
+async def create_conversation(request: web.Request, body: CreateIn, principal: Principal) -> web.Response:
+    async with request.app[keys.db].connection() as conn:
+        if body.type == "direct":
+            peers = [body.user_id] if body.user_id else body.members
+            if len(peers) != 1:
+                raise BadRequest("A direct conversation names exactly one other user",
+                                 details={"user_id": "required: the other user"})
+            room, created = await conversations.find_or_create_direct(conn, principal.user_id, peers[0])
+        else:
+            if not body.name.strip():
+                raise BadRequest("A group or public conversation needs a name", details={"name": "required"})
+            room, created = await conversations.create_room(conn, type_=body.type, name=body.name.strip(),
+                                                            owner_id=principal.user_id, members=body.members), True
+        members = await conversations.members(conn, room["id"])
+    out = _conversation(room, role="owner" if room["owner_id"] == principal.user_id and body.type != "direct"
+                        else "member", members=[MemberOut(**m) for m in members], member_count=len(members))
+    return ok(out, status=201 if created else 200)
+
+
+@router.get("/conversations/public", query=ListQuery, response=ConversationList, auth="optional",
+            summary="Public conversations anyone may read and join, newest activity first")
+async def list_public(request: web.Request, query: ListQuery, principal: Principal | None) -> web.Response:
+    user_id = principal.user_id if principal else None
+    async with request.app[keys.db].connection() as conn:
+        rows, total = await conversations.list_public(conn, user_id, query.limit, query.offset)
+    items = [_conversation(r, role=r["role"], member_count=r["member_count"]) for r in rows]
+    return ok(ConversationList(conversations=items, total=total, limit=query.limit, offset=query.offset))
+
+
+@router.get("/conversations/{id}", response=ConversationOut, auth="required", summary="One conversation")
+async def get_conversation(request: web.Request, principal: Principal) -> web.Response:
+    room = await _room(request, principal)
+    async with request.app[keys.db].connection() as conn:
+        row = await conversations.get_room(conn, room.room_id)
+        members = await conversations.members(conn, room.room_id)
+    if row is None:
+        raise NotFound("Conversation not found")
+    return ok(_conversation(row, role=room.role, last_read_seq=room.last_read_seq,
+                            members=[MemberOut(**m) for m in members], member_count=len(members)))
+
+
+@router.put("/conversations/{id}", body=UpdateIn, response=ConversationOut, auth="required",
+            summary="Rename a conversation (its owner or an admin)")
+async def update_conversation(request: web.Request, body: UpdateIn, principal: Principal) -> web.Response:
+    room = await _room(request, principal)
+    if room.type == "direct":
+        raise BadRequest("A direct conversation has no name to change", details={"name": "not for direct"})
+    rooms.require_moderator(room)
+    async with request.app[keys.db].connection() as conn:
+        row = await conversations.rename(conn, room.room_id, body.name.strip() or body.name)
+    await _notify(request.app, room.room_id, Rename(row["name"]))
+    return ok(_conversation(row, role=room.role))
+
+
+@router.delete("/conversations/{id}", response=Message, auth="required",
+               summary="Delete a conversation (its owner or an admin); live members get room_closed")
+async def delete_conversation(request: web.Request, principal: Principal) -> web.Response:
+    room = await _room(request, principal)
+    if room.role != "owner" and not room.platform_admin:
+        raise Forbidden("Only the owner or an admin can delete a conversation")
+    async with request.app[keys.db].connection() as conn:
+        if not await conversations.delete_room(conn, room.room_id):
+            raise NotFound("Conversation not found")
+    await _notify(request.app, room.room_id, Close())
+    return ok(Message(message="Conversation deleted"))
+
+
+@router.get("/conversations/{id}/history", query=HistoryQuery, response=HistoryOut, auth="required",
+            summary="Message history, newest first, with an opaque cursor")
+async def history(request: web.Request, query: HistoryQuery, principal: Principal) -> web.Response:
+    room = await _room(request, principal)
+    try:
+        before = SeqCursor.from_string(query.cursor).before if query.cursor else None
+    except BadCursor:
+        raise BadRequest("Invalid query parameter 'cursor'", details={"cursor": "malformed cursor"}) from None
+    async with request.app[keys.db].connection() as conn:
+        rows = await messages.before(conn, room.room_id, before, query.limit + 1)
+    page = [rooms.chat_message(r) for r in rows[: query.limit]]
+    has_more = len(rows) > query.limit
+    cursor = SeqCursor(page[-1].seq).to_string() if has_more and page else None
+    return ok(HistoryOut(messages=page, next_cursor=cursor, has_more=has_more))
+
+
+@router.post("/conversations/{id}/messages", body=SendIn, response=ChatMessage, status=201, auth="required",
+             summary="Send a message (the same path as the socket: persisted, then broadcast)")
+async def send_message(request: web.Request, body: SendIn, principal: Principal) -> web.Response:
+    if not body.content.strip():
+        raise BadRequest("Message content must not be blank", details={"content": "blank"})
+    room_id = path_uuid(request, "id")
+    async with request.app[keys.db].connection() as conn:
+        await rooms.access_for_posting(conn, room_id, principal.user_id, principal.role)
+        author = await users.get_user(conn, principal.user_id)
+    stored = await rooms.ask_room(request.app, room_id, Send(principal.user_id, author["username"], body.content,
+                                                             body.client_id))
+    return ok(stored, status=201)
+
+
+@router.post("/conversations/{id}/members", body=MemberIn, response=MemberOut, status=201, auth="required",
+             summary="Add a member (moderators; anyone may join a public conversation themselves)")
+async def add_member(request: web.Request, body: MemberIn, principal: Principal) -> web.Response:
+    room = await _room(request, principal)
+    if room.type == "direct":
+        raise BadRequest("A direct conversation has exactly two members", details={"user_id": "not for direct"})
+    joining_self = body.user_id == principal.user_id and body.role == "member"
+    if not (joining_self and room.type == "public"):
+        rooms.require_moderator(room)
+    if body.role == "admin" and room.role != "owner" and not room.platform_admin:
+        raise Forbidden("Only the owner can make admins")
+    async with request.app[keys.db].connection() as conn:
+        member = await conversations.add_member(conn, room.room_id, body.user_id, body.role)
+    return ok(MemberOut(id=member["id"], username=member["username"], role=member["role"]), status=201)
+
+
+@router.delete("/conversations/{id}/members/{user_id}", response=Message, auth="required",
+               summary="Remove a member (moderators), or leave (yourself)")
+async def remove_member(request: web.Request, principal: Principal) -> web.Response:
+    room = await _room(request, principal)
+    target = path_uuid(request, "user_id")
+    if room.type == "direct":
+        raise BadRequest("A direct conversation has exactly two members", details={"user_id": "not for direct"})
+    if target == room.owner_id:
+        raise Conflict("The owner cannot leave or be removed: delete the conversation instead")
+    if target != principal.user_id:
+        rooms.require_moderator(room)
+    async with request.app[keys.db].connection() as conn:
+        if not await conversations.remove_member(conn, room.room_id, target):
+            raise NotFound("Member not found")
+    await _notify(request.app, room.room_id, Kick(target))
+    return ok(Message(message="Member removed"))

@@ -1,0 +1,1 @@
+"""Plain SQL migrations, NNNN_name.sql, applied in order by veza.db.migrate."""

@@ -1,0 +1,124 @@
+"""Chat over the socket: join/leave, message, edit/delete, react/unreact, read, typing, history.
+
+Handlers authorize (the same rules as REST, `veza.rooms`) and hand the work to the room's
+actor, which answers the socket itself (`joined`, `ack`) so that nothing the room
+publishes can overtake the answer. A frame with a `ref` gets exactly one direct reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from actors import ActorDead
+from actors.chat_room import Delete, Edit, Join, Leave, MarkRead, React, Send, Typing
+from protocols import frames as f
+from veza import keys, rooms
+from veza.store import messages
+from veza.ws.commands import CommandSet
+from veza.ws.connection import Connection
+
+commands = CommandSet("chat")
+
+
+def joined_rooms(conn: Connection) -> set[UUID]:
+    return conn.state.setdefault("rooms", set())
+
+
+async def _access(conn: Connection, room: UUID) -> rooms.Access:
+    async with conn.app[keys.db].connection() as db:
+        return await rooms.access(db, room, conn.user_id, conn.role)
+
+
+def _ok(conn: Connection, ref: Any) -> None:
+    if ref is not None:
+        conn.send(f.Done(ref=ref))
+
+
+@commands.command("join", f.JoinFrame, auth=False)
+async def join(conn: Connection, frame: f.JoinFrame) -> None:
+    async with conn.app[keys.db].connection() as db:
+        if conn.user_id is None:
+            room = await rooms.access(db, frame.room, None)  # public rooms only
+        else:
+            room = await rooms.access_for_posting(db, frame.room, conn.user_id, conn.role)
+    joined_rooms(conn).add(frame.room)  # before the ask: a close meanwhile still leaves
+    await rooms.ask_room(conn.app, frame.room, Join(conn, frame.since, frame.ref, room.last_read_seq))
+
+
+@commands.command("leave", f.LeaveFrame, auth=False)
+async def leave(conn: Connection, frame: f.LeaveFrame) -> None:
+    if frame.room in joined_rooms(conn):
+        joined_rooms(conn).discard(frame.room)
+        await rooms.ask_room(conn.app, frame.room, Leave(conn))
+    conn.send(f.Left(ref=frame.ref, room=frame.room))
+
+
+@commands.command("message", f.MessageFrame)
+async def message(conn: Connection, frame: f.MessageFrame) -> None:
+    # The room acks (after commit) on this socket; it refuses sockets that have not joined.
+    assert conn.user_id is not None
+    await rooms.ask_room(conn.app, frame.room, Send(conn.user_id, conn.username or "", frame.content,
+                                                    frame.client_id, conn=conn, ref=frame.ref))
+
+
+@commands.command("edit", f.EditFrame)
+async def edit(conn: Connection, frame: f.EditFrame) -> None:
+    assert conn.user_id is not None
+    await rooms.ask_room(conn.app, frame.room, Edit(conn, conn.user_id, frame.message_id, frame.content))
+    _ok(conn, frame.ref)
+
+
+@commands.command("delete", f.DeleteFrame)
+async def delete(conn: Connection, frame: f.DeleteFrame) -> None:
+    assert conn.user_id is not None
+    await rooms.ask_room(conn.app, frame.room, Delete(conn, conn.user_id, frame.message_id, conn.role == "admin"))
+    _ok(conn, frame.ref)
+
+
+@commands.command("react", f.ReactFrame)
+async def react(conn: Connection, frame: f.ReactFrame) -> None:
+    assert conn.user_id is not None
+    await rooms.ask_room(conn.app, frame.room, React(conn, conn.user_id, frame.message_id, frame.emoji, True))
+    _ok(conn, frame.ref)
+
+
+@commands.command("unreact", f.UnreactFrame)
+async def unreact(conn: Connection, frame: f.UnreactFrame) -> None:
+    assert conn.user_id is not None
+    await rooms.ask_room(conn.app, frame.room, React(conn, conn.user_id, frame.message_id, frame.emoji, False))
+    _ok(conn, frame.ref)
+
+
+@commands.command("read", f.ReadFrame)
+async def read(conn: Connection, frame: f.ReadFrame) -> None:
+    assert conn.user_id is not None
+    await rooms.ask_room(conn.app, frame.room, MarkRead(conn, conn.user_id, frame.seq))
+    _ok(conn, frame.ref)
+
+
+@commands.command("typing", f.TypingFrame)
+async def typing(conn: Connection, frame: f.TypingFrame) -> None:
+    assert conn.user_id is not None
+    await rooms.ask_room(conn.app, frame.room, Typing(conn, conn.user_id, conn.username or ""))
+    _ok(conn, frame.ref)
+
+
+@commands.command("history", f.HistoryFrame, auth=False)
+async def history(conn: Connection, frame: f.HistoryFrame) -> None:
+    """Older messages, oldest first (ready to prepend); no actor needed to read."""
+    async with conn.app[keys.db].connection() as db:
+        await rooms.access(db, frame.room, conn.user_id, conn.role)
+        rows = await messages.before(db, frame.room, frame.before, frame.limit + 1)
+    page = [rooms.chat_message(r) for r in rows[: frame.limit]]
+    page.reverse()
+    conn.send(f.History(ref=frame.ref, room=frame.room, messages=page, has_more=len(rows) > frame.limit))
+
+
+@commands.on_close
+async def forget(conn: Connection) -> None:
+    for room in joined_rooms(conn):
+        try:  # waits for mailbox room: a lost Leave would keep a ghost online
+            await rooms.room_ref(conn.app, room).send(Leave(conn), timeout=5.0)
+        except (ActorDead, TimeoutError):  # shutting down: the room stops anyway
+            pass

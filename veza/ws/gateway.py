@@ -1,0 +1,186 @@
+"""The WebSocket gateway: `GET /api/v1/ws` (alias `/ws`), one Connection per socket.
+
+Auth is the short-lived chat token (`GET /api/v1/chat/token`) as `?token=` or
+`Authorization: Bearer`; without one the socket is anonymous and read-only. A bad or
+expired token still gets the upgrade, then a 4001 close a browser can see.
+The handler task is the only reader: it rate-limits, then hands each text frame to the
+`Dispatcher`. Logout, logout-all and bans close the user's affected sockets (4001); the
+token expiring later does not. At shutdown every socket closes with 1001 before the
+actors drain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from uuid import UUID
+
+from aiohttp import WSMsgType, web
+
+from actors.hub import Hub
+from protocols import frames
+from protocols.errors import ErrorCode
+from veza import keys
+from veza.http.auth import bearer_token
+from veza.http.errors import BadRequest
+from veza.http.routing import ApiRouter
+from veza.security.tokens import InvalidToken
+from veza.store import sessions
+from veza.ws import COMMAND_SETS
+from veza.ws.commands import Dispatcher
+from veza.ws.connection import CLOSE_TIMEOUT, Connection, ConnectionLimits, Identity
+
+log = logging.getLogger("veza.ws")
+
+router = ApiRouter("realtime")
+
+
+class _BadToken(Exception):
+    pass
+
+
+def connection_limits(app: web.Application) -> ConnectionLimits:
+    s = app[keys.settings]
+    return ConnectionLimits(outbox_bytes=s.ws_outbox_bytes, rate=s.ws_rate, burst=s.ws_burst)
+
+
+async def _identity(request: web.Request) -> Identity | None:
+    token = request.query.get("token") or bearer_token(request)
+    if not token:
+        return None
+    try:
+        claims = request.app[keys.tokens].decode(token, "chat")
+        user_id = UUID(claims["sub"])
+        session_id = UUID(claims["sid"]) if claims.get("sid") else None
+    except (InvalidToken, KeyError, ValueError, TypeError):
+        raise _BadToken from None
+    if session_id is not None and not await sessions.is_active(request.app[keys.db].pool, session_id):
+        raise _BadToken
+    return Identity(user_id=user_id, username=str(claims.get("name") or ""), role=str(claims.get("role") or "user"),
+                    session_id=session_id)
+
+
+@router.get("/ws", aliases=("/ws",), summary="The WebSocket (protocol v1, see docs/websocket.md)")
+async def websocket(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    settings = app[keys.settings]
+    ws = web.WebSocketResponse(max_msg_size=frames.MAX_FRAME_BYTES, heartbeat=settings.ws_heartbeat,
+                               timeout=CLOSE_TIMEOUT, compress=False)
+    if not ws.can_prepare(request).ok:
+        raise BadRequest("This endpoint speaks WebSocket: send an Upgrade request")
+    try:
+        identity, bad_token = await _identity(request), False
+    except _BadToken:
+        identity, bad_token = None, True
+    await ws.prepare(request)
+    if bad_token:
+        await ws.close(code=frames.CLOSE_UNAUTHORIZED, message=b"token invalid or expired")
+        return ws
+    if app[keys.shutting_down]["value"]:
+        await ws.close(code=frames.CLOSE_GOING_AWAY, message=b"server shutting down")
+        return ws
+    conn = Connection(ws, identity, connection_limits(app), app)
+    conn.start_writer()
+    app[keys.metrics].websockets.inc()
+    try:
+        await app[keys.hub].register(conn)
+        await _read_loop(conn, app[keys.ws_dispatcher], settings.ws_idle_timeout)
+    finally:
+        # aiohttp cancels this task when the peer vanishes: the cleanup must still finish.
+        finishing = asyncio.get_running_loop().create_task(_finish(app, conn))
+        app[keys.ws_finishing].add(finishing)
+        finishing.add_done_callback(app[keys.ws_finishing].discard)
+        await asyncio.shield(finishing)
+    return ws
+
+
+async def _finish(app: web.Application, conn: Connection) -> None:
+    # Ours when the server closed it (4009, 4001, ...), else the code the client closed with.
+    code = conn.close_code if conn.close_code is not None else conn.ws.close_code
+    try:
+        await app[keys.hub].unregister(conn)
+        await app[keys.ws_dispatcher].closed(conn)
+        conn.close(frames.CLOSE_GOING_AWAY, "")
+        await conn.wait_closed()
+    finally:
+        metrics = app[keys.metrics]
+        metrics.websockets.dec()
+        metrics.websocket_closes.labels(str(code or 1006)).inc()
+        if conn.dropped:
+            metrics.websocket_dropped.inc(conn.dropped)
+
+
+async def _read_loop(conn: Connection, dispatcher: Dispatcher, idle_timeout: float) -> None:
+    ws = conn.ws
+    while True:
+        try:
+            msg = await ws.receive(timeout=idle_timeout)
+        except TimeoutError:  # not even a pong: the peer is gone
+            conn.close(frames.CLOSE_GOING_AWAY, "idle")
+            return
+        if msg.type is WSMsgType.TEXT:
+            if not conn.take_token():
+                if conn.abusive:
+                    conn.close(frames.CLOSE_POLICY, "rate limit abuse")
+                    return
+                conn.send_error(ErrorCode.RATE_LIMITED, "too many frames, slow down", _ref_of(msg.data))
+                continue
+            await dispatcher.dispatch(conn, msg.data)
+        elif msg.type is WSMsgType.BINARY:
+            conn.send_error(ErrorCode.INVALID, "binary frames are not supported: send JSON text")
+        else:  # CLOSE, CLOSING, CLOSED, ERROR (1009 for an oversize frame is sent by aiohttp)
+            return
+
+
+def _ref_of(raw: str) -> object:
+    try:
+        return frames.decode_header(raw).ref
+    except frames.InvalidFrame as exc:
+        return exc.ref
+
+
+def revocation_listener(hub: Hub):  # type: ignore[no-untyped-def]
+    async def on_revoked(user_id: UUID, session_ids: Sequence[UUID] | None, keep: UUID | None) -> None:
+        for conn in hub.connections_of(user_id):
+            session = getattr(conn, "session_id", None)
+            cut = (keep is None or session != keep) if session_ids is None else session in session_ids
+            if cut:
+                conn.close(frames.CLOSE_UNAUTHORIZED, "session revoked")
+
+    return on_revoked
+
+
+async def close_sockets(app: web.Application) -> None:
+    """on_shutdown: every socket closes with 1001 (flushing what it has) before actors drain."""
+    hub = app.get(keys.hub)
+    if hub is None:
+        return
+    conns = hub.connections()
+    hub.close_all(frames.CLOSE_GOING_AWAY, "server shutting down")
+    waits = [c.wait_closed() for c in conns if isinstance(c, Connection)]
+    if waits:
+        await asyncio.gather(*waits, return_exceptions=True)
+
+
+async def gateway_ctx(app: web.Application) -> AsyncIterator[None]:
+    """After the actor system: the hub is in actors' `context.services["hub"]`."""
+    hub = Hub(app[keys.broker])
+    await hub.start()
+    app[keys.hub] = hub
+    app[keys.actors].context.services["hub"] = hub
+    app[keys.ws_dispatcher] = Dispatcher(COMMAND_SETS)
+    app[keys.ws_finishing] = set()
+    app[keys.session_events].subscribe(revocation_listener(hub))
+    yield
+    await close_sockets(app)
+    if app[keys.ws_finishing]:
+        await asyncio.wait(set(app[keys.ws_finishing]), timeout=CLOSE_TIMEOUT)
+    await hub.stop()
+
+
+def setup(app: web.Application) -> None:
+    """Routes, the hub resource and the shutdown hook (called by `create_app`)."""
+    router.add_to(app)
+    app.cleanup_ctx.append(gateway_ctx)
+    app.on_shutdown.append(close_sockets)
