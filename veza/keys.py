@@ -94,8 +94,6 @@ audit_log: web.AppKey[Any] = web.AppKey("audit_log")  # ActorRef[AuditLog]
 audit_dropped: web.AppKey[Counter] = web.AppKey("audit_dropped")
 api_key_usage: web.AppKey[KeyUsage] = web.AppKey("api_key_usage")
 csrf: web.AppKey[CsrfTokens] = web.AppKey("csrf")
-# Push a notification to a user's devices: async (user_id, notification dict) -> None.
-notifier: web.AppKey[Any] = web.AppKey("notifier")
 # Sec-GPC: 1 on this request (CCPA do-not-sell).
 do_not_sell: web.RequestKey[bool] = web.RequestKey("do_not_sell", bool)
 
