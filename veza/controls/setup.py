@@ -12,7 +12,7 @@ from veza.controls.audit import start_audit
 from veza.controls.control_plane import ControlPlane
 from veza.controls.state import PlatformState
 from veza.health import CheckResult
-from veza.http.middlewares import audit, maintenance, privacy, rate_limit
+from veza.http.middlewares import controls, privacy
 from veza.security.api_keys import KeyUsage, api_key_authenticator
 from veza.security.counters import RedisCounters, counters_for
 from veza.security.csrf import CsrfTokens
@@ -20,14 +20,8 @@ from veza.security.rate_windows import LocalWindows, SyncedWindows
 from veza.security.tokens import load_or_create_dev_secret
 from veza.security.login_guard import LoginGuard
 
-# Outermost first; all sit inside the error middleware, so they raise ApiErrors. Audit
-# is first so that refusals (429, 503) are audited too.
-MIDDLEWARES = (
-    audit.audit_middleware,
-    rate_limit.rate_limit_middleware,
-    maintenance.maintenance_middleware,
-    privacy.privacy_middleware,
-)
+# Inside the error middleware: the controls raise ApiErrors.
+MIDDLEWARES = (controls.controls_middleware,)
 
 
 def setup_controls(app: web.Application) -> None:

@@ -1,9 +1,12 @@
-"""DDoS rate limiting (SEC1-04): a global and a per-IP fixed window, one counter call per request.
+"""DDoS rate limiting (SEC1-04): a global and a per-IP fixed window per request.
 
 Health, metrics, Swagger and auth endpoints are not limited here (auth has its own
 brute-force guard). Every limited response carries X-RateLimit-Limit/-Remaining; a
-refused one is a 429 envelope with Retry-After. Counting is in memory, never awaited
+refused one is a 429 envelope with Retry-After. Counting is in memory and never awaited
 (`veza.security.rate_windows`: Redis sharing happens in the background).
+
+`check` is called by the platform-controls middleware (`controls.py`), which runs the
+per-request controls in one layer.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from aiohttp import web
 
 from veza import keys
 from veza.http.client_info import client_ip
-from veza.http.errors import ApiError, RateLimited
+from veza.http.errors import RateLimited
 
 EXEMPT_PREFIXES = (
     "/health", "/readyz", "/metrics", "/swagger",
@@ -27,16 +30,11 @@ def is_exempt(path: str) -> bool:
     return path.startswith(EXEMPT_PREFIXES)
 
 
-def _add_headers(target: web.StreamResponse | ApiError | web.HTTPException, headers: dict[str, str]) -> None:
-    for name, value in headers.items():
-        target.headers.setdefault(name, value)
-
-
-@web.middleware
-async def rate_limit_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+def check(request: web.Request) -> dict[str, str] | None:
+    """Count the request; raise 429 over a limit; else the headers for the response (None if exempt)."""
     settings = request.app[keys.settings]
-    if not settings.rate_limit_enabled or is_exempt(request.path):
-        return await handler(request)
+    if not settings.rate_limit_enabled or request.path.startswith(EXEMPT_PREFIXES):
+        return None
     windows, now = request.app[keys.rate_windows], time.monotonic()
     total, total_reset = windows.hit("global", now)
     per_ip, ip_reset = windows.hit("ip:" + client_ip(request), now)
@@ -50,11 +48,4 @@ async def rate_limit_middleware(request: web.Request, handler):  # type: ignore[
                           details={"scope": scope, "limit": limit if scope == "ip" else global_limit,
                                    "window_seconds": settings.rate_limit_window},
                           headers=headers)
-    try:
-        response = await handler(request)
-    except (ApiError, web.HTTPException) as exc:
-        _add_headers(exc, headers)
-        raise
-    if not response.prepared:
-        _add_headers(response, headers)
-    return response
+    return headers
