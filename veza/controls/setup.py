@@ -13,6 +13,7 @@ from veza.controls.control_plane import ControlPlane
 from veza.controls.state import PlatformState
 from veza.health import CheckResult
 from veza.http.middlewares import controls, privacy
+from veza.http.middlewares.rate_limit import RateLimit
 from veza.security.api_keys import KeyUsage, api_key_authenticator
 from veza.security.counters import RedisCounters, counters_for
 from veza.security.csrf import CsrfTokens
@@ -45,6 +46,9 @@ async def controls_ctx(app: web.Application) -> AsyncIterator[None]:
                if isinstance(counters, RedisCounters) else LocalWindows(settings.rate_limit_window))
     await windows.start()
     app[keys.rate_windows] = windows
+    if settings.rate_limit_enabled:
+        app[keys.rate_limit] = RateLimit(windows, per_ip=settings.rate_limit_per_ip, total=settings.rate_limit_global,
+                                         window=settings.rate_limit_window)
     if isinstance(counters, RedisCounters):
         async def counters_check() -> CheckResult:
             await counters.ping()

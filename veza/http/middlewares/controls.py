@@ -44,5 +44,5 @@ async def controls_middleware(request: web.Request, handler):  # type: ignore[no
         if audited(request):
             record(request, status)
     if limit_headers and not response.prepared:
-        _add_headers(response, limit_headers)
+        response.headers.update(limit_headers)
     return response
