@@ -66,7 +66,11 @@ class SyncedWindows(LocalWindows):
 
     async def close(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            # redis-py can swallow a cancellation that lands inside a command; the loop then
+            # sleeps on and a single cancel() would wait forever. Cancel until it stops.
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=0.5)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await super().close()
