@@ -12,6 +12,7 @@ If Redis is down the node keeps limiting on its own counts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -67,10 +68,13 @@ class SyncedWindows(LocalWindows):
     async def close(self) -> None:
         self._closing = True
         if self._task is not None:
-            # redis-py can swallow a cancellation that lands inside a command, so the loop
-            # also checks the flag, and shutdown never waits on it for long.
-            self._task.cancel()
-            await asyncio.wait([self._task], timeout=2.0)
+            # redis-py can swallow a cancellation that lands inside a command; the loop also
+            # checks the flag, and we cancel until it stops (a single cancel could be lost).
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=0.5)
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
         await super().close()
 
     async def _loop(self) -> None:
