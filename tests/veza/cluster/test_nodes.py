@@ -137,3 +137,21 @@ async def test_room_messages_and_presence_cross_nodes(node: Nodes) -> None:
     assert (await until(on_a, "presence", status="offline"))["user"]["id"] == bob.id
     assert [f for f in await quiet(on_a, 0.3) if f["type"] == "presence"] == []
     await on_a.close()
+
+
+async def test_single_node_rooms_without_redis_use_the_rooms_own_cache(node: Nodes) -> None:
+    """The suite runs with Redis; this keeps the single-node path (no sequencer) honest."""
+    a = await node("solo", redis_url=None)
+    alice = await a.register()
+    room_id = await room(a, alice, "public")
+    ws = await a.ws(alice)
+    await joined(ws, room_id)
+    assert a.app[keys.hub].sequencer(f"room:{room_id}") is None
+    for i in range(3):
+        await ws.send_json({"type": "message", "room": room_id, "content": f"m{i}", "client_id": f"c{i}"})
+    assert [(await until(ws, "message"))["message"]["seq"] for _ in range(3)] == [1, 2, 3]
+    again = await a.ws(alice)
+    replay = await joined(again, room_id, since=1)
+    assert [m["seq"] for m in replay["messages"]] == [2, 3] and replay["seq"] == 3 and replay["recovered"]
+    await ws.close()
+    await again.close()
