@@ -120,6 +120,25 @@ def _caller_error(exc: BaseException) -> bool:
     return isinstance(exc, (RoomGone, NotJoined)) or isinstance(getattr(exc, "code", None), ErrorCode)
 
 
+def _dedupe(envelopes: list[Envelope]) -> tuple[list[tuple[UUID, str, str | None]], list[int]]:
+    """The distinct items to store, and each envelope's item: a resend inside one batch
+    (same author and client_id) is the same item."""
+    items: list[tuple[UUID, str, str | None]] = []
+    index: dict[tuple[UUID, str], int] = {}
+    slots: list[int] = []
+    for envelope in envelopes:
+        send: Send = envelope.message
+        key = (send.author_id, send.client_id) if send.client_id else None
+        if key is not None and key in index:
+            slots.append(index[key])
+            continue
+        slots.append(len(items))
+        if key is not None:
+            index[key] = len(items)
+        items.append((send.author_id, send.content, send.client_id))
+    return items, slots
+
+
 class ChatRoom(Actor):
     mailbox_size = 4096
     max_batch = 512
@@ -134,9 +153,8 @@ class ChatRoom(Actor):
         room = await self.chat.load_room(self.room_id)
         self.closed = room is None
         self.last_seq: int = room["last_seq"] if room else 0
+        # A contiguous run of the newest messages (filled on the first join, then by sends).
         self.recent: deque[f.ChatMessage] = deque(maxlen=CACHE_SIZE)
-        if room is not None:
-            self.recent.extend(await self.chat.newest(self.room_id, f.JOIN_RECENT))
         self.conns: dict[Any, UUID | None] = {}  # joined sockets -> user (None: anonymous)
         self.tabs: dict[UUID, int] = {}
         self.names: dict[UUID, str] = {}
@@ -178,32 +196,17 @@ class ChatRoom(Actor):
                 envelope.fail(exc)
         if not accepted:
             return
-        items: list[tuple[UUID, str, str | None]] = []
-        index: dict[tuple[UUID, str], int] = {}
-        slots: list[int] = []
-        for envelope in accepted:  # a resend inside one batch is the same item
-            send: Send = envelope.message
-            key = (send.author_id, send.client_id) if send.client_id else None
-            if key is not None and key in index:
-                slots.append(index[key])
-                continue
-            slots.append(len(items))
-            if key is not None:
-                index[key] = len(items)
-            items.append((send.author_id, send.content, send.client_id))
-        self.flushes += 1
-        try:
-            results = await self.chat.insert_batch(self.room_id, items)
-        except Exception as exc:
-            for envelope in accepted:
-                envelope.fail(exc)
-            if not _caller_error(exc):
-                await self._failed(exc, accepted[0].message)
-            return
+        items, slots = _dedupe(accepted)
+        results = await self._persist(items)
         waiting: dict[int, list[Envelope]] = {}
         for envelope, slot in zip(accepted, slots, strict=True):
             waiting.setdefault(slot, []).append(envelope)
-        for slot, (fresh, message) in enumerate(results):
+        for slot, result in enumerate(results):
+            if isinstance(result, BaseException):
+                for envelope in waiting.get(slot, ()):
+                    envelope.fail(result)
+                continue
+            fresh, message = result
             for envelope in waiting.get(slot, ()):  # ack after commit, before the room hears it
                 send = envelope.message
                 if send.conn is not None:
@@ -212,6 +215,26 @@ class ChatRoom(Actor):
             if fresh:
                 self._remember(message)
                 await self.hub.publish(self.topic, f.encode(f.MessageEvent(room=self.room_id, message=message)))
+
+    async def _persist(self, items: list[tuple[UUID, str, str | None]]) -> list[Any]:
+        """The whole batch in one statement; if that fails, item by item, so one poisoned
+        message fails only its own sender. Returns (fresh, message) or the exception per item."""
+        self.flushes += 1
+        try:
+            return list(await self.chat.insert_batch(self.room_id, items))
+        except Exception as exc:
+            if len(items) == 1 or _caller_error(exc):
+                if not _caller_error(exc):
+                    await self._failed(exc, items[0])
+                return [exc] * len(items)
+        results: list[Any] = []
+        for item in items:
+            try:
+                results.extend(await self.chat.insert_batch(self.room_id, [item]))
+            except Exception as exc:
+                log.warning("ChatRoom[%s]: one send failed: %r", self.room_id, exc)
+                results.append(exc)
+        return results
 
     # ---- one message at a time ----------------------------------------------------------------
     async def receive(self, message: Any) -> Any:
@@ -285,6 +308,16 @@ class ChatRoom(Actor):
         if user is not None and first_tab:
             await self._presence(user, "online", exclude=conn)
 
+    async def _sync(self) -> None:
+        """Catch up with writes made elsewhere (another node's actor for this room): a
+        primary-key read per join keeps `seq`, the cache and so the replay exact."""
+        room = await self.chat.load_room(self.room_id)
+        if room is None:
+            self.closed = True
+            raise RoomGone(str(self.room_id))
+        if room["last_seq"] != self.last_seq:
+            self.recent.clear()
+            self.last_seq = room["last_seq"]
     async def _shared_join(self, conn: Any, user: UUID | None) -> tuple[list[f.PresenceUser], bool]:
         """Presence across nodes: (everyone online in the room, is this the user's first tab)."""
         before = await self.shared_presence.members(self.topic)
@@ -296,16 +329,21 @@ class ChatRoom(Actor):
 
     async def _replay(self, since: int | None) -> tuple[list[f.ChatMessage], bool]:
         """What a joiner missed after `since` (all of it, or the newest page and False)."""
-        if since is None:
-            return list(self.recent)[-f.JOIN_RECENT:], True
-        missed = self.last_seq - since
-        if missed == 0:
-            return [], True
-        if missed < 0 or missed > f.REPLAY_LIMIT:
-            return list(self.recent)[-f.JOIN_RECENT:], False
-        if self.recent and self.recent[0].seq <= since + 1:
-            return [m for m in self.recent if m.seq > since], True
-        return await self.chat.after(self.room_id, since, missed), True
+        await self._sync()
+        if since is not None and 0 <= self.last_seq - since <= f.REPLAY_LIMIT:
+            if since == self.last_seq:
+                return [], True
+            if self.recent and self.recent[0].seq <= since + 1:
+                return [m for m in self.recent if m.seq > since], True
+            return await self.chat.after(self.room_id, since, self.last_seq - since), True
+        # No since, too much missed, or a client ahead of the room: the newest page.
+        return await self._newest(), since is None
+
+    async def _newest(self) -> list[f.ChatMessage]:
+        if len(self.recent) < min(f.JOIN_RECENT, self.last_seq):
+            self.recent.clear()
+            self.recent.extend(await self.chat.newest(self.room_id, f.JOIN_RECENT))
+        return list(self.recent)[-f.JOIN_RECENT:]
 
     async def _replay_shared(self, since: int | None) -> tuple[list[f.ChatMessage], bool, int]:
         """Replay from PostgreSQL: other nodes write to this room too, so this node's cache

@@ -53,6 +53,11 @@ def settings(test_database: TestDatabase, tmp_path: Path, redis_url: str, redis_
         argon2_time_cost=1,
         argon2_memory_kib=8192,
         data_dir=tmp_path,
+        # Counters of parallel test runs sharing one Redis must not meet; limits stay out
+        # of the way of other suites (the rate-limit tests set their own).
+        rate_limit_key_prefix=f"veza-test:{uuid.uuid4().hex}:",
+        rate_limit_global=100_000,
+        rate_limit_per_ip=10_000,
     )
 
 

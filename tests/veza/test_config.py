@@ -84,6 +84,7 @@ def test_overrides_win_over_the_environment() -> None:
     ({"APP_ENV": "staging"}, "APP_ENV"),
     ({"CPU_WORKER_NICENESS": "20"}, "CPU_WORKER_NICENESS"),
     ({"HASH_WORKERS": "0"}, "HASH_WORKERS"),
+    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
 ])
 def test_bad_values_name_the_variable(env: dict[str, str], key: str) -> None:
     with pytest.raises(ConfigError) as err:
