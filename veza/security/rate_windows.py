@@ -12,7 +12,6 @@ If Redis is down the node keeps limiting on its own counts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
@@ -60,19 +59,22 @@ class SyncedWindows(LocalWindows):
         self.remote = remote
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="rate-limit-sync")
 
     async def close(self) -> None:
+        # A flag as well as the cancel: redis-py can turn a cancel into its own TimeoutError,
+        # which the loop below catches and goes on (a teardown that never ended).
+        self._closing = True
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait([self._task], timeout=2.0)
         await super().close()
 
     async def _loop(self) -> None:
-        while True:
+        while not self._closing:
             await asyncio.sleep(self.interval)
             try:
                 await self.sync()
