@@ -83,6 +83,7 @@ class RedisPresence(LocalPresence):
         self._touch = client.register_script(_TOUCH)
         self._live = client.register_script(_LIVE)
         self._heartbeat: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def _key(self, topic: str) -> str:
         return f"{self.prefix}presence:{topic}"
@@ -95,10 +96,10 @@ class RedisPresence(LocalPresence):
 
     async def stop(self) -> None:
         """A clean exit takes this node's entries away at once (a crash: within ttl)."""
+        self._stopping = True  # a cancel that redis-py turns into its TimeoutError still stops the loop
         if self._heartbeat is not None:
             self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+            await asyncio.wait([self._heartbeat], timeout=2.0)
         with contextlib.suppress(RedisError, OSError, TimeoutError):
             async with asyncio.timeout(1.0), self.client.pipeline(transaction=False) as pipe:
                 for topic, conns in self._local.items():
@@ -128,7 +129,7 @@ class RedisPresence(LocalPresence):
             log.debug("presence write failed: %r", exc)
 
     async def _beat(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self.ttl_ms / 3000)
             try:
                 await self.touch_all()
