@@ -120,6 +120,25 @@ def _caller_error(exc: BaseException) -> bool:
     return isinstance(exc, (RoomGone, NotJoined)) or isinstance(getattr(exc, "code", None), ErrorCode)
 
 
+def _dedupe(envelopes: list[Envelope]) -> tuple[list[tuple[UUID, str, str | None]], list[int]]:
+    """The distinct items to store, and each envelope's item: a resend inside one batch
+    (same author and client_id) is the same item."""
+    items: list[tuple[UUID, str, str | None]] = []
+    index: dict[tuple[UUID, str], int] = {}
+    slots: list[int] = []
+    for envelope in envelopes:
+        send: Send = envelope.message
+        key = (send.author_id, send.client_id) if send.client_id else None
+        if key is not None and key in index:
+            slots.append(index[key])
+            continue
+        slots.append(len(items))
+        if key is not None:
+            index[key] = len(items)
+        items.append((send.author_id, send.content, send.client_id))
+    return items, slots
+
+
 class ChatRoom(Actor):
     mailbox_size = 4096
     max_batch = 512
@@ -129,12 +148,13 @@ class ChatRoom(Actor):
         self.topic = f"room:{self.room_id}"
         self.chat = self.context.services["chat"]
         self.hub = self.context.services["hub"]
+        # Cluster: who is online in the room on every node (None on a single node).
+        self.shared_presence = self.context.services.get("presence")
         room = await self.chat.load_room(self.room_id)
         self.closed = room is None
         self.last_seq: int = room["last_seq"] if room else 0
+        # A contiguous run of the newest messages (filled on the first join, then by sends).
         self.recent: deque[f.ChatMessage] = deque(maxlen=CACHE_SIZE)
-        if room is not None:
-            self.recent.extend(await self.chat.newest(self.room_id, f.JOIN_RECENT))
         self.conns: dict[Any, UUID | None] = {}  # joined sockets -> user (None: anonymous)
         self.tabs: dict[UUID, int] = {}
         self.names: dict[UUID, str] = {}
@@ -176,32 +196,17 @@ class ChatRoom(Actor):
                 envelope.fail(exc)
         if not accepted:
             return
-        items: list[tuple[UUID, str, str | None]] = []
-        index: dict[tuple[UUID, str], int] = {}
-        slots: list[int] = []
-        for envelope in accepted:  # a resend inside one batch is the same item
-            send: Send = envelope.message
-            key = (send.author_id, send.client_id) if send.client_id else None
-            if key is not None and key in index:
-                slots.append(index[key])
-                continue
-            slots.append(len(items))
-            if key is not None:
-                index[key] = len(items)
-            items.append((send.author_id, send.content, send.client_id))
-        self.flushes += 1
-        try:
-            results = await self.chat.insert_batch(self.room_id, items)
-        except Exception as exc:
-            for envelope in accepted:
-                envelope.fail(exc)
-            if not _caller_error(exc):
-                await self._failed(exc, accepted[0].message)
-            return
+        items, slots = _dedupe(accepted)
+        results = await self._persist(items)
         waiting: dict[int, list[Envelope]] = {}
         for envelope, slot in zip(accepted, slots, strict=True):
             waiting.setdefault(slot, []).append(envelope)
-        for slot, (fresh, message) in enumerate(results):
+        for slot, result in enumerate(results):
+            if isinstance(result, BaseException):
+                for envelope in waiting.get(slot, ()):
+                    envelope.fail(result)
+                continue
+            fresh, message = result
             for envelope in waiting.get(slot, ()):  # ack after commit, before the room hears it
                 send = envelope.message
                 if send.conn is not None:
@@ -210,6 +215,26 @@ class ChatRoom(Actor):
             if fresh:
                 self._remember(message)
                 await self.hub.publish(self.topic, f.encode(f.MessageEvent(room=self.room_id, message=message)))
+
+    async def _persist(self, items: list[tuple[UUID, str, str | None]]) -> list[Any]:
+        """The whole batch in one statement; if that fails, item by item, so one poisoned
+        message fails only its own sender. Returns (fresh, message) or the exception per item."""
+        self.flushes += 1
+        try:
+            return list(await self.chat.insert_batch(self.room_id, items))
+        except Exception as exc:
+            if len(items) == 1 or _caller_error(exc):
+                if not _caller_error(exc):
+                    await self._failed(exc, items[0])
+                return [exc] * len(items)
+        results: list[Any] = []
+        for item in items:
+            try:
+                results.extend(await self.chat.insert_batch(self.room_id, [item]))
+            except Exception as exc:
+                log.warning("ChatRoom[%s]: one send failed: %r", self.room_id, exc)
+                results.append(exc)
+        return results
 
     # ---- one message at a time ----------------------------------------------------------------
     async def receive(self, message: Any) -> Any:
@@ -264,34 +289,91 @@ class ChatRoom(Actor):
             if user is not None:
                 self.tabs[user] = self.tabs.get(user, 0) + 1
                 self.names[user] = getattr(conn, "username", None) or ""
-        # Subscribed before reading, so nothing published meanwhile can fall in a gap.
-        await self.hub.subscribe(self.topic, conn)
-        messages, recovered = await self._replay(join.since)
-        presence = [f.PresenceUser(id=u, username=self.names.get(u, "")) for u in self.tabs]
-        conn.deliver(f.encode(f.Joined(ref=join.ref, room=self.room_id, seq=self.last_seq, recovered=recovered,
+        # Subscribed before reading, so nothing published meanwhile can fall in a gap. In a
+        # cluster the socket is held until it has its replay (every message once).
+        await self.hub.subscribe(self.topic, conn, hold=True)
+        seqr = self.hub.sequencer(self.topic)
+        if seqr is not None:
+            messages, recovered, seq = await self._replay_shared(join.since)
+        else:
+            (messages, recovered), seq = await self._replay(join.since), self.last_seq
+        if self.shared_presence is not None:
+            presence, first_tab = await self._shared_join(conn, user)
+        else:
+            presence = [f.PresenceUser(id=u, username=self.names.get(u, "")) for u in self.tabs]
+            first_tab = user is not None and self.tabs[user] == 1
+        conn.deliver(f.encode(f.Joined(ref=join.ref, room=self.room_id, seq=seq, recovered=recovered,
                                        messages=messages, presence=presence, last_read_seq=join.last_read_seq)))
-        if user is not None and self.tabs[user] == 1:
+        self.hub.release(self.topic, conn, seq)
+        if user is not None and first_tab:
             await self._presence(user, "online", exclude=conn)
+
+    async def _sync(self) -> None:
+        """Catch up with writes made elsewhere (another node's actor for this room): a
+        primary-key read per join keeps `seq`, the cache and so the replay exact."""
+        room = await self.chat.load_room(self.room_id)
+        if room is None:
+            self.closed = True
+            raise RoomGone(str(self.room_id))
+        if room["last_seq"] != self.last_seq:
+            self.recent.clear()
+            self.last_seq = room["last_seq"]
+    async def _shared_join(self, conn: Any, user: UUID | None) -> tuple[list[f.PresenceUser], bool]:
+        """Presence across nodes: (everyone online in the room, is this the user's first tab)."""
+        before = await self.shared_presence.members(self.topic)
+        if user is not None:
+            await self.shared_presence.add(self.topic, _member(user, self.names.get(user, "")), _conn_id(conn))
+        members = set(before) | ({_member(user, self.names.get(user, ""))} if user is not None else set())
+        online = [_presence_user(m) for m in sorted(members)]
+        return online, user is not None and all(p.id != user for p in map(_presence_user, before))
 
     async def _replay(self, since: int | None) -> tuple[list[f.ChatMessage], bool]:
         """What a joiner missed after `since` (all of it, or the newest page and False)."""
-        if since is None:
-            return list(self.recent)[-f.JOIN_RECENT:], True
-        missed = self.last_seq - since
-        if missed == 0:
-            return [], True
-        if missed < 0 or missed > f.REPLAY_LIMIT:
-            return list(self.recent)[-f.JOIN_RECENT:], False
-        if self.recent and self.recent[0].seq <= since + 1:
-            return [m for m in self.recent if m.seq > since], True
-        return await self.chat.after(self.room_id, since, missed), True
+        await self._sync()
+        if since is not None and 0 <= self.last_seq - since <= f.REPLAY_LIMIT:
+            if since == self.last_seq:
+                return [], True
+            if self.recent and self.recent[0].seq <= since + 1:
+                return [m for m in self.recent if m.seq > since], True
+            return await self.chat.after(self.room_id, since, self.last_seq - since), True
+        # No since, too much missed, or a client ahead of the room: the newest page.
+        return await self._newest(), since is None
+
+    async def _newest(self) -> list[f.ChatMessage]:
+        if len(self.recent) < min(f.JOIN_RECENT, self.last_seq):
+            self.recent.clear()
+            self.recent.extend(await self.chat.newest(self.room_id, f.JOIN_RECENT))
+        return list(self.recent)[-f.JOIN_RECENT:]
+
+    async def _replay_shared(self, since: int | None) -> tuple[list[f.ChatMessage], bool, int]:
+        """Replay from PostgreSQL: other nodes write to this room too, so this node's cache
+        and `last_seq` are not the whole story. Returns (messages, recovered, up to seq)."""
+        room = await self.chat.load_room(self.room_id)
+        head = room["last_seq"] if room else 0
+        recovered = True
+        messages: list[f.ChatMessage] = []
+        if since is not None and 0 <= since <= head:
+            messages = await self.chat.after(self.room_id, since, f.REPLAY_LIMIT + 1)
+            if len(messages) <= f.REPLAY_LIMIT:
+                return messages, True, messages[-1].seq if messages else since
+        recovered = since is None
+        messages = await self.chat.newest(self.room_id, f.JOIN_RECENT)
+        return messages, recovered, messages[-1].seq if messages else head
 
     async def _leave(self, conn: Any) -> None:
         user = self.conns.pop(conn, None) if conn in self.conns else None
         await self.hub.unsubscribe(self.topic, conn)
         if user is not None:
             self.tabs[user] -= 1
-            if self.tabs[user] <= 0:
+            last_here = self.tabs[user] <= 0
+            if self.shared_presence is not None:
+                member = _member(user, self.names.get(user, ""))
+                await self.shared_presence.remove(self.topic, member, _conn_id(conn))
+                if last_here and member in await self.shared_presence.members(self.topic):
+                    last_here = False  # still online in this room on another node
+                    del self.tabs[user]
+                    self.names.pop(user, None)
+            if last_here:
                 del self.tabs[user]
                 await self._presence(user, "offline")
                 self.names.pop(user, None)
@@ -370,3 +452,14 @@ class ChatRoom(Actor):
         self._replace(msgspec.structs.replace(cached, reactions=reactions))
 
 
+def _member(user: UUID, username: str) -> str:
+    return f"{user}:{username}"
+
+
+def _presence_user(member: str) -> f.PresenceUser:
+    user, _, username = member.partition(":")
+    return f.PresenceUser(id=UUID(user), username=username)
+
+
+def _conn_id(conn: Any) -> str:
+    return str(getattr(conn, "id", None) or id(conn))

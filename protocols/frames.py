@@ -37,13 +37,20 @@ CLOSE_UNAUTHORIZED = 4001
 CLOSE_POLICY = 4008
 CLOSE_TOO_SLOW = 4009
 
-Ref = Union[Annotated[str, msgspec.Meta(max_length=MAX_REF_CHARS)], int]
-Content = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CONTENT_CHARS)]
-ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CLIENT_ID_CHARS)]
-Emoji = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_EMOJI_CHARS)]
-Seq = Annotated[int, msgspec.Meta(ge=0)]
+MAX_SAFE_INT = 2**53 - 1  # what a JavaScript client can hold exactly
+
+Ref = Union[Annotated[str, msgspec.Meta(max_length=MAX_REF_CHARS)],
+            Annotated[int, msgspec.Meta(ge=-MAX_SAFE_INT, le=MAX_SAFE_INT)]]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold U+0000
+Content = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CONTENT_CHARS, pattern=NO_NUL)]
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CLIENT_ID_CHARS, pattern=NO_NUL)]
+Emoji = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_EMOJI_CHARS, pattern=NO_NUL)]
+Seq = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE_INT)]
 HistoryLimit = Annotated[int, msgspec.Meta(ge=1, le=HISTORY_MAX_LIMIT)]
 FeedName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_FEED_CHARS, pattern=r"^[A-Za-z0-9_:.\-]+$")]
+
+
+TOO_DEEP = "frame is nested too deeply"
 
 
 class InvalidFrame(ValueError):
@@ -188,15 +195,21 @@ def decode_header(raw: str | bytes) -> FrameHeader:
         raise InvalidFrame(_describe(exc), ref) from None
     except msgspec.DecodeError:
         raise InvalidFrame("frame is not a JSON object") from None
+    except RecursionError:  # msgspec's answer to absurdly nested JSON
+        raise InvalidFrame(TOO_DEEP) from None
 
 
 def _salvage_ref(raw: str | bytes) -> Any:
     try:
         value = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     ref = value.get("ref") if isinstance(value, dict) else None
-    return ref if isinstance(ref, (str, int)) and not isinstance(ref, bool) and len(str(ref)) <= MAX_REF_CHARS else None
+    if isinstance(ref, str) and len(ref) <= MAX_REF_CHARS:
+        return ref
+    if isinstance(ref, int) and not isinstance(ref, bool) and abs(ref) <= MAX_SAFE_INT:
+        return ref
+    return None
 
 
 def decoder_for(schema: type) -> msgspec.json.Decoder[Any]:
@@ -214,6 +227,8 @@ def decode_body(raw: str | bytes, schema: type, ref: Any = None) -> Any:
         raise InvalidFrame(_describe(exc), ref) from None
     except msgspec.DecodeError:
         raise InvalidFrame("frame is not a JSON object", ref) from None
+    except RecursionError:
+        raise InvalidFrame(TOO_DEEP, ref) from None
 
 
 def decode_frame(raw: str | bytes, frames: dict[str, type] | None = None) -> Any:

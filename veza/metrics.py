@@ -18,4 +18,8 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
         self.websockets = Gauge("veza_websockets_open", "Open WebSocket connections", registry=registry)
+        self.websocket_closes = Counter("veza_websocket_closes_total", "WebSocket closes by close code (the server's, or the client's when it closed first)",
+                                        ["code"], registry=registry)
+        self.websocket_dropped = Counter("veza_websocket_volatile_dropped_total",
+                                         "Volatile events not delivered to slow sockets", registry=registry)
         self.actors = Gauge("veza_actors", "Live actors by kind", ["kind"], registry=registry)

@@ -71,6 +71,13 @@ INVALID = [
     (json.dumps({"type": "subscribe", "feed": "bad feed!"}), None, "field `feed`"),
     (json.dumps({"type": "ping", "ref": "r" * 65}), None, "field `ref`"),
     (json.dumps({"type": "ping", "ref": [1]}), None, "field `ref`"),
+    (json.dumps({"type": "message", "room": ROOM, "content": "a\u0000b", "client_id": "c"}), None, "field `content`"),
+    (json.dumps({"type": "message", "room": ROOM, "content": "ab", "client_id": "\u0000"}), None, "field `client_id`"),
+    (json.dumps({"type": "ping", "ref": 2**60}), None, "field `ref`"),
+    (json.dumps({"type": "ping", "ref": True}), None, "field `ref`"),
+    (json.dumps({"type": "join", "room": ROOM, "since": 2**63}), None, "field `since`"),
+    (json.dumps({"type": "join", "room": ROOM, "since": 1.5}), None, "field `since`"),
+    (json.dumps({"type": "history", "room": ROOM, "before": 2**70}), None, "field `before`"),
 ]
 
 

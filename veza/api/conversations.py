@@ -15,7 +15,7 @@ from aiohttp import web
 
 from actors import ActorDead
 from actors.chat_room import ChatRoom, Close, Kick, Rename, Send
-from protocols.frames import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, ChatMessage, ClientId, Content
+from protocols.frames import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, NO_NUL, ChatMessage, ClientId, Content
 from protocols.seq_cursor import BadCursor, SeqCursor
 from veza import keys, rooms
 from veza.api.schemas import Message
@@ -27,7 +27,7 @@ from veza.store import conversations, messages, users
 
 router = ApiRouter("conversations")
 
-Name = Annotated[str, msgspec.Meta(max_length=100)]
+Name = Annotated[str, msgspec.Meta(max_length=100, pattern=NO_NUL)]
 
 
 class Peer(msgspec.Struct):
@@ -79,7 +79,7 @@ class CreateIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class UpdateIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
 
 
 class HistoryQuery(msgspec.Struct):

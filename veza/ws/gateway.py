@@ -96,13 +96,19 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
 
 async def _finish(app: web.Application, conn: Connection) -> None:
+    # Ours when the server closed it (4009, 4001, ...), else the code the client closed with.
+    code = conn.close_code if conn.close_code is not None else conn.ws.close_code
     try:
         await app[keys.hub].unregister(conn)
         await app[keys.ws_dispatcher].closed(conn)
         conn.close(frames.CLOSE_GOING_AWAY, "")
         await conn.wait_closed()
     finally:
-        app[keys.metrics].websockets.dec()
+        metrics = app[keys.metrics]
+        metrics.websockets.dec()
+        metrics.websocket_closes.labels(str(code or 1006)).inc()
+        if conn.dropped:
+            metrics.websocket_dropped.inc(conn.dropped)
 
 
 async def _read_loop(conn: Connection, dispatcher: Dispatcher, idle_timeout: float) -> None:

@@ -30,6 +30,7 @@ async def test_direct_conversation_is_found_or_created_once(client: ApiClient) -
     ({"type": "group", "name": "x" * 101}, 400, "name"),
     ({"type": "group", "name": "ok", "members": ["not-a-uuid"]}, 400, "members[0]"),
     ({"type": "group", "name": "ok", "bogus": 1}, 400, None),
+    ({"type": "group", "name": "nul\u0000"}, 400, "name"),
     ({"type": "direct", "user_id": str(uuid.uuid4())}, 404, None),
     ({"type": "group", "name": "ok", "members": [str(uuid.uuid4())]}, 404, None),
 ])
@@ -99,7 +100,8 @@ async def test_rest_send_is_idempotent_and_validated(client: ApiClient) -> None:
     first = await client.post(f"/conversations/{rid}/messages", json={"content": "hi", "client_id": "k"}, user=ann)
     again = await client.post(f"/conversations/{rid}/messages", json={"content": "hi", "client_id": "k"}, user=ann)
     assert first.data == again.data
-    for body in ({"content": ""}, {"content": "  "}, {"content": "x" * 4001}, {}, {"content": "a", "client_id": ""}):
+    for body in ({"content": ""}, {"content": "  "}, {"content": "x" * 4001}, {}, {"content": "a", "client_id": ""},
+                 {"content": "a\u0000"}):
         reply = await client.post(f"/conversations/{rid}/messages", json=body, user=ann)
         assert reply.status == 400, body
 

@@ -175,6 +175,12 @@ async def test_slow_reader_is_cut_with_4009_and_others_keep_receiving(client: Ap
     assert received == 2000
     assert await closed_with(slow, timeout=30) == frames.CLOSE_TOO_SLOW
     await fast.close()
+    closes = client.app[keys.metrics].websocket_closes
+    for _ in range(200):  # the server-side clean-up finishes just after the client sees the close
+        if closes.labels(str(frames.CLOSE_TOO_SLOW))._value.get() == 1:
+            break
+        await asyncio.sleep(0.01)
+    assert closes.labels(str(frames.CLOSE_TOO_SLOW))._value.get() == 1
 
 
 async def test_volatile_events_are_dropped_first(client: ApiClient) -> None:
@@ -251,3 +257,91 @@ async def test_server_shutdown_closes_sockets_1001_then_drains_actors(aiohttp_cl
     finally:
         await conn.close()
     await client.raw.close()
+
+
+@pytest.fixture
+def unthrottled(settings: Settings) -> Settings:
+    return settings.replace(ws_rate=1e6, ws_burst=1_000_000)
+
+
+def _junk_frames(rng, room: str, n: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """Broken JSON, random objects, and valid frames with one field mutated (reaching handlers)."""
+    values = [None, 0, -1, 2**31, 2**64, 1.5, "", "x" * 5000, "🔥", [], {}, [1, {"a": None}], True, room,
+              str(uuid.uuid4()), "not-a-uuid", {"$gt": ""}, "\u0000", "a" * 70]
+    msg = str(uuid.uuid4())
+    templates = [
+        {"type": "join", "room": room, "since": 0}, {"type": "leave", "room": room},
+        {"type": "message", "room": room, "content": "hi", "client_id": "c"},
+        {"type": "edit", "room": room, "message_id": msg, "content": "x"},
+        {"type": "delete", "room": room, "message_id": msg},
+        {"type": "react", "room": room, "message_id": msg, "emoji": "🔥"},
+        {"type": "unreact", "room": room, "message_id": msg, "emoji": "🔥"},
+        {"type": "read", "room": room, "seq": 3}, {"type": "typing", "room": room},
+        {"type": "history", "room": room, "before": 10, "limit": 5}, {"type": "ping"},
+    ]
+    out = []
+    for _ in range(n):
+        kind = rng.random()
+        if kind < 0.1:
+            out.append("".join(rng.choice('{}[]":,0123456789abc\\') for _ in range(rng.randint(0, 40))))
+            continue
+        frame = dict(rng.choice(templates))
+        for name in rng.sample(sorted(frame) + ["ref", "extra"], rng.randint(0, 2)):
+            frame[name] = rng.choice(values + [str(uuid.uuid4())] * 3)
+        text = json.dumps(frame)
+        out.append(text[: rng.randint(1, len(text))] if kind < 0.15 else text)
+    return out
+
+
+async def test_junk_frames_never_break_the_gateway(aiohttp_client, unthrottled: Settings) -> None:  # type: ignore[no-untyped-def]
+    import random
+
+    from tests.veza.ws.chat_support import joined, room
+    from veza.app import create_app
+
+    client = ApiClient(await aiohttp_client(create_app(unthrottled)))
+    user, other = await client.register(), await client.register()
+    rid = await room(client, user, members=[other])
+    fuzzer, bystander = await client.ws(user), await client.ws(other)
+    await joined(fuzzer, rid)
+    await joined(bystander, rid)
+    codes = set()
+    for raw in _junk_frames(random.Random(1234), rid, 1500):
+        await fuzzer.send_str(raw)
+    await fuzzer.send_json({"type": "ping", "ref": "end"})
+    while True:
+        reply = await recv(fuzzer, timeout=30)
+        if reply.get("ref") == "end" and reply["type"] == "pong":
+            break
+        if reply["type"] == "error":
+            codes.add(reply["code"])
+    assert "internal" not in codes and codes <= {"invalid", "not_found", "forbidden", "unauthorized"}
+    assert {"invalid", "not_found", "forbidden"} <= codes, codes  # the junk reached handlers, not just the decoder
+    await bystander.send_json({"type": "ping", "ref": "fine"})
+    while (reply := await recv(bystander))["type"] != "pong":
+        pass
+    assert reply["ref"] == "fine"
+    await fuzzer.close()
+    await bystander.close()
+
+
+async def test_token_expiry_does_not_cut_a_live_socket(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    from veza.app import create_app
+
+    client = ApiClient(await aiohttp_client(create_app(settings.replace(chat_token_ttl=1))))
+    user = await client.register()
+    token = await client.chat_token(user)
+    ws = await client.raw.ws_connect("/api/v1/ws", params={"token": token})
+    await asyncio.sleep(2.2)  # the token is now expired
+    await ws.send_json({"type": "ping", "ref": "still"})
+    assert await recv(ws) == {"type": "pong", "ref": "still"}
+    late = await client.raw.ws_connect("/api/v1/ws", params={"token": token})
+    assert await closed_with(late) == frames.CLOSE_UNAUTHORIZED
+    await ws.close()
+
+
+async def test_a_ban_announcement_closes_the_users_sockets(client: ApiClient) -> None:
+    user = await client.register()
+    ws = await client.ws(user)
+    await client.app[keys.session_events].revoked(uuid.UUID(user.id), None)
+    assert await closed_with(ws) == frames.CLOSE_UNAUTHORIZED
