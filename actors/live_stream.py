@@ -30,6 +30,10 @@ from protocols.live import StreamLive, StreamOffline, StreamUpdated, StreamViewe
 
 log = logging.getLogger("actors.live_stream")
 
+# An offline stream whose local count did not move syncs with the other nodes every this
+# many ticks instead of every tick (many watched-but-offline channels stay cheap).
+QUIET_SYNC_EVERY = 5
+
 
 # --- messages -------------------------------------------------------------------------------
 
@@ -140,6 +144,8 @@ class LiveStream(Actor):
         self.announced_at = float("-inf")
         self.reannounce = False
         self.persisted: int | None = None
+        self._synced_local: int | None = None
+        self._quiet_ticks = 0
         self._ticker: asyncio.Task[None] | None = None
         self._syncing: asyncio.Task[None] | None = None
 
@@ -273,13 +279,20 @@ class LiveStream(Actor):
             row = await self.svc.store.expire(self.key, self.svc.heartbeat_ingests, self.svc.ingest_timeout, self.peak)
             if not await self._ended(row, "no ingest heartbeat"):
                 self.last_beat = now - self.svc.ingest_timeout / 2  # fresh elsewhere; look again later
-        if not self.live and local == 0 and total == 0 and self.announced == 0 and self._ticker is not None:
+        if not self.live and local == 0 and self._ticker is not None:
+            # Nobody here to tell and nothing to watch over. This tick's sync wrote 0 for
+            # this node; a new watcher restarts the ticker (and gets a fresh announcement).
             self._ticker.cancel()
             self._ticker = None
+            self.announced = 0
 
     def _start_sync(self, local: int, total: int) -> None:
         if self._syncing is not None and not self._syncing.done():
             return  # the previous one is still out: skip a beat rather than queue I/O
+        self._quiet_ticks += 1
+        if not self.live and local == self._synced_local and self._quiet_ticks < QUIET_SYNC_EVERY:
+            return  # offline and nothing moved here: the others' counts can wait a few ticks
+        self._quiet_ticks, self._synced_local = 0, local
         persist = total if total != self.persisted else None
         self.persisted = total
         self._syncing = asyncio.get_running_loop().create_task(self._sync(local, persist, self.peak))
