@@ -12,6 +12,7 @@ If Redis is down the node keeps limiting on its own counts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
