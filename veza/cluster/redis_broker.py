@@ -61,6 +61,7 @@ class RedisBroker:
         self._wake_writer = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._reconnect_callbacks: list[ReconnectCallback] = []
+        self._callback_tasks: set[asyncio.Task[None]] = set()
         self._closing = False
         self.dropped = 0  # publishes other nodes did not get (Redis away, queue full)
         self.reconnects = 0
@@ -77,7 +78,7 @@ class RedisBroker:
         await self.flush(timeout=1.0)
         # The flag as well as the cancel: redis-py may turn a cancel into its own TimeoutError.
         self._closing = True
-        for task in self._tasks:
+        for task in [*self._tasks, *self._callback_tasks]:
             task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=2.0)
@@ -248,6 +249,8 @@ class RedisBroker:
     def _run_reconnect_callbacks(self) -> None:
         for callback in list(self._reconnect_callbacks):
             task = asyncio.create_task(callback(), name="redis-broker-reconnect-callback")
+            self._callback_tasks.add(task)
+            task.add_done_callback(self._callback_tasks.discard)
             task.add_done_callback(_log_failure)
 
     # ---- the writer -----------------------------------------------------------------------------

@@ -171,3 +171,17 @@ async def test_a_feature_flag_change_reaches_every_node_within_a_second(node: No
     async with asyncio.timeout(1.0):
         while a.app[keys.platform_state].is_enabled(name):
             await asyncio.sleep(0.01)
+
+
+async def test_a_revocation_made_while_redis_is_away_reaches_the_other_node_when_it_is_back(node: Nodes) -> None:
+    with RedisProcess() as server:
+        a, b = await node("node-a", redis_url=server.url), await node("node-b", redis_url=server.url)
+        user = await a.register()
+        on_b = await b.ws(user)
+        server.kill()
+        async with asyncio.timeout(10):
+            while a.app[keys.broker].healthy:
+                await asyncio.sleep(0.02)
+        assert (await a.post("/sessions/logout-all", json={}, user=user)).status == 200
+        server.start()  # the relay re-sends what it kept once the broker is back
+        assert await closed_with(on_b, timeout=20) == frames.CLOSE_UNAUTHORIZED
