@@ -78,8 +78,13 @@ class SyncedWindows(LocalWindows):
         await super().close()
 
     async def _loop(self) -> None:
+        task = asyncio.current_task()
         while not self._closing:
             await asyncio.sleep(self.interval)
+            # A cancel that lands inside the Redis client can be swallowed there (or come out
+            # as another error): the flag and this check end the loop regardless.
+            if task is not None and task.cancelling():
+                return
             try:
                 await self.sync()
             except Exception as exc:  # keep limiting on local counts
