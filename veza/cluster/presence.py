@@ -92,12 +92,15 @@ class RedisPresence(LocalPresence):
         return f"{self.node_id}{_SEP}{conn_id}{_SEP}{member}"
 
     async def start(self) -> None:
+        self._stopping = False
         self._heartbeat = asyncio.create_task(self._beat(), name="presence-heartbeat")
 
     async def stop(self) -> None:
         """A clean exit takes this node's entries away at once (a crash: within ttl)."""
-        self._stopping = True  # a cancel that redis-py turns into its TimeoutError still stops the loop
+        self._stopping = True
         if self._heartbeat is not None:
+            # redis-py can swallow a cancellation that lands inside a command: the loop
+            # also checks the flag, and a stop never waits on it for long.
             self._heartbeat.cancel()
             await asyncio.wait([self._heartbeat], timeout=2.0)
         with contextlib.suppress(RedisError, OSError, TimeoutError):
