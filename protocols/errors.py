@@ -15,6 +15,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
+    RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
 
 
 # The HTTP status each code answers with on the REST side.
@@ -30,6 +31,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.INTERNAL: 500,
     ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.RANGE_NOT_SATISFIABLE: 416,
 }
 
 CODE_FOR_STATUS: dict[int, ErrorCode] = {status: code for code, status in HTTP_STATUS.items()}

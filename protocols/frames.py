@@ -50,6 +50,9 @@ HistoryLimit = Annotated[int, msgspec.Meta(ge=1, le=HISTORY_MAX_LIMIT)]
 FeedName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_FEED_CHARS, pattern=r"^[A-Za-z0-9_:.\-]+$")]
 
 
+TOO_DEEP = "frame is nested too deeply"
+
+
 class InvalidFrame(ValueError):
     """A frame that cannot be decoded; `ref` is the frame's ref when it could be read."""
 
@@ -192,12 +195,14 @@ def decode_header(raw: str | bytes) -> FrameHeader:
         raise InvalidFrame(_describe(exc), ref) from None
     except msgspec.DecodeError:
         raise InvalidFrame("frame is not a JSON object") from None
+    except RecursionError:  # msgspec's answer to absurdly nested JSON
+        raise InvalidFrame(TOO_DEEP) from None
 
 
 def _salvage_ref(raw: str | bytes) -> Any:
     try:
         value = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     ref = value.get("ref") if isinstance(value, dict) else None
     if isinstance(ref, str) and len(ref) <= MAX_REF_CHARS:
@@ -222,6 +227,8 @@ def decode_body(raw: str | bytes, schema: type, ref: Any = None) -> Any:
         raise InvalidFrame(_describe(exc), ref) from None
     except msgspec.DecodeError:
         raise InvalidFrame("frame is not a JSON object", ref) from None
+    except RecursionError:
+        raise InvalidFrame(TOO_DEEP, ref) from None
 
 
 def decode_frame(raw: str | bytes, frames: dict[str, type] | None = None) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from aiohttp import web
 
 from tests.db import TestDatabase
+from tests.redis_server import RedisProcess
 from tests.support import ApiClient
 from veza.app import create_app
 from veza.config import Settings
@@ -21,19 +23,41 @@ def test_database() -> Iterator[TestDatabase]:
         yield db
 
 
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """REDIS_URL when set (CI runs Redis 7), otherwise a server of our own for the session."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    with RedisProcess() as server:
+        yield server.url
+
+
 @pytest.fixture
-def settings(test_database: TestDatabase, tmp_path: Path) -> Settings:
+def redis_prefix() -> str:
+    """A prefix of this test's own: parallel runs on one Redis never hear each other."""
+    return f"veza-test-{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture
+def settings(test_database: TestDatabase, tmp_path: Path, redis_url: str, redis_prefix: str) -> Settings:
     return Settings(
         app_env="test",
         database_url=test_database.dsn,
         db_pool_min=1,
         db_pool_max=10,
-        redis_url=os.environ.get("REDIS_URL") or None,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
         jwt_secret="test-secret-" + "x" * 40,
         # Cheap argon2id so hundreds of registrations stay fast; still the real code path.
         argon2_time_cost=1,
         argon2_memory_kib=8192,
         data_dir=tmp_path,
+        # Counters of parallel test runs sharing one Redis must not meet; limits stay out
+        # of the way of other suites (the rate-limit tests set their own).
+        rate_limit_key_prefix=f"veza-test:{uuid.uuid4().hex}:",
+        rate_limit_global=100_000,
+        rate_limit_per_ip=10_000,
     )
 
 

@@ -14,15 +14,21 @@ from prometheus_client import CollectorRegistry
 
 from veza import keys, rooms
 from veza.api import ROUTERS
+from veza.cluster.rooms import cluster_rooms_ctx
+from veza.cluster.setup import cluster_ctx
 from veza.config import Settings
 from veza.cpu import cpu_pool
+from veza.controls.setup import setup_controls
 from veza.db import Database, migrate
 from veza.health import CheckResult, HealthChecks, disk_check
 from veza.http.middlewares import cors, errors, metrics, request_id, security_headers
 from veza.http.openapi import OpenApiRegistry
 from veza.http.swagger import mount_swagger
+from veza.live.service import live_ctx
 from veza.metrics import Metrics
+from veza.feeds import feeds_ctx
 from veza.realtime import actor_system_ctx
+from veza.services.storage import storage_ctx
 from veza.security.authenticators import bearer_jwt
 from veza.security.passwords import PasswordHasher
 from veza.security.tokens import TokenService, load_or_create_dev_secret
@@ -101,9 +107,15 @@ def create_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(_cpu_pool)
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(cluster_ctx)  # before the actors: they use its broker
     app.cleanup_ctx.append(actor_system_ctx)
+    app.cleanup_ctx.append(storage_ctx)
+    app.cleanup_ctx.append(feeds_ctx)
     app.cleanup_ctx.append(rooms.chat_ctx)
     ws_gateway.setup(app)  # after the actors: sockets close before actors drain
+    setup_controls(app)
+    app.cleanup_ctx.append(live_ctx)
+    app.cleanup_ctx.append(cluster_rooms_ctx)  # needs the hub
 
     for router in ROUTERS:
         router.add_to(app)

@@ -155,8 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings_level = os.environ.get("LOG_LEVEL", "INFO").upper()
-        configure_logging(settings_level)
+        # Reading the settings once up front also refuses a bad environment before anything starts.
+        configure_logging(Settings.from_env().log_level)
         return int(args.func(args) or 0)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

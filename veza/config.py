@@ -18,6 +18,11 @@ def default_hash_workers() -> int:
     return min(os.cpu_count() or 2, 8)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Audio formats a track may be uploaded as (names match veza.services.audio).
+AUDIO_FORMATS = ("mp3", "flac", "wav", "ogg", "m4a", "aac")
+
+
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message starts with the variable's name."""
 
@@ -45,6 +50,13 @@ def _float(env: Mapping[str, str], key: str, default: float) -> float:
         raise ConfigError(f"{key}: expected a number, got {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], key: str, default: float) -> float:
+    value = _float(env, key, default)
+    if value <= 0:
+        raise ConfigError(f"{key}: must be > 0, got {value}")
+    return value
+
+
 def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
     raw = env.get(key)
     if raw is None or raw == "":
@@ -60,6 +72,14 @@ def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
 def _list(env: Mapping[str, str], key: str) -> tuple[str, ...]:
     raw = env.get(key, "")
     return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _audio_types(env: Mapping[str, str], key: str) -> tuple[str, ...]:
+    types = tuple(t.lower() for t in _list(env, key)) or AUDIO_FORMATS
+    unknown = [t for t in types if t not in AUDIO_FORMATS]
+    if unknown:
+        raise ConfigError(f"{key}: unknown audio types {unknown}; known: {', '.join(AUDIO_FORMATS)}")
+    return types
 
 
 def _str(env: Mapping[str, str], key: str, default: str | None = None) -> str | None:
@@ -80,6 +100,11 @@ class Settings:
     db_pool_min: int = 2
     db_pool_max: int = 20
     redis_url: str | None = None
+    # Cluster: key/channel prefix in Redis, presence expiry, how long an out-of-order room
+    # event waits for the missing ones before they are read from PostgreSQL.
+    redis_prefix: str = "veza:"
+    presence_ttl: float = 25.0
+    cluster_gap_wait: float = 0.25
 
     jwt_secret: str | None = None
     access_token_ttl: int = 3600
@@ -106,6 +131,38 @@ class Settings:
     ws_burst: int = 30
     ws_heartbeat: float = 25.0
     ws_idle_timeout: float = 60.0
+    # Track uploads: one source for what POST /tracks enforces and /upload/limits reports.
+    upload_max_bytes: int = 100 * 1024 * 1024
+    upload_allowed_types: tuple[str, ...] = AUDIO_FORMATS
+    # File storage: local disk under data_dir unless an S3 bucket is configured.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    # Platform controls (rate limits, brute-force guard, audit, control-plane refresh).
+    rate_limit_enabled: bool = True
+    rate_limit_global: int = 1000
+    rate_limit_per_ip: int = 100
+    rate_limit_window: float = 1.0
+    rate_limit_key_prefix: str = "veza:rl:"
+    rate_limit_sync_interval: float = 0.05
+    login_max_failures: int = 10
+    login_failure_window: int = 900
+    validate_rate_limit: int = 30
+    validate_rate_window: int = 60
+    platform_refresh_interval: float = 30.0
+
+    # Live streaming: where publishers push and viewers play, and the media-server hooks.
+    live_rtmp_url: str = "rtmp://localhost:1935/live"
+    live_hls_url: str = "http://localhost:8088/hls"
+    # Shared secret the media server sends with every hook (?secret= or X-Hook-Secret);
+    # unset means every hook is refused.
+    live_hook_secret: str | None = None
+    # A live RTMP stream with no on_update heartbeat for this long is ended.
+    live_ingest_timeout: float = 60.0
+    # stream_viewers is sent at most once per this many seconds per stream.
+    live_viewers_interval: float = 1.0
 
     @property
     def production(self) -> bool:
@@ -137,6 +194,9 @@ class Settings:
             db_pool_min=_int(env, "DB_POOL_MIN", 2, minimum=1),
             db_pool_max=_int(env, "DB_POOL_MAX", 20, minimum=1),
             redis_url=_str(env, "REDIS_URL"),
+            redis_prefix=_str(env, "REDIS_PREFIX", "veza:") or "veza:",
+            presence_ttl=_float(env, "PRESENCE_TTL", 25.0),
+            cluster_gap_wait=_float(env, "CLUSTER_GAP_WAIT", 0.25),
             jwt_secret=_str(env, "JWT_SECRET"),
             access_token_ttl=_int(env, "ACCESS_TOKEN_TTL", 3600, minimum=1),
             refresh_token_ttl=_int(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600, minimum=1),
@@ -156,6 +216,30 @@ class Settings:
             ws_burst=_int(env, "WS_BURST", 30, minimum=1),
             ws_heartbeat=_float(env, "WS_HEARTBEAT", 25.0),
             ws_idle_timeout=_float(env, "WS_IDLE_TIMEOUT", 60.0),
+            upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 100 * 1024 * 1024, minimum=1024),
+            upload_allowed_types=_audio_types(env, "UPLOAD_ALLOWED_TYPES"),
+            s3_bucket=_str(env, "S3_BUCKET"),
+            s3_endpoint_url=_str(env, "S3_ENDPOINT_URL"),
+            s3_region=_str(env, "S3_REGION", "us-east-1") or "us-east-1",
+            s3_access_key_id=_str(env, "S3_ACCESS_KEY_ID"),
+            s3_secret_access_key=_str(env, "S3_SECRET_ACCESS_KEY"),
+            rate_limit_enabled=_bool(env, "RATE_LIMIT_ENABLED", True),
+            rate_limit_global=_int(env, "RATE_LIMIT_GLOBAL", 1000, minimum=1),
+            rate_limit_per_ip=_int(env, "RATE_LIMIT_PER_IP", 100, minimum=1),
+            rate_limit_window=_positive(env, "RATE_LIMIT_WINDOW", 1.0),
+            rate_limit_key_prefix=_str(env, "RATE_LIMIT_KEY_PREFIX", "veza:rl:") or "veza:rl:",
+            rate_limit_sync_interval=_positive(env, "RATE_LIMIT_SYNC_INTERVAL", 0.05),
+            login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 10, minimum=1),
+            login_failure_window=_int(env, "LOGIN_FAILURE_WINDOW", 900, minimum=1),
+            validate_rate_limit=_int(env, "VALIDATE_RATE_LIMIT", 30, minimum=1),
+            validate_rate_window=_int(env, "VALIDATE_RATE_WINDOW", 60, minimum=1),
+            platform_refresh_interval=_positive(env, "PLATFORM_REFRESH_INTERVAL", 30.0),
+
+            live_rtmp_url=_str(env, "LIVE_RTMP_URL", "rtmp://localhost:1935/live"),
+            live_hls_url=(_str(env, "LIVE_HLS_URL", "http://localhost:8088/hls") or "").rstrip("/"),
+            live_hook_secret=_str(env, "LIVE_HOOK_SECRET"),
+            live_ingest_timeout=_float(env, "LIVE_INGEST_TIMEOUT", 60.0),
+            live_viewers_interval=_float(env, "LIVE_VIEWERS_INTERVAL", 1.0),
         )
         if overrides:
             settings = settings.replace(**overrides)
@@ -164,6 +248,8 @@ class Settings:
 
     def check(self) -> None:
         """Refuse unsafe production configurations, naming every missing variable."""
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
         if self.cpu_worker_niceness > 19:
             raise ConfigError(f"CPU_WORKER_NICENESS: must be between 0 and 19, got {self.cpu_worker_niceness}")
         if not self.production:

@@ -68,3 +68,49 @@ hub: web.AppKey[Hub] = web.AppKey("hub")
 ws_dispatcher: web.AppKey[Dispatcher] = web.AppKey("ws_dispatcher")
 # Socket clean-ups in flight (they outlive a cancelled handler; shutdown waits for them).
 ws_finishing: web.AppKey[set[Any]] = web.AppKey("ws_finishing")
+# Tracks and social (veza/services/storage.py, veza/feeds.py).
+if TYPE_CHECKING:
+    from veza.services.storage import Storage
+
+storage: web.AppKey[Storage] = web.AppKey("storage")
+# Platform controls (veza/controls): limits, audit, API keys, flags, maintenance, privacy.
+if TYPE_CHECKING:
+    from prometheus_client import Counter
+
+    from veza.controls.control_plane import ControlPlane
+    from veza.controls.state import PlatformState
+    from veza.security.api_keys import KeyUsage
+    from veza.security.counters import Counters
+    from veza.security.csrf import CsrfTokens
+    from veza.security.login_guard import LoginGuard
+    from veza.security.rate_windows import LocalWindows
+
+counters: web.AppKey[Counters] = web.AppKey("counters")
+login_guard: web.AppKey[LoginGuard] = web.AppKey("login_guard")
+rate_windows: web.AppKey[LocalWindows] = web.AppKey("rate_windows")
+platform_state: web.AppKey[PlatformState] = web.AppKey("platform_state")
+control_plane: web.AppKey[ControlPlane] = web.AppKey("control_plane")
+audit_log: web.AppKey[Any] = web.AppKey("audit_log")  # ActorRef[AuditLog]
+audit_dropped: web.AppKey[Counter] = web.AppKey("audit_dropped")
+api_key_usage: web.AppKey[KeyUsage] = web.AppKey("api_key_usage")
+csrf: web.AppKey[CsrfTokens] = web.AppKey("csrf")
+# Push a notification to a user's devices: async (user_id, notification dict) -> None.
+notifier: web.AppKey[Any] = web.AppKey("notifier")
+# Sec-GPC: 1 on this request (CCPA do-not-sell).
+do_not_sell: web.RequestKey[bool] = web.RequestKey("do_not_sell", bool)
+
+if TYPE_CHECKING:
+    from actors.live_stream import LiveServices
+
+live: web.AppKey[LiveServices] = web.AppKey("live")
+
+if TYPE_CHECKING:
+    from veza.live.webrtc import WebRtcSessions
+
+webrtc: web.AppKey[WebRtcSessions] = web.AppKey("webrtc")
+
+if TYPE_CHECKING:
+    from veza.cluster.presence import Presence
+
+# Who is in a room / watching a stream, across every node (in-process without Redis).
+presence: web.AppKey[Presence] = web.AppKey("presence")

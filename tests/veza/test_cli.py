@@ -112,6 +112,12 @@ async def test_migrate_applies_pending_migrations_once(test_database: TestDataba
         await admin.close()
 
 
+def test_a_bad_setting_is_named_before_anything_starts(tmp_path: Path) -> None:
+    out = veza("migrate", "--data-dir", str(tmp_path), env={"LOG_LEVEL": "loud"})
+    assert out.returncode == 2 and "LOG_LEVEL" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "pg").exists()
+
+
 @pytest.mark.parametrize("command", [("serve", "--port", "0"), ("migrate",)])
 def test_unreachable_database_is_named_without_leaking_the_password(command: tuple[str, ...], tmp_path: Path) -> None:
     dsn = "postgresql://veza:s3cret-pw@127.0.0.1:1/veza"  # nothing listens on port 1

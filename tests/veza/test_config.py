@@ -35,6 +35,7 @@ def test_every_variable_is_read() -> None:
         "CPU_WORKER_NICENESS": "5",
         "MAX_BODY_BYTES": "2048", "ALLOWED_ORIGINS": "https://a.example, https://b.example,",
         "TRUSTED_PROXIES": "10.0.0.0/8,127.0.0.1", "LOG_LEVEL": "debug", "SHUTDOWN_TIMEOUT": "4.5",
+        "REDIS_PREFIX": "c1:", "PRESENCE_TTL": "12", "CLUSTER_GAP_WAIT": "0.5",
     }
     s = Settings.from_env(env)
     assert (s.app_env, s.host, s.port, s.app_domain, s.data_dir, s.node_id) == (
@@ -47,6 +48,7 @@ def test_every_variable_is_read() -> None:
     assert s.allowed_origins == ("https://a.example", "https://b.example")
     assert s.trusted_proxies == ("10.0.0.0/8", "127.0.0.1")
     assert (s.log_level, s.shutdown_timeout) == ("DEBUG", 4.5)
+    assert (s.redis_prefix, s.presence_ttl, s.cluster_gap_wait) == ("c1:", 12.0, 0.5)
 
 
 def test_every_variable_is_documented_in_env_example_and_readme() -> None:
@@ -82,6 +84,7 @@ def test_overrides_win_over_the_environment() -> None:
     ({"APP_ENV": "staging"}, "APP_ENV"),
     ({"CPU_WORKER_NICENESS": "20"}, "CPU_WORKER_NICENESS"),
     ({"HASH_WORKERS": "0"}, "HASH_WORKERS"),
+    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
 ])
 def test_bad_values_name_the_variable(env: dict[str, str], key: str) -> None:
     with pytest.raises(ConfigError) as err:

@@ -149,17 +149,25 @@ async def test_serve_with_embedded_postgres_then_sigterm(data_dir: Path, tmp_pat
 
 @pytest.mark.slow
 async def test_sigterm_during_a_request_still_exits_cleanly(data_dir: Path, tmp_path: Path) -> None:
-    """Open keep-alive connections and an in-flight login must not hold the process past 10 s."""
+    """An open WebSocket, keep-alive connections and an in-flight login must not hold the
+    process past 10 s; the socket is told the server is going away (1001)."""
     log = tmp_path / "server.log"
     server = Server(data_dir, log)
     try:
         await server.wait_ready()
         async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(server.url.replace("http", "ws") + "/api/v1/ws")
+            await ws.send_json({"type": "ping", "ref": "before"})
+            assert (await ws.receive_json(timeout=5))["type"] == "pong"
             login = asyncio.ensure_future(
                 _post(http, server.url + "/api/v1/auth/login", {"email": "nobody@example.com", "password": PASSWORD}))
             await asyncio.sleep(0.05)
             code, took = await server.stop()
             assert code == 0, f"exit {code} after {took:.1f}s:\n{log.read_text()}"
+            closing = await ws.receive(timeout=5)
+            # The server's close frame says "going away" (the process may be gone before we answer it).
+            assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 1001, closing
+            await ws.close()
             try:  # the login either finished (401) or its connection was closed by the shutdown
                 status, _ = await login
                 assert status == 401

@@ -3,7 +3,11 @@
 `ROUTERS` is the one list the app factory mounts; a new domain adds its module here.
 """
 
-from veza.api import auth, chat, conversations, health, sessions, users
+from veza.api import (
+    announcements, auth, chat, conversations, developer, follows, health, live, live_hooks, live_webrtc,
+    moderation, notifications, platform_admin, privacy, sessions, social, system, tags, track_engagement,
+    tracks, uploads, users,
+)
 
 ROUTERS = [
     health.router,
@@ -12,4 +16,20 @@ ROUTERS = [
     users.router,
     chat.router,
     conversations.router,
+    tracks.router,
+    track_engagement.router,
+    uploads.router,
+    social.router,
+    follows.router,
+    tags.router,
+    notifications.router,
+    developer.router,
+    privacy.router,
+    moderation.router,
+    announcements.router,
+    platform_admin.router,
+    system.router,
+    live.router,
+    live_hooks.router,
+    live_webrtc.router,
 ]

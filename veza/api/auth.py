@@ -14,6 +14,7 @@ from veza.http.client_info import client_ip, user_agent
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Forbidden, Unauthorized
 from veza.http.routing import ApiRouter
+from veza.security.csrf import header_authenticated
 from veza.security.session_flow import TokenPair, decode_refresh, open_session, refresh_session
 from veza.store import sessions, users
 from veza.validation import email_problems, password_problems, username_problems
@@ -62,7 +63,13 @@ def auth_response(request: web.Request, pair: TokenPair, user: dict, *, status: 
 
 
 def presented_refresh_token(request: web.Request, body: RefreshIn) -> str | None:
-    return body.refresh_token or request.cookies.get(REFRESH_COOKIE)
+    if body.refresh_token:
+        return body.refresh_token
+    cookie = request.cookies.get(REFRESH_COOKIE)
+    # A browser sends the cookie on its own, so a cookie-only request needs a CSRF token.
+    if cookie and not header_authenticated(request):
+        request.app[keys.csrf].require(request)
+    return cookie
 
 
 @router.post("/auth/register", body=RegisterIn, response=AuthOut, status=201, summary="Register a new user")
@@ -87,12 +94,16 @@ async def register(request: web.Request, body: RegisterIn) -> web.Response:
 @router.post("/auth/login", body=LoginIn, response=AuthOut, summary="Login with email and password")
 async def login(request: web.Request, body: LoginIn) -> web.Response:
     db = request.app[keys.db]
+    guard, ip = request.app[keys.login_guard], client_ip(request)
+    await guard.check(body.email, ip)
     async with db.connection() as conn:
         user = await users.find_login(conn, body.email.strip())
     hasher = request.app[keys.passwords]
     # Unknown email and wrong password cost the same time and read the same.
     if not await hasher.verify(user["password_hash"] if user else None, body.password):
+        await guard.failed(body.email, ip)
         raise Unauthorized(INVALID_CREDENTIALS)
+    await guard.succeeded(body.email)
     assert user is not None
     if user["is_banned"]:
         raise Forbidden("Account suspended")
@@ -119,8 +130,8 @@ async def refresh(request: web.Request, body: RefreshIn) -> web.Response:
              summary="Logout and invalidate the refresh token")
 async def logout(request: web.Request, body: RefreshIn, principal: Principal | None) -> web.Response:
     user_id, session_id = (principal.user_id, principal.session_id) if principal else (None, None)
-    token = presented_refresh_token(request, body)
-    if session_id is None and token:
+    token = presented_refresh_token(request, body) if session_id is None else None
+    if token:
         user_id, session_id = decode_refresh(request.app[keys.tokens], token)
     if user_id is not None and session_id is not None:
         async with request.app[keys.db].connection() as conn:

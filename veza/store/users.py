@@ -69,3 +69,11 @@ async def set_role(conn: asyncpg.Connection, user_id: UUID, role: str) -> None:
     status = await conn.execute("UPDATE users SET role = $2, updated_at = now() WHERE id = $1", user_id, role)
     if status.endswith(" 0"):
         raise NotFound("User not found")
+
+
+async def username_taken(conn: asyncpg.Connection, username: str) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($1))", username))
+
+
+async def email_taken(conn: asyncpg.Connection, email: str) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1))", email))

@@ -4,9 +4,11 @@
 `commands` here (like `veza.api.ROUTERS`).
 """
 
-from veza.ws import chat, core
+from veza.ws import chat, core, feeds, live
 
 COMMAND_SETS = [
     core.commands,
     chat.commands,
+    feeds.commands,
+    live.commands,
 ]

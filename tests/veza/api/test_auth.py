@@ -114,7 +114,9 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(client: ApiClient) 
 
 async def test_refresh_from_cookie(client: ApiClient) -> None:
     user = await client.register()
-    reply = await client.post("/auth/refresh", headers={"Cookie": f"refresh_token={user.refresh_token}"})
+    csrf = (await client.get("/csrf-token")).data["csrf_token"]
+    reply = await client.post("/auth/refresh", headers={"Cookie": f"refresh_token={user.refresh_token}; csrf_token={csrf}",
+                                                        "X-CSRF-Token": csrf})
     assert reply.status == 200 and reply.data["refresh_token"] != user.refresh_token
 
 

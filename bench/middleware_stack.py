@@ -1,0 +1,180 @@
+"""What the middleware stack costs: a cheap route with every middleware vs with none.
+
+Starts real server processes of the same app built differently, side by side in one run:
+  none          no middlewares and no response hooks at all
+  foundation    only the foundation's (request id, metrics, CORS, errors, security headers)
+  stack-memory  the whole stack (request id, metrics, CORS, errors, audit, rate limits,
+                maintenance, privacy, security headers), in-process counters
+  stack-redis   the same with the Redis counter store (when REDIS_URL is set)
+and drives each in turn (alternating rounds, so machine noise hits all alike) with a
+keep-alive aiohttp client. Reports requests/s and the server's CPU time per request
+(from /proc: independent of how fast the client is), and the ratios to `none`.
+The rate limits are set high so the limiter counts every request but refuses none.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/0 \\
+        .venv/bin/python bench/middleware_stack.py [--seconds 4] [--rounds 2] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PING = "/api/v1/bench/ping"
+
+
+def serve(variant: str, port: int, dsn: str) -> None:
+    from aiohttp import web
+
+    from veza.app import create_app
+    from veza.config import Settings
+    from veza.http.envelope import ok
+
+    redis_url = os.environ.get("REDIS_URL") if variant == "stack-redis" else None
+    settings = Settings(app_env="test", database_url=dsn, redis_url=redis_url, jwt_secret="bench-" + "x" * 40,
+                        data_dir=Path("/tmp"), db_pool_min=1, db_pool_max=4, log_level="WARNING",
+                        rate_limit_global=10**9, rate_limit_per_ip=10**9,
+                        rate_limit_key_prefix=f"veza-bench:{os.getpid()}:")
+    app = create_app(settings)
+
+    async def ping(request: web.Request) -> web.Response:
+        return ok({"pong": True})
+
+    app.router.add_get(PING, ping)
+    app.router.add_post(PING, ping)
+    if variant == "none":
+        app.middlewares.clear()
+        app.on_response_prepare.clear()
+    elif variant == "foundation":
+        from veza.controls.setup import MIDDLEWARES
+        from veza.http.middlewares import privacy
+
+        for middleware in MIDDLEWARES:
+            app.middlewares.remove(middleware)
+        app.on_response_prepare.remove(privacy.on_prepare)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def wait_ready(session: aiohttp.ClientSession, base: str) -> None:
+    for _ in range(300):
+        try:
+            async with session.get(base + "/api/v1/healthz") as resp:
+                if resp.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"server at {base} did not start")
+
+
+async def load(session: aiohttp.ClientSession, url: str, method: str, seconds: float, concurrency: int) -> tuple[int, int]:
+    deadline = time.perf_counter() + seconds
+    done, bad = 0, 0
+
+    async def worker() -> None:
+        nonlocal done, bad
+        while time.perf_counter() < deadline:
+            async with session.request(method, url) as resp:
+                await resp.read()
+                done += 1
+                bad += resp.status != 200
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return done, bad
+
+
+async def drive(servers: dict[str, tuple[int, int]], args: argparse.Namespace) -> dict[tuple[str, str], list[float]]:
+    results: dict[tuple[str, str], list[float]] = {}
+    connector = aiohttp.TCPConnector(limit=args.concurrency * len(servers))
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for variant, (port, _) in servers.items():
+            await wait_ready(session, f"http://127.0.0.1:{port}")
+        for method in ("GET", "POST"):
+            for _ in range(args.rounds):
+                for variant, (port, pid) in servers.items():
+                    url = f"http://127.0.0.1:{port}{PING}"
+                    await load(session, url, method, 0.5, args.concurrency)  # warm up
+                    cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+                    done, bad = await load(session, url, method, args.seconds, args.concurrency)
+                    elapsed, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
+                    if bad:
+                        raise RuntimeError(f"{variant} {method}: {bad} non-200 answers")
+                    stats = results.setdefault((variant, method), [0, 0.0, 0.0])
+                    stats[0] += done
+                    stats[1] += elapsed
+                    stats[2] += cpu
+    return results
+
+
+def report(results: dict[tuple[str, str], list[float]]) -> None:
+    print(f"{'route':<6} {'variant':<13} {'req/s':>9} {'server CPU us/req':>18} {'req/s vs none':>14} {'CPU vs none':>12}")
+    for method in ("GET", "POST"):
+        base_done, base_elapsed, base_cpu = results[("none", method)]
+        base_rps, base_us = base_done / base_elapsed, base_cpu / base_done * 1e6
+        for (variant, m), (done, elapsed, cpu) in results.items():
+            if m != method:
+                continue
+            rps, us = done / elapsed, cpu / done * 1e6
+            print(f"{method:<6} {variant:<13} {rps:>9.0f} {us:>18.0f} {rps / base_rps:>13.2f}x {us / base_us:>11.2f}x")
+    print("stack cost = 1 - (req/s ratio); CPU ratio - 1 is the extra server work per request")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--dsn", help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port, args.dsn)
+        return
+    from tests.db import TestDatabase
+
+    variants = ["none", "foundation", "stack-memory"] + (["stack-redis"] if os.environ.get("REDIS_URL") else [])
+    with TestDatabase() as db:  # a fresh database, dropped at the end
+        procs: dict[str, subprocess.Popen[bytes]] = {}
+        servers: dict[str, tuple[int, int]] = {}
+        try:
+            for variant in variants:
+                port = free_port()
+                procs[variant] = subprocess.Popen([sys.executable, __file__, "--serve", variant, "--port", str(port),
+                                                   "--dsn", db.dsn], cwd=ROOT)
+                servers[variant] = (port, procs[variant].pid)
+            results = asyncio.run(drive(servers, args))
+        finally:
+            for proc in procs.values():
+                proc.terminate()
+            for proc in procs.values():
+                proc.wait(timeout=15)
+    print(f"{args.rounds} rounds x {args.seconds:.0f}s per variant and route, concurrency {args.concurrency}, "
+          f"{os.cpu_count()} cores")
+    report(results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Starting and stopping the server processes a benchmark measures, and reading their RSS/CPU."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+T = TypeVar("T")
+
+
+def run_fast(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a client coroutine on uvloop when installed: the load generator must stay cheaper
+    per frame than the servers it measures (all peers get the same client either way)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def raise_fd_limit(wanted: int) -> int:
+    """Raise the soft open-files limit toward `wanted` (up to the hard limit); return it."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = min(max(soft, wanted), hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return target
+
+
+def start(args: list[str], env: dict[str, str | None] | None = None, log_name: str = "server") -> subprocess.Popen:
+    """Run `python args...` from the repository root; env values of None unset a variable."""
+    log_dir = Path(os.environ.get("BENCH_LOG_DIR", "/tmp"))
+    log = open(log_dir / f"bench-{log_name}-{os.getpid()}.log", "wb")  # noqa: SIM115 (closed with the process)
+    full_env = {**os.environ, **(env or {})}
+    full_env = {key: value for key, value in full_env.items() if value is not None}
+    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=lambda: raise_fd_limit(65536))
+
+
+async def wait_http(port: int, path: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Wait until GET path answers (any status) or the process dies."""
+    import aiohttp
+
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode} (see its log under /tmp)")
+            with contextlib.suppress(aiohttp.ClientError, OSError):
+                async with session.get(f"http://127.0.0.1:{port}{path}") as resp:
+                    await resp.read()
+                    return
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"server on port {port} did not answer {path} within {timeout}s")
+
+
+def stop(proc: subprocess.Popen, timeout: float = 15.0) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+
+
+def _dsn_with_db(dsn: str, name: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(admin_dsn: str | None = None) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database (the server migrates it at start-up), dropped after."""
+    import asyncpg
+
+    admin_dsn = admin_dsn or os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
+    name = f"veza_bench_{uuid.uuid4().hex[:10]}"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    await run(f'CREATE DATABASE "{name}"')
+    try:
+        yield _dsn_with_db(admin_dsn, name)
+    finally:
+        await run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def veza_env(database_url: str, **extra: str) -> dict[str, str | None]:
+    """Environment of a benchmarked Veza node: real PostgreSQL, in-process broker, quiet logs."""
+    env: dict[str, str | None] = {
+        "APP_ENV": "development",
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": "bench-secret-" + "x" * 40,
+        "LOG_LEVEL": "WARNING",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_KIB": "8192",
+        "VEZA_DATA_DIR": f"/tmp/veza-bench-{os.getpid()}",
+    }
+    env["REDIS_URL"] = None
+    env.update(extra)
+    return env
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=ROOT).stdout.strip()
+    load = os.getloadavg()
+    return (f"{platform.node()} {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+            f"commit {commit}, load average at start {load[0]:.2f}")

@@ -1,0 +1,77 @@
+"""The AuditLog actor: batches what queued up into one write, retries, drains on stop."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+from actors import ActorSystem, MailboxFull
+from actors.audit import WRITER, AuditEntry, AuditLog
+
+
+def _entry(i: int) -> AuditEntry:
+    return AuditEntry(user_id=None, action="POST", resource=f"/r/{i}", route=None, ip_address="127.0.0.1",
+                      status=200, request_id=str(i), via=None, created_at=dt.datetime.now(dt.UTC))
+
+
+def _system(write: Any) -> ActorSystem:
+    return ActorSystem(SimpleNamespace(services={WRITER: write}))
+
+
+async def test_queued_entries_are_written_in_few_batches_and_drained_on_stop() -> None:
+    batches: list[list[AuditEntry]] = []
+
+    async def write(entries: list[AuditEntry]) -> None:
+        batches.append(entries)
+
+    system = _system(write)
+    ref = system.ref(AuditLog, "node")
+    for i in range(500):
+        ref.tell(_entry(i))
+    await system.stop_all(timeout=5)
+    written = [e.request_id for b in batches for e in b]
+    assert written == [str(i) for i in range(500)]
+    assert len(batches) <= 2
+
+
+async def test_a_failing_write_is_retried() -> None:
+    calls: list[int] = []
+
+    async def flaky(entries: list[AuditEntry]) -> None:
+        calls.append(len(entries))
+        if len(calls) == 1:
+            raise ConnectionError("database restarting")
+
+    class Fast(AuditLog):
+        retry_delays = (0.01,)
+
+    system = _system(flaky)
+    await system.ref(Fast, "node").ask(_entry(1))
+    assert calls == [1, 1]
+    await system.stop_all()
+
+
+async def test_full_mailbox_refuses_instead_of_growing() -> None:
+    gate = asyncio.Event()
+
+    async def slow(entries: list[AuditEntry]) -> None:
+        await gate.wait()
+
+    class Tiny(AuditLog):
+        mailbox_size = 3
+        max_batch = 1
+
+    system = _system(slow)
+    ref = system.ref(Tiny, "node")
+    refused = 0
+    for i in range(10):
+        try:
+            ref.tell(_entry(i))
+        except MailboxFull:
+            refused += 1
+        await asyncio.sleep(0)
+    assert refused >= 5
+    gate.set()
+    await system.stop_all()

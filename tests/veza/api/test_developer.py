@@ -1,0 +1,97 @@
+"""DEV1 API keys: create (raw once), list, delete; X-API-Key authenticates with scopes."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.support import ApiClient
+from veza import keys
+
+
+async def _create(client: ApiClient, user, **body) -> dict:  # type: ignore[no-untyped-def]
+    reply = await client.post("/developer/api-keys", user=user, json={"name": "ci", **body})
+    assert reply.status == 201, reply.body
+    return reply.data
+
+
+async def test_create_returns_raw_key_once_and_list_hides_it(client: ApiClient) -> None:
+    user = await client.register()
+    created = await _create(client, user, scopes=["read", "write"])
+    assert created["key"].startswith("veza_sk_") and created["key"].startswith(created["prefix"])
+    assert created["scopes"] == ["read", "write"] and created["last_used_at"] is None
+    listed = (await client.get("/developer/api-keys", user=user)).data
+    assert listed["total"] == 1
+    assert "key" not in listed["api_keys"][0]
+    assert listed["api_keys"][0]["prefix"] == created["prefix"]
+    async with client.app[keys.db].connection() as conn:
+        stored = await conn.fetchval("SELECT key_hash FROM api_keys WHERE id = $1", uuid.UUID(created["id"]))
+    assert created["key"] not in stored
+
+
+async def test_api_key_authenticates_like_bearer_and_records_use(client: ApiClient) -> None:
+    user = await client.register()
+    created = await _create(client, user)
+    me = await client.get("/users/me", headers={"X-API-Key": created["key"]})
+    assert me.status == 200 and me.data["id"] == user.id
+    await client.get("/users/me", headers={"X-API-Key": created["key"]})
+    await client.app[keys.api_key_usage].close()  # wait for the write-behind touch
+    listed = (await client.get("/developer/api-keys", user=user)).data["api_keys"][0]
+    assert listed["last_used_at"] is not None
+
+
+async def test_bad_unknown_and_deleted_keys_are_401(client: ApiClient) -> None:
+    user = await client.register()
+    created = await _create(client, user)
+    for bad in ("nope", "veza_sk_" + "x" * 43):
+        assert (await client.get("/users/me", headers={"X-API-Key": bad})).status == 401
+    deleted = await client.delete(f"/developer/api-keys/{created['id']}", user=user)
+    assert deleted.status == 200
+    assert (await client.get("/users/me", headers={"X-API-Key": created["key"]})).status == 401
+
+
+async def test_scopes_limit_what_a_key_can_do(client: ApiClient) -> None:
+    admin = await client.register(role="admin")
+    read_only = await _create(client, admin, scopes=["read"])
+    # Admin routes declare scope "admin": an admin's read-only key cannot use them.
+    refused = await client.get("/admin/feature-flags", headers={"X-API-Key": read_only["key"]})
+    assert refused.status == 403
+    admin_key = await _create(client, admin, scopes=["admin"])
+    assert (await client.get("/admin/feature-flags", headers={"X-API-Key": admin_key["key"]})).status == 200
+    # Keys cannot mint keys.
+    minted = await client.post("/developer/api-keys", json={"name": "x"}, headers={"X-API-Key": admin_key["key"]})
+    assert minted.status == 403
+
+
+async def test_non_admin_cannot_create_admin_scoped_key(client: ApiClient) -> None:
+    user = await client.register()
+    reply = await client.post("/developer/api-keys", user=user, json={"name": "x", "scopes": ["admin"]})
+    assert reply.status == 403
+
+
+async def test_only_the_owner_can_delete(client: ApiClient) -> None:
+    owner, other = await client.register(), await client.register()
+    created = await _create(client, owner)
+    assert (await client.delete(f"/developer/api-keys/{created['id']}", user=other)).status == 404
+    assert (await client.delete("/developer/api-keys/not-a-uuid", user=owner)).status == 404
+    assert (await client.get("/developer/api-keys", user=other)).data["total"] == 0
+
+
+async def test_auth_and_bad_input(client: ApiClient) -> None:
+    assert (await client.get("/developer/api-keys")).status == 401
+    assert (await client.post("/developer/api-keys", json={"name": "x"})).status == 401
+    assert (await client.delete(f"/developer/api-keys/{uuid.uuid4()}")).status == 401
+    user = await client.register()
+    for body, field in (({}, "name"), ({"name": ""}, "name"), ({"name": "  "}, "name"),
+                        ({"name": "x", "scopes": ["root"]}, "scopes"), ({"name": "x", "scopes": []}, "scopes"),
+                        ({"name": "x", "scopes": "read"}, "scopes"), ({"name": "x" * 101}, "name")):
+        reply = await client.post("/developer/api-keys", user=user, json=body)
+        assert reply.status == 400, (body, reply.body)
+        assert field in reply.body["details"], reply.body
+
+
+async def test_banned_users_key_stops_working(client: ApiClient) -> None:
+    user = await client.register()
+    created = await _create(client, user)
+    async with client.app[keys.db].connection() as conn:
+        await conn.execute("UPDATE users SET is_banned = true WHERE id = $1", uuid.UUID(user.id))
+    assert (await client.get("/users/me", headers={"X-API-Key": created["key"]})).status == 403

@@ -1,0 +1,128 @@
+"""Moderation: reports, admin resolution (resolve, dismiss, ban, warn) and their effects."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from tests.support import PASSWORD, ApiClient
+from veza import keys
+from veza.app import create_app
+from veza.config import Settings
+
+
+async def _report(client: ApiClient, reporter, content_type: str, content_id: str, reason: str = "spam") -> dict:  # type: ignore[no-untyped-def]
+    reply = await client.post("/reports", user=reporter,
+                              json={"content_type": content_type, "content_id": content_id, "reason": reason})
+    assert reply.status == 201, reply.body
+    return reply.data
+
+
+async def test_report_then_list_by_status(client: ApiClient) -> None:
+    admin, reporter, target = await client.register(role="admin"), await client.register(), await client.register()
+    report = await _report(client, reporter, "user", target.id)
+    assert report["status"] == "pending" and report["reporter_id"] == reporter.id
+    pending = (await client.get("/admin/reports?status=pending&limit=100", user=admin)).data
+    assert report["id"] in [r["id"] for r in pending["reports"]]
+    done = await client.post(f"/admin/reports/{report['id']}/resolve", user=admin, json={"action": "dismiss"})
+    assert done.status == 200 and done.data["status"] == "dismissed" and done.data["resolved_by"] == admin.id
+    dismissed = (await client.get("/admin/reports?status=dismissed&limit=100", user=admin)).data
+    assert report["id"] in [r["id"] for r in dismissed["reports"]]
+    every = (await client.get("/admin/reports?status=all&limit=100", user=admin)).data
+    assert every["total"] >= dismissed["total"]
+    again = await client.post(f"/admin/reports/{report['id']}/resolve", user=admin, json={"action": "resolve"})
+    assert again.status == 409
+
+
+async def test_duplicate_open_report_is_409(client: ApiClient) -> None:
+    reporter, target = await client.register(), await client.register()
+    await _report(client, reporter, "user", target.id)
+    dup = await client.post("/reports", user=reporter, json={"content_type": "user", "content_id": target.id, "reason": "x"})
+    assert dup.status == 409
+
+
+async def test_ban_blocks_login_revokes_sessions_and_announces(client: ApiClient) -> None:
+    admin, reporter, target = await client.register(role="admin"), await client.register(), await client.register()
+    key = (await client.post("/developer/api-keys", user=target, json={"name": "k"})).data["key"]
+    announced: list[tuple] = []
+
+    async def listener(user_id, session_ids, keep) -> None:  # type: ignore[no-untyped-def]
+        announced.append((user_id, session_ids))
+
+    client.app[keys.session_events].subscribe(listener)
+    report = await _report(client, reporter, "user", target.id, "abuse")
+    banned = await client.post(f"/admin/reports/{report['id']}/resolve", user=admin, json={"action": "ban"})
+    assert banned.status == 200 and banned.data["action"] == "ban" and banned.data["target_user_id"] == target.id
+    assert announced == [(uuid.UUID(target.id), None)]
+    assert (await client.get("/users/me", user=target)).status == 401
+    assert (await client.get("/users/me", headers={"X-API-Key": key})).status == 403
+    login = await client.post("/auth/login", json={"email": target.email, "password": PASSWORD})
+    assert login.status == 403
+    assert (await client.post("/auth/refresh", json={"refresh_token": target.refresh_token})).status == 401
+
+
+async def test_admins_cannot_be_banned(client: ApiClient) -> None:
+    admin, other_admin, reporter = (await client.register(role="admin"), await client.register(role="admin"),
+                                    await client.register())
+    report = await _report(client, reporter, "user", other_admin.id)
+    reply = await client.post(f"/admin/reports/{report['id']}/resolve", user=admin, json={"action": "ban"})
+    assert reply.status == 403
+    assert (await client.get("/users/me", user=other_admin)).status == 200
+
+
+async def test_warn_stores_a_warning_and_notifies(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    pushed: list[tuple] = []
+
+    async def notifier(user_id, notification) -> None:  # type: ignore[no-untyped-def]
+        pushed.append((user_id, notification))
+
+    app = create_app(settings)
+    app[keys.notifier] = notifier
+    client = ApiClient(await aiohttp_client(app))
+    admin, reporter, author = await client.register(role="admin"), await client.register(), await client.register()
+    report = await _report(client, reporter, "track", str(uuid.uuid4()), "stolen music")
+    no_owner = await client.post(f"/admin/reports/{report['id']}/resolve", user=admin, json={"action": "warn"})
+    assert no_owner.status == 400 and "user_id" in no_owner.body["details"]
+    warned = await client.post(f"/admin/reports/{report['id']}/resolve", user=admin,
+                               json={"action": "warn", "user_id": author.id, "message": "Please credit samples"})
+    assert warned.status == 200 and warned.data["status"] == "resolved"
+    mine = (await client.get("/users/me/warnings", user=author)).data
+    assert mine["total"] == 1 and mine["warnings"][0]["message"] == "Please credit samples"
+    assert mine["warnings"][0]["report_id"] == report["id"]
+    assert (await client.get("/users/me/warnings", user=reporter)).data["total"] == 0
+    assert [(str(u), n["type"]) for u, n in pushed] == [(author.id, "moderation_warning")]
+
+
+async def test_concurrent_resolutions_one_wins(client: ApiClient) -> None:
+    admin, reporter, target = await client.register(role="admin"), await client.register(), await client.register()
+    report = await _report(client, reporter, "user", target.id)
+    replies = await asyncio.gather(*(client.post(f"/admin/reports/{report['id']}/resolve", user=admin,
+                                                 json={"action": a}) for a in ("resolve", "dismiss", "warn")))
+    assert sorted(r.status for r in replies) == [200, 409, 409]
+
+
+async def test_report_bad_input_and_auth(client: ApiClient) -> None:
+    assert (await client.post("/reports", json={})).status == 401
+    user = await client.register()
+    base = {"content_type": "user", "content_id": str(uuid.uuid4()), "reason": "spam"}
+    cases = [({**base, "content_type": "album"}, "content_type"), ({**base, "content_id": "nope"}, "content_id"),
+             ({**base, "reason": ""}, "reason"), ({**base, "reason": "   "}, "reason"), ({**base, "reason": "x" * 1001}, "reason"),
+             ({**base, "content_id": user.id}, "content_id"), (base, "content_id"),
+             ({k: v for k, v in base.items() if k != "reason"}, "reason")]
+    for body, field in cases:
+        reply = await client.post("/reports", user=user, json=body)
+        assert reply.status == 400, (body, reply.body)
+        assert field in reply.body["details"], (body, reply.body)
+
+
+async def test_resolve_bad_input(client: ApiClient) -> None:
+    admin, reporter, target = await client.register(role="admin"), await client.register(), await client.register()
+    report = await _report(client, reporter, "user", target.id)
+    for body, field in (({"action": "nuke"}, "action"), ({}, "action"), ({"action": "warn", "user_id": "x"}, "user_id")):
+        reply = await client.post(f"/admin/reports/{report['id']}/resolve", user=admin, json=body)
+        assert reply.status == 400 and field in reply.body["details"], reply.body
+    assert (await client.post(f"/admin/reports/{uuid.uuid4()}/resolve", user=admin, json={"action": "resolve"})).status == 404
+    assert (await client.post("/admin/reports/zzz/resolve", user=admin, json={"action": "resolve"})).status == 404
+    bad = await client.get("/admin/reports?status=open", user=admin)
+    assert bad.status == 400 and "status" in bad.body["details"]
+    assert (await client.get("/admin/reports?limit=1000", user=admin)).status == 400

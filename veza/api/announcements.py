@@ -1,0 +1,106 @@
+"""Announcements: the public active list (AnnouncementBanner) and admin management.
+
+Creating one publishes an `announcement` event on the broker's announcements channel
+(`protocols.platform_events`), which the WebSocket gateway relays to every socket.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from aiohttp import web
+
+from protocols.platform_events import ANNOUNCEMENTS_CHANNEL, announcement_frame
+from veza import keys
+from veza.http.auth import Principal
+from veza.http.envelope import ok
+from veza.http.errors import BadRequest
+from veza.http.routing import ApiRouter, path_uuid
+from veza.store import announcements as store
+
+router = ApiRouter("announcements")
+
+
+class AnnouncementIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    type: Literal["info", "warning", "error"] = "info"
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+
+
+class AnnouncementOut(msgspec.Struct):
+    id: UUID
+    title: str
+    content: str
+    type: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class AnnouncementList(msgspec.Struct):
+    announcements: list[AnnouncementOut]
+    total: int
+
+
+class PageQuery(msgspec.Struct, forbid_unknown_fields=True):
+    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
+    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
+def _out(row: dict) -> AnnouncementOut:
+    return AnnouncementOut(**{f: row[f] for f in AnnouncementOut.__struct_fields__})
+
+
+def _check(body: AnnouncementIn) -> None:
+    problems = {f: "must not be blank" for f in ("title", "content") if not getattr(body, f).strip()}
+    for field in ("starts_at", "ends_at"):
+        value = getattr(body, field)
+        if value is not None and value.tzinfo is None:
+            problems[field] = "must include a timezone (e.g. 2026-03-01T12:00:00Z)"
+    if not problems and body.ends_at is not None:
+        start = body.starts_at or dt.datetime.now(dt.UTC)
+        if body.ends_at <= start:
+            problems["ends_at"] = "must be after starts_at"
+    if problems:
+        field, why = next(iter(problems.items()))
+        raise BadRequest(f"Invalid {field}: {why}", details=problems)
+
+
+@router.get("/announcements/active", response=AnnouncementList, summary="Active announcements (public)")
+async def active(request: web.Request) -> web.Response:
+    async with request.app[keys.db].connection() as conn:
+        rows = await store.list_active(conn)
+    return ok(AnnouncementList(announcements=[_out(r) for r in rows], total=len(rows)))
+
+
+@router.get("/admin/announcements", query=PageQuery, response=AnnouncementList, roles=("admin",), scope="admin",
+            summary="List all announcements (admin)")
+async def list_all(request: web.Request, query: PageQuery, principal: Principal) -> web.Response:
+    async with request.app[keys.db].connection() as conn:
+        rows, total = await store.list_all(conn, query.limit, query.offset)
+    return ok(AnnouncementList(announcements=[_out(r) for r in rows], total=total))
+
+
+@router.post("/admin/announcements", body=AnnouncementIn, response=AnnouncementOut, status=201, roles=("admin",),
+             scope="admin", summary="Create an announcement (admin); pushed live to every socket")
+async def create(request: web.Request, body: AnnouncementIn, principal: Principal) -> web.Response:
+    _check(body)
+    async with request.app[keys.db].connection() as conn:
+        row = await store.create(conn, title=body.title.strip(), content=body.content.strip(), type=body.type,
+                                 starts_at=body.starts_at, ends_at=body.ends_at, created_by=principal.user_id)
+    out = _out(row)
+    await request.app[keys.broker].publish(ANNOUNCEMENTS_CHANNEL, announcement_frame(msgspec.to_builtins(out)))
+    return ok(out, status=201)
+
+
+@router.delete("/admin/announcements/{id}", roles=("admin",), scope="admin", summary="Delete an announcement (admin)")
+async def delete(request: web.Request, principal: Principal) -> web.Response:
+    announcement_id = path_uuid(request, "id")
+    async with request.app[keys.db].connection() as conn:
+        await store.delete(conn, announcement_id)
+    return ok({"id": str(announcement_id), "deleted": True})

@@ -1,0 +1,103 @@
+"""Posts, the feed (cursor), explore and trending; likes and comments on posts.
+
+Creating a post, like or comment commits first, then tells the Feed actor (and the
+author's Inbox); the actors push to sockets, the handler never does.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from protocols.cursor import FeedCursor, InvalidCursor
+from veza import feeds, keys
+from veza.api.social_schemas import (
+    CommentIn, FeedOut, FeedQuery, LikeIn, PageQuery, PostCommentOut, PostIn, PostLikeOut, PostListOut, PostOut,
+    TrendingQuery, post_out,
+)
+from veza.api.tags import normalize_tags
+from veza.http.auth import Principal
+from veza.http.envelope import ok
+from veza.http.errors import BadRequest
+from veza.http.routing import ApiRouter
+from veza.store import notifications, social
+
+router = ApiRouter("social")
+
+
+@router.get("/social/feed", query=FeedQuery, response=FeedOut, auth="optional",
+            summary="The feed, newest first; followed and own posts first when authenticated")
+async def feed(request: web.Request, query: FeedQuery, principal: Principal | None) -> web.Response:
+    after = None
+    if query.cursor is not None:
+        try:
+            cursor = FeedCursor.from_string(query.cursor)
+        except InvalidCursor as exc:
+            raise BadRequest(f"Invalid cursor: {exc}", details={"cursor": str(exc)}) from None
+        after = (cursor.created_at, cursor.id)
+    viewer = principal.user_id if principal else None
+    async with request.app[keys.db].connection() as conn:
+        rows, has_more = await social.feed(conn, viewer=viewer, after=after, limit=query.limit)
+    next_cursor = FeedCursor(rows[-1]["created_at"], rows[-1]["id"]).to_string() if has_more and rows else None
+    return ok(FeedOut(posts=[post_out(r) for r in rows], next_cursor=next_cursor, has_more=has_more,
+                      personalized=viewer is not None))
+
+
+@router.get("/social/explore", query=PageQuery, response=PostListOut, auth="optional",
+            summary="Most engaged recent posts, from people you do not follow yet")
+async def explore(request: web.Request, query: PageQuery, principal: Principal | None) -> web.Response:
+    async with request.app[keys.db].connection() as conn:
+        rows = await social.explore(conn, viewer=principal.user_id if principal else None, limit=query.limit,
+                                    offset=query.offset)
+    return ok(PostListOut(posts=[post_out(r) for r in rows], limit=query.limit, offset=query.offset))
+
+
+@router.get("/social/trending", query=TrendingQuery, response=PostListOut,
+            summary="Trending posts: likes and comments with time decay (kept in memory by the Feed actor)")
+async def trending(request: web.Request, query: TrendingQuery) -> web.Response:
+    ranked = await feeds.trending(request.app, query.limit)
+    async with request.app[keys.db].connection() as conn:
+        rows = await social.posts_by_ids(conn, [post_id for post_id, _ in ranked])
+    scores = dict(ranked)
+    return ok(PostListOut(posts=[post_out(r, round(scores[r["id"]], 6)) for r in rows], limit=query.limit))
+
+
+@router.post("/social/posts", body=PostIn, response=PostOut, status=201, auth="required", summary="Create a post")
+async def create_post(request: web.Request, body: PostIn, principal: Principal) -> web.Response:
+    content = body.content.strip()
+    if not content:
+        raise BadRequest("content must not be blank", details={"content": "blank"})
+    tags = normalize_tags(body.tags)
+    async with request.app[keys.db].transaction() as conn:
+        post = await social.create_post(conn, author_id=principal.user_id, content=content, tags=tags,
+                                        track_id=body.track_id)
+    feeds.post_created(request.app, post)
+    return ok(post_out(post), status=201)
+
+
+@router.post("/social/like", body=LikeIn, response=PostLikeOut, auth="required", summary="Like or unlike a post (toggle)")
+async def toggle_like(request: web.Request, body: LikeIn, principal: Principal) -> web.Response:
+    notification = None
+    async with request.app[keys.db].transaction() as conn:
+        liked, count, author = await social.toggle_like(conn, body.post_id, principal.user_id)
+        if liked:
+            notification = await notifications.create(conn, user_id=author, actor_id=principal.user_id,
+                                                      kind="post_like", subject_id=body.post_id)
+    feeds.post_engaged(request.app, body.post_id, "like", 1 if liked else -1)
+    feeds.notify(request.app, notification)
+    return ok(PostLikeOut(post_id=body.post_id, liked=liked, like_count=count))
+
+
+@router.post("/social/comments", body=CommentIn, response=PostCommentOut, status=201, auth="required",
+             summary="Comment on a post")
+async def comment(request: web.Request, body: CommentIn, principal: Principal) -> web.Response:
+    content = body.content.strip()
+    if not content:
+        raise BadRequest("content must not be blank", details={"content": "blank"})
+    async with request.app[keys.db].transaction() as conn:
+        row, author = await social.add_comment(conn, body.post_id, principal.user_id, content)
+        notification = await notifications.create(
+            conn, user_id=author, actor_id=principal.user_id, kind="post_comment", subject_id=body.post_id,
+            data={"comment_id": str(row["id"]), "excerpt": content[:140]})
+    feeds.post_engaged(request.app, body.post_id, "comment", 1)
+    feeds.notify(request.app, notification)
+    return ok(PostCommentOut(**{f: row[f] for f in PostCommentOut.__struct_fields__}), status=201)

@@ -1,0 +1,63 @@
+"""Track likes (idempotent) and comments; the owner is notified through their Inbox."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from veza import feeds, keys
+from veza.api.track_schemas import CommentIn, CommentListOut, CommentOut, LikeOut, PageQuery, comment_out
+from veza.http.auth import Principal
+from veza.http.envelope import ok
+from veza.http.errors import BadRequest
+from veza.http.routing import ApiRouter, path_uuid
+from veza.store import notifications, tracks
+
+router = ApiRouter("tracks")
+
+
+@router.post("/tracks/{id}/like", response=LikeOut, auth="required", summary="Like a track (idempotent)")
+async def like_track(request: web.Request, principal: Principal) -> web.Response:
+    track_id = path_uuid(request)
+    notification = None
+    async with request.app[keys.db].transaction() as conn:
+        created, count = await tracks.like(conn, track_id, principal.user_id)
+        if created:
+            track = await tracks.get_track(conn, track_id)
+            notification = await notifications.create(
+                conn, user_id=track["owner_id"], actor_id=principal.user_id, kind="track_like", subject_id=track_id,
+                data={"track_title": track["title"]})
+    feeds.notify(request.app, notification)
+    return ok(LikeOut(track_id=track_id, liked=True, like_count=count))
+
+
+@router.delete("/tracks/{id}/like", response=LikeOut, auth="required", summary="Unlike a track (idempotent)")
+async def unlike_track(request: web.Request, principal: Principal) -> web.Response:
+    track_id = path_uuid(request)
+    async with request.app[keys.db].transaction() as conn:
+        count = await tracks.unlike(conn, track_id, principal.user_id)
+    return ok(LikeOut(track_id=track_id, liked=False, like_count=count))
+
+
+@router.get("/tracks/{id}/comments", query=PageQuery, response=CommentListOut, summary="Comments on a track")
+async def list_comments(request: web.Request, query: PageQuery) -> web.Response:
+    async with request.app[keys.db].connection() as conn:
+        rows, total = await tracks.list_comments(conn, path_uuid(request), query.limit, query.offset)
+    return ok(CommentListOut(comments=[comment_out(r) for r in rows], total=total, limit=query.limit,
+                             offset=query.offset))
+
+
+@router.post("/tracks/{id}/comments", body=CommentIn, response=CommentOut, status=201, auth="required",
+             summary="Comment on a track")
+async def add_comment(request: web.Request, body: CommentIn, principal: Principal) -> web.Response:
+    track_id = path_uuid(request)
+    content = body.content.strip()
+    if not content:
+        raise BadRequest("content must not be blank", details={"content": "blank"})
+    async with request.app[keys.db].transaction() as conn:
+        comment = await tracks.add_comment(conn, track_id, principal.user_id, content)
+        track = await tracks.get_track(conn, track_id)
+        notification = await notifications.create(
+            conn, user_id=track["owner_id"], actor_id=principal.user_id, kind="track_comment", subject_id=track_id,
+            data={"track_title": track["title"], "comment_id": str(comment["id"]), "excerpt": content[:140]})
+    feeds.notify(request.app, notification)
+    return ok(comment_out(comment), status=201)

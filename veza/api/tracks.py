@@ -1,0 +1,193 @@
+"""Tracks: browse (cursor or legacy page), search, upload, stream, edit and delete.
+
+Likes and comments live in `veza/api/track_engagement.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from protocols.cursor import InvalidCursor, KeysetCursor
+from veza import keys
+from veza.api.schemas import Message
+from veza.api.tags import normalize_tags
+from veza.api.track_schemas import (
+    SearchOut, SearchQuery, TrackListOut, TrackListQuery, TrackOut, TrackUpdateIn, track_out,
+)
+from veza.http.auth import Principal
+from veza.http.envelope import ok
+from veza.http.errors import BadRequest, Forbidden, NotFound, UnsupportedMediaType
+from veza.http.routing import ApiRouter, path_uuid
+from veza.services import audio
+from veza.services.storage import StoredObjectMissing
+from veza.services.streaming import stream_object
+from veza.services.uploads import receive_upload
+from veza.store import tracks as store
+from veza.store import users as user_store
+
+router = ApiRouter("tracks")
+
+_NUMERIC_SORTS = {"duration", "like_count", "comment_count"}
+
+
+def _keyset_after(query: TrackListQuery) -> tuple[Any, Any, uuid.UUID] | None:
+    if query.cursor is None:
+        return None
+    try:
+        cursor = KeysetCursor.from_string(query.cursor)
+    except InvalidCursor as exc:
+        raise BadRequest(f"Invalid cursor: {exc}", details={"cursor": str(exc)}) from None
+    if cursor.sort_by != query.sort_by:
+        raise BadRequest("The cursor was made for another sort_by", details={"cursor": "sort_by mismatch"})
+    value = cursor.value
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if query.sort_by in _NUMERIC_SORTS and not numeric or query.sort_by in {"title", "artist"} and not isinstance(value, str):
+        raise BadRequest("Invalid cursor: value does not fit sort_by", details={"cursor": "bad value"})
+    if query.sort_by == "like_count" or query.sort_by == "comment_count":
+        value = int(value)  # type: ignore[arg-type]
+    return value, cursor.created_at, cursor.id
+
+
+def _next_cursor(row: dict[str, Any], sort_by: str) -> str:
+    value = None if sort_by == "created_at" else row[sort_by]
+    return KeysetCursor(row["created_at"], row["id"], sort_by, value).to_string()
+
+
+@router.get("/tracks", query=TrackListQuery, response=TrackListOut,
+            summary="List tracks: cursor (keyset) or legacy page (OFFSET); filters and sorting")
+async def list_tracks(request: web.Request, query: TrackListQuery) -> web.Response:
+    if query.page is not None and query.cursor is not None:
+        raise BadRequest("Use either page or cursor, not both", details={"cursor": "conflicts with page"})
+    q = store.TrackQuery(
+        limit=query.limit, genre=query.genre, format=query.format, sort_by=query.sort_by,
+        descending=query.sort_order == "desc", after=_keyset_after(query),
+        offset=(query.page - 1) * query.limit if query.page else 0,
+    )
+    async with request.app[keys.db].connection() as conn:
+        rows, has_more = await store.list_tracks(conn, q)
+    next_cursor = _next_cursor(rows[-1], query.sort_by) if has_more and rows else None
+    return ok(TrackListOut(tracks=[track_out(r) for r in rows], next_cursor=next_cursor, has_more=has_more,
+                           limit=query.limit, page=query.page))
+
+
+@router.get("/tracks/search", query=SearchQuery, response=SearchOut,
+            summary="Full-text track search with ranking; trigram fallback for typos and prefixes")
+async def search_tracks(request: web.Request, query: SearchQuery) -> web.Response:
+    text = query.q.strip()
+    if not text:
+        raise BadRequest("q must not be blank", details={"q": "blank"})
+    async with request.app[keys.db].connection() as conn:
+        rows = await store.search(conn, text, query.limit)
+    return ok(SearchOut(tracks=[track_out(r) for r in rows], query=text, count=len(rows)))
+
+
+@router.get("/tracks/{id}", response=TrackOut, summary="One track")
+async def get_track(request: web.Request) -> web.Response:
+    async with request.app[keys.db].connection() as conn:
+        return ok(track_out(await store.get_track(conn, path_uuid(request))))
+
+
+def _text_field(fields: dict[str, str], name: str, max_length: int, default: str | None = None) -> str | None:
+    value = fields.get(name, "").strip()
+    if len(value) > max_length:
+        raise BadRequest(f"{name} is longer than {max_length} characters", details={name: "too long"})
+    return value or default
+
+
+def _metadata(fields: dict[str, str], filename: str | None) -> dict[str, Any]:
+    stem = (filename or "").rsplit("/", 1)[-1].rsplit(".", 1)[0].strip()
+    title = _text_field(fields, "title", 200, stem[:200] or None)
+    if not title:
+        raise BadRequest("title is required", details={"title": "required"})
+    return {
+        "title": title,
+        "artist": _text_field(fields, "artist", 200),
+        "description": _text_field(fields, "description", 5000, ""),
+        "genre": (_text_field(fields, "genre", 50) or "").lower() or None,
+        "tags": normalize_tags(fields.get("tags")),
+    }
+
+
+@router.post("/tracks", roles=("creator",), content_type="multipart/form-data", response=TrackOut, status=201,
+             summary="Upload a track (multipart: file, title, artist, genre, tags, description)")
+async def upload_track(request: web.Request, principal: Principal) -> web.Response:
+    app, settings = request.app, request.app[keys.settings]
+    upload = await receive_upload(request, settings.data_dir / "tmp", settings.upload_max_bytes)
+    try:
+        if upload.path is None:
+            raise BadRequest("Missing audio file part 'file'", details={"file": "required"})
+        meta = _metadata(upload.fields, upload.filename)
+        loop = asyncio.get_running_loop()
+        try:
+            info = await loop.run_in_executor(app[keys.cpu_pool], audio.probe, upload.path)
+        except audio.NotAudio as exc:
+            raise UnsupportedMediaType(f"Not a supported audio file: {exc}",
+                                       details={"file": "not audio", "allowed_types": list(settings.upload_allowed_types)}) from None
+        if info.format not in settings.upload_allowed_types:
+            raise UnsupportedMediaType(f"Audio type {info.format} is not accepted",
+                                       details={"file": info.format, "allowed_types": list(settings.upload_allowed_types)})
+        key = f"tracks/{principal.user_id}/{uuid.uuid4().hex}.{info.format}"
+        await app[keys.storage].put_file(key, upload.path, info.mime_type)
+    finally:
+        upload.discard()
+    try:
+        async with app[keys.db].transaction() as conn:
+            if meta["artist"] is None:
+                meta["artist"] = (await user_store.get_user(conn, principal.user_id))["username"]
+            row = await store.create_track(conn, owner_id=principal.user_id, fields={
+                **meta, "format": info.format, "mime_type": info.mime_type, "duration": info.duration,
+                "file_key": key, "size_bytes": upload.size})
+    except BaseException:
+        await app[keys.storage].delete(key)
+        raise
+    return ok(track_out(row), status=201)
+
+
+@router.get("/tracks/{id}/stream", produces="audio/mpeg",
+            summary="The audio file; honours a single HTTP Range (206 / 416)")
+async def stream_track(request: web.Request) -> web.StreamResponse:
+    async with request.app[keys.db].connection() as conn:
+        track = await store.get_track(conn, path_uuid(request), with_file=True)
+    try:
+        return await stream_object(request, request.app[keys.storage], track["file_key"], track["mime_type"])
+    except StoredObjectMissing:
+        raise NotFound("The track's audio file is missing") from None
+
+
+async def _authorize_owner(conn: Any, track_id: uuid.UUID, principal: Principal) -> None:
+    owner = await store.owner_of(conn, track_id)
+    if owner != principal.user_id and not principal.is_admin:
+        raise Forbidden("Only the track's owner or an admin may change it")
+
+
+@router.put("/tracks/{id}", body=TrackUpdateIn, response=TrackOut, auth="required",
+            summary="Edit a track's metadata (owner or admin)")
+async def update_track(request: web.Request, body: TrackUpdateIn, principal: Principal) -> web.Response:
+    track_id = path_uuid(request)
+    changes: dict[str, Any] = {f: getattr(body, f) for f in body.__struct_fields__ if getattr(body, f) is not None}
+    for name in ("title", "artist"):
+        if name in changes and not changes[name].strip():
+            raise BadRequest(f"{name} must not be blank", details={name: "blank"})
+        if name in changes:
+            changes[name] = changes[name].strip()
+    if "genre" in changes:
+        changes["genre"] = changes["genre"].strip().lower() or None
+    if "tags" in changes:
+        changes["tags"] = normalize_tags(changes["tags"])
+    async with request.app[keys.db].transaction() as conn:
+        await _authorize_owner(conn, track_id, principal)
+        return ok(track_out(await store.update_track(conn, track_id, changes)))
+
+
+@router.delete("/tracks/{id}", response=Message, auth="required", summary="Delete a track (owner or admin)")
+async def delete_track(request: web.Request, principal: Principal) -> web.Response:
+    track_id = path_uuid(request)
+    async with request.app[keys.db].transaction() as conn:
+        await _authorize_owner(conn, track_id, principal)
+        file_key = await store.delete_track(conn, track_id)
+    await request.app[keys.storage].delete(file_key)
+    return ok(Message(message="Track deleted"))

@@ -1,0 +1,85 @@
+"""Session revocations reach every node: logout-all or a ban closes sockets everywhere.
+
+A revocation announced on this node (`app[keys.session_events].revoked(...)`) is published
+on the broker channel `sessions`; every other node replays it into its own
+`SessionEvents`, whose listeners (the WebSocket gateway) close the affected sockets. A
+replayed event is not published again. Announcements made while Redis is away are kept
+(bounded) and published when the broker reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from actors.broker import Subscription
+from veza.session_events import SessionEvents
+
+log = logging.getLogger("veza.cluster.sessions")
+
+CHANNEL = "sessions"
+_replaying: contextvars.ContextVar[bool] = contextvars.ContextVar("session_relay_replaying", default=False)
+
+
+class Revoked(msgspec.Struct, frozen=True):
+    user: UUID
+    sessions: list[UUID] | None = None
+    keep: UUID | None = None
+
+
+class SessionRelay:
+    def __init__(self, broker: Any, events: SessionEvents, max_pending: int = 10_000) -> None:
+        self.broker = broker
+        self.events = events
+        self._pending: deque[bytes] = deque(maxlen=max_pending)
+        self._sub: Subscription | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._sub = await self.broker.subscribe(CHANNEL, self._on_message)
+        self.events.subscribe(self._on_local)
+        if hasattr(self.broker, "on_reconnect"):
+            self.broker.on_reconnect(self._resend)
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            await self.broker.unsubscribe(self._sub)
+            self._sub = None
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=2.0)
+
+    async def _on_local(self, user_id: UUID, session_ids: Sequence[UUID] | None, keep: UUID | None) -> None:
+        if _replaying.get():
+            return  # came from another node: it already told everyone
+        data = msgspec.json.encode(Revoked(user_id, list(session_ids) if session_ids is not None else None, keep))
+        if not self.broker.healthy:
+            self._pending.append(data)
+            return
+        await self.broker.publish(CHANNEL, data)
+
+    async def _resend(self) -> None:
+        while self._pending and self.broker.healthy:
+            await self.broker.publish(CHANNEL, self._pending.popleft())
+
+    def _on_message(self, payload: bytes, origin: str) -> None:
+        if origin == self.broker.node_id:
+            return
+        try:
+            event = msgspec.json.decode(payload, type=Revoked)
+        except msgspec.DecodeError:
+            log.warning("bad session revocation from %s", origin)
+            return
+        task = asyncio.get_running_loop().create_task(self._replay(event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _replay(self, event: Revoked) -> None:
+        _replaying.set(True)  # this task's context only
+        await self.events.revoked(event.user, event.sessions, keep=event.keep)

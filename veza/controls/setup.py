@@ -1,0 +1,70 @@
+"""Wire the platform controls into an app: middlewares, the API-key authenticator, and
+one cleanup_ctx that owns the counters, the control plane and the audit writer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from veza import keys
+from veza.controls.audit import start_audit
+from veza.controls.control_plane import ControlPlane
+from veza.controls.state import PlatformState
+from veza.health import CheckResult
+from veza.http.middlewares import audit, maintenance, privacy, rate_limit
+from veza.security.api_keys import KeyUsage, api_key_authenticator
+from veza.security.counters import RedisCounters, counters_for
+from veza.security.csrf import CsrfTokens
+from veza.security.rate_windows import LocalWindows, SyncedWindows
+from veza.security.tokens import load_or_create_dev_secret
+from veza.security.login_guard import LoginGuard
+
+# Outermost first; all sit inside the error middleware, so they raise ApiErrors. Audit
+# is first so that refusals (429, 503) are audited too.
+MIDDLEWARES = (
+    audit.audit_middleware,
+    rate_limit.rate_limit_middleware,
+    maintenance.maintenance_middleware,
+    privacy.privacy_middleware,
+)
+
+
+def setup_controls(app: web.Application) -> None:
+    """Call from create_app after the authenticators and the actor system are set up."""
+    app.middlewares.extend(MIDDLEWARES)
+    app.on_response_prepare.append(privacy.on_prepare)
+    app[keys.authenticators].append(api_key_authenticator)
+    app[keys.platform_state] = PlatformState()
+    settings = app[keys.settings]
+    app[keys.csrf] = CsrfTokens(settings.jwt_secret or load_or_create_dev_secret(settings.data_dir))
+    app.cleanup_ctx.append(controls_ctx)
+
+
+async def controls_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.settings]
+    counters = counters_for(settings)
+    app[keys.counters] = counters
+    app[keys.login_guard] = LoginGuard(counters, max_failures=settings.login_max_failures,
+                                       window=settings.login_failure_window)
+    windows = (SyncedWindows(settings.rate_limit_window, counters, settings.rate_limit_sync_interval)
+               if isinstance(counters, RedisCounters) else LocalWindows(settings.rate_limit_window))
+    await windows.start()
+    app[keys.rate_windows] = windows
+    if isinstance(counters, RedisCounters):
+        async def counters_check() -> CheckResult:
+            await counters.ping()
+            return CheckResult("ok")
+
+        app[keys.health_checks].add("rate_limit_store", counters_check, critical=False)
+    app[keys.api_key_usage] = usage = KeyUsage(app[keys.db])
+    control = ControlPlane(app[keys.platform_state], app[keys.db], app[keys.broker], settings.platform_refresh_interval)
+    await control.start()
+    app[keys.control_plane] = control
+    start_audit(app)
+    yield
+    await control.stop()
+    await usage.close()
+    await windows.close()
+    await counters.close()
+

@@ -1,0 +1,34 @@
+"""Maintenance mode: non-admin requests answer 503 (envelope + Retry-After) while it is on.
+
+Open during maintenance: health probes and metrics, `/api/v1/admin/*` (its own role
+checks still apply), login (so admins can sign in), Swagger and static pages. Admins
+pass everywhere. When off, the cost is one attribute read.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from veza import keys
+from veza.http.auth import get_principal
+from veza.http.errors import ApiError, Unavailable
+
+OPEN_PREFIXES = (
+    "/health", "/readyz", "/metrics", "/swagger", "/static/",
+    "/api/v1/health", "/api/v1/readyz", "/api/v1/metrics", "/api/v1/admin/", "/api/v1/auth/login",
+)
+
+
+@web.middleware
+async def maintenance_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    state = request.app[keys.platform_state].maintenance
+    if not state.enabled or request.path.startswith(OPEN_PREFIXES):
+        return await handler(request)
+    try:
+        principal = await get_principal(request)
+    except ApiError:  # a bad token is not an admin
+        principal = None
+    if principal is not None and principal.is_admin:
+        return await handler(request)
+    raise Unavailable(state.message, details={"maintenance": True, "retry_after_seconds": state.retry_after},
+                      headers={"Retry-After": str(state.retry_after)})

@@ -1,0 +1,1 @@
+"""Live streaming glue: wiring the LiveStream actor, ingest entry points, WebRTC sessions."""

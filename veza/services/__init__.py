@@ -1,0 +1,1 @@
+"""Adapters to outside systems: file storage, audio probing, uploads, streaming."""

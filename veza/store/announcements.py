@@ -1,0 +1,44 @@
+"""Site-wide announcements with a visibility window."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from veza.http.errors import NotFound
+
+_COLS = "id, title, content, type, starts_at, ends_at, created_by, created_at"
+
+
+async def create(conn: asyncpg.Connection, *, title: str, content: str, type: str, starts_at: dt.datetime | None,
+                 ends_at: dt.datetime | None, created_by: UUID) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        f"INSERT INTO announcements (title, content, type, starts_at, ends_at, created_by)"
+        f" VALUES ($1, $2, $3, coalesce($4, now()), $5, $6) RETURNING {_COLS}",
+        title, content, type, starts_at, ends_at, created_by,
+    )
+    return dict(row)
+
+
+async def list_active(conn: asyncpg.Connection, limit: int = 20) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        f"SELECT {_COLS} FROM announcements WHERE starts_at <= now() AND (ends_at IS NULL OR ends_at > now())"
+        " ORDER BY starts_at DESC LIMIT $1",
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def list_all(conn: asyncpg.Connection, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    rows = await conn.fetch(f"SELECT {_COLS} FROM announcements ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2",
+                            limit, offset)
+    return [dict(r) for r in rows], await conn.fetchval("SELECT count(*) FROM announcements")
+
+
+async def delete(conn: asyncpg.Connection, announcement_id: UUID) -> None:
+    status = await conn.execute("DELETE FROM announcements WHERE id = $1", announcement_id)
+    if status.endswith(" 0"):
+        raise NotFound("Announcement not found")

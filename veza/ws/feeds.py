@@ -1,0 +1,36 @@
+"""Feeds over the socket: `subscribe {feed}` / `unsubscribe {feed}`.
+
+A subscribed socket is on the hub topic `feed:<name>` and receives what the feed's actor
+publishes there (`feed_post` for "global"). Notifications need no subscription: every
+signed-in socket is on its user's topic, where the `Inbox` actor sends them.
+"""
+
+from __future__ import annotations
+
+from protocols import frames as f
+from veza import keys
+from veza.http.errors import NotFound, Unauthorized
+from veza.ws.commands import CommandSet
+from veza.ws.connection import Connection
+
+commands = CommandSet("feeds")
+
+# Feed name -> whether an anonymous socket may follow it. Other domains add theirs here.
+FEEDS: dict[str, bool] = {"global": True}
+
+
+@commands.command("subscribe", f.SubscribeFrame, auth=False)
+async def subscribe(conn: Connection, frame: f.SubscribeFrame) -> None:
+    public = FEEDS.get(frame.feed)
+    if public is None:
+        raise NotFound(f"No feed named {frame.feed!r}")
+    if not public and not conn.authenticated:
+        raise Unauthorized("sign in to follow this feed")
+    await conn.app[keys.hub].subscribe(f"feed:{frame.feed}", conn)
+    conn.deliver(f.encode_event("subscribed", ref=frame.ref, feed=frame.feed))
+
+
+@commands.command("unsubscribe", f.UnsubscribeFrame, auth=False)
+async def unsubscribe(conn: Connection, frame: f.UnsubscribeFrame) -> None:
+    await conn.app[keys.hub].unsubscribe(f"feed:{frame.feed}", conn)
+    conn.deliver(f.encode_event("unsubscribed", ref=frame.ref, feed=frame.feed))
