@@ -195,7 +195,7 @@ async def test_a_room_that_keeps_failing_restarts_and_tells_its_sockets(client: 
     for i in range(ChatRoom.max_failures):  # text PostgreSQL refuses: a failure of the room, not the caller
         with pytest.raises(Exception):
             await ref.ask(Send(author, "a", "bad\x00", f"bad{i}"))
-    for _ in range(100):  # the last asker hears its error before the room has restarted
+    for _ in range(100):  # the restart runs right after the last failed asker was answered
         if sock.of("left"):
             break
         await asyncio.sleep(0.01)
