@@ -117,7 +117,10 @@ def with_db(dsn: str, name: str) -> str:
 async def start_server(dsn: str, port: int, data_dir: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": dsn, "APP_ENV": "development", "LOG_LEVEL": "WARNING",
            "LIVE_VIEWERS_INTERVAL": "1", "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "8192",
-           "VEZA_DATA_DIR": data_dir, "PYTHONPATH": ROOT}
+           "VEZA_DATA_DIR": data_dir, "PYTHONPATH": ROOT,
+           # Every socket comes from 127.0.0.1: the per-IP HTTP limit would refuse the
+           # upgrades, which is not what is measured here (real viewers have their own IPs).
+           "RATE_LIMIT_ENABLED": "false"}
     env.pop("REDIS_URL", None)  # one node, in-process broker: measures the node itself
     proc = subprocess.Popen([sys.executable, "-m", "veza", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             env=env, cwd=ROOT)
