@@ -285,7 +285,9 @@ async def run(args: argparse.Namespace) -> None:
             settled_from = max(f[1] for f in finished)
             ops = sum(f[2] for f in finished)
             await asyncio.sleep(args.settle)
-            for p in pipes:
+            async with aiohttp.ClientSession() as http, http.get(f"{base}/api/v1/live/streams/{stream}") as resp:
+                persisted = (await resp.json())["data"]["viewer_count"]
+            for p in pipes:  # the clients report, then close their sockets
                 p.send("settled")
             results = await asyncio.gather(*(ask(p) for p in pipes))
             seen = [pair for r in results for pair in r[0]]
@@ -299,8 +301,7 @@ async def run(args: argparse.Namespace) -> None:
                 for k, v in r[4].items():
                     closed[k] = closed.get(k, 0) + v
             print(f"error frames: {errors or 'none'}; sockets closed by the server: {closed or 'none'}")
-            async with aiohttp.ClientSession() as http, http.get(f"{base}/api/v1/live/streams/{stream}") as resp:
-                print(f"REST viewer_count after settling: {(await resp.json())['data']['viewer_count']} (truth {truth})")
+            print(f"REST viewer_count after settling: {persisted} (truth {truth})")
             for proc in procs:
                 proc.join(30)
     finally:
