@@ -291,17 +291,20 @@ class ChatRoom(Actor):
                 self.names[user] = getattr(conn, "username", None) or ""
         # Subscribed before reading, so nothing published meanwhile can fall in a gap. In a
         # cluster the socket is held until it has its replay (every message once).
-        await self.hub.subscribe(self.topic, conn, hold=True)
-        seqr = self.hub.sequencer(self.topic)
-        if seqr is not None:
-            messages, recovered, seq = await self._replay_shared(join.since)
-        else:
-            (messages, recovered), seq = await self._replay(join.since), self.last_seq
-        if self.shared_presence is not None:
-            presence, first_tab = await self._shared_join(conn, user)
-        else:
-            presence = [f.PresenceUser(id=u, username=self.names.get(u, "")) for u in self.tabs]
-            first_tab = user is not None and self.tabs[user] == 1
+        try:
+            await self.hub.subscribe(self.topic, conn, hold=True)
+            if self.hub.sequencer(self.topic) is not None:
+                messages, recovered, seq = await self._replay_shared(join.since)
+            else:
+                (messages, recovered), seq = await self._replay(join.since), self.last_seq
+            if self.shared_presence is not None:
+                presence, first_tab = await self._shared_join(conn, user)
+            else:
+                presence = [f.PresenceUser(id=u, username=self.names.get(u, "")) for u in self.tabs]
+                first_tab = user is not None and self.tabs[user] == 1
+        except BaseException:
+            await self._leave(conn)  # not half-joined: never held forever, never counted
+            raise
         conn.deliver(f.encode(f.Joined(ref=join.ref, room=self.room_id, seq=seq, recovered=recovered,
                                        messages=messages, presence=presence, last_read_seq=join.last_read_seq)))
         self.hub.release(self.topic, conn, seq)
@@ -318,6 +321,7 @@ class ChatRoom(Actor):
         if room["last_seq"] != self.last_seq:
             self.recent.clear()
             self.last_seq = room["last_seq"]
+
     async def _shared_join(self, conn: Any, user: UUID | None) -> tuple[list[f.PresenceUser], bool]:
         """Presence across nodes: (everyone online in the room, is this the user's first tab)."""
         before = await self.shared_presence.members(self.topic)

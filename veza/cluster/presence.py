@@ -83,6 +83,7 @@ class RedisPresence(LocalPresence):
         self._touch = client.register_script(_TOUCH)
         self._live = client.register_script(_LIVE)
         self._heartbeat: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def _key(self, topic: str) -> str:
         return f"{self.prefix}presence:{topic}"
@@ -91,14 +92,17 @@ class RedisPresence(LocalPresence):
         return f"{self.node_id}{_SEP}{conn_id}{_SEP}{member}"
 
     async def start(self) -> None:
+        self._stopping = False
         self._heartbeat = asyncio.create_task(self._beat(), name="presence-heartbeat")
 
     async def stop(self) -> None:
         """A clean exit takes this node's entries away at once (a crash: within ttl)."""
+        self._stopping = True
         if self._heartbeat is not None:
+            # redis-py can swallow a cancellation that lands inside a command: the loop
+            # also checks the flag, and a stop never waits on it for long.
             self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+            await asyncio.wait([self._heartbeat], timeout=2.0)
         with contextlib.suppress(RedisError, OSError, TimeoutError):
             async with asyncio.timeout(1.0), self.client.pipeline(transaction=False) as pipe:
                 for topic, conns in self._local.items():
@@ -128,7 +132,7 @@ class RedisPresence(LocalPresence):
             log.debug("presence write failed: %r", exc)
 
     async def _beat(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self.ttl_ms / 3000)
             try:
                 await self.touch_all()

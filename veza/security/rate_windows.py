@@ -60,23 +60,29 @@ class SyncedWindows(LocalWindows):
         self.remote = remote
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="rate-limit-sync")
 
     async def close(self) -> None:
+        self._closing = True
         if self._task is not None:
-            self._task.cancel()
+            # redis-py can swallow a cancellation that lands inside a command; the loop also
+            # checks the flag, and we cancel until it stops (a single cancel could be lost).
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=0.5)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await super().close()
 
     async def _loop(self) -> None:
         task = asyncio.current_task()
-        while True:
+        while not self._closing:
             await asyncio.sleep(self.interval)
             # A cancel that lands inside the Redis client can be swallowed there (or come out
-            # as another error); without this check close() would wait on this loop forever.
+            # as another error): the flag and this check end the loop regardless.
             if task is not None and task.cancelling():
                 return
             try:
