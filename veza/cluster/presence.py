@@ -96,7 +96,11 @@ class RedisPresence(LocalPresence):
     async def stop(self) -> None:
         """A clean exit takes this node's entries away at once (a crash: within ttl)."""
         if self._heartbeat is not None:
-            self._heartbeat.cancel()
+            # redis-py can swallow a cancellation that lands inside a command (the loop then
+            # sleeps on): cancel until the task really stops.
+            while not self._heartbeat.done():
+                self._heartbeat.cancel()
+                await asyncio.wait({self._heartbeat}, timeout=0.5)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
         with contextlib.suppress(RedisError, OSError, TimeoutError):

@@ -74,8 +74,12 @@ class RedisBroker:
 
     async def close(self) -> None:
         await self.flush(timeout=1.0)
+        # redis-py can swallow a cancellation that lands inside a command (a loop then
+        # waits on): cancel until each task really stops.
         for task in self._tasks:
-            task.cancel()
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=0.5)
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
