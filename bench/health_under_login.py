@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import shlex
 import signal
 import socket
@@ -33,6 +32,9 @@ from pathlib import Path
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.machine import commit, machine  # noqa: E402
 PASSWORD = "SecureP@ssw0rd"
 
 
@@ -156,23 +158,8 @@ async def bench_server(args: argparse.Namespace, base: str, proc: subprocess.Pop
     return alone, loaded
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                     if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"{os.cpu_count()} CPUs (nproc), {model}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}; load average before the run {load}")
 
 
-def commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                           capture_output=True, text=True).stdout.strip()
-    return (out.stdout.strip() or "unknown") + (" (uncommitted changes)" if dirty else "")
 
 
 def report(results: list[tuple[int, Phase, Phase]], header: str) -> str:

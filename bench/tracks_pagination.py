@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import re
 import shutil
 import signal
@@ -41,6 +40,7 @@ import asyncpg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.machine import commit, machine  # noqa: E402
 from protocols.cursor import KeysetCursor  # noqa: E402
 from veza.db import migrate  # noqa: E402
 
@@ -177,19 +177,8 @@ def run_wrk(url: str, seconds: float, connections: int) -> tuple[float, float, i
     return rps, float(value) * _UNITS[unit], errors
 
 
-def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown CPU")
-    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"{os.cpu_count()} CPUs (nproc), {model}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}; load average before the run {load} (shared machine)")
 
 
-def commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                           capture_output=True, text=True).stdout.strip()
-    return (out.stdout.strip() or "unknown") + (" (uncommitted changes)" if dirty else "")
 
 
 def depth_report(timings: dict[str, list[float]]) -> list[str]:
