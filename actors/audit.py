@@ -11,10 +11,9 @@ The writer arrives in the context (`context.services["audit.write"]`, an
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import logging
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from uuid import UUID
 
 from actors.runtime import Actor, Envelope
@@ -24,8 +23,9 @@ log = logging.getLogger("actors.audit")
 WRITER = "audit.write"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class AuditEntry:
+class AuditEntry(NamedTuple):
+    """One audited request (a NamedTuple: built on every write request, so it must be cheap)."""
+
     user_id: UUID | None
     action: str
     resource: str

@@ -81,6 +81,9 @@ class Hub:
             self._all = None
         for topic in list(self._channels):
             await self.broker.unsubscribe(self._channels.pop(topic))
+        for seqr in self._seqs.values():
+            seqr.close()
+        self._seqs.clear()
 
     # ---- connections -------------------------------------------------------------------
     async def register(self, conn: Subscriber) -> None:

@@ -30,6 +30,10 @@ from protocols.live import StreamLive, StreamOffline, StreamUpdated, StreamViewe
 
 log = logging.getLogger("actors.live_stream")
 
+# An offline stream whose local count did not move syncs with the other nodes every this
+# many ticks instead of every tick (many watched-but-offline channels stay cheap).
+QUIET_SYNC_EVERY = 5
+
 
 # --- messages -------------------------------------------------------------------------------
 
@@ -82,9 +86,11 @@ class Tick:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Synced:
-    """The background sync's result: the other nodes' viewers and the persisted state."""
+    """The background sync's result: the other nodes' viewers and the persisted state, as
+    read before any transition this actor made after `epoch` (then the state is stale)."""
 
     state: dict[str, Any] | None
+    epoch: int = 0
 
 
 # --- what the actor is handed ---------------------------------------------------------------
@@ -140,6 +146,9 @@ class LiveStream(Actor):
         self.announced_at = float("-inf")
         self.reannounce = False
         self.persisted: int | None = None
+        self.epoch = 0  # bumped by each transition this actor makes
+        self._synced_local: int | None = None
+        self._quiet_ticks = 0
         self._ticker: asyncio.Task[None] | None = None
         self._syncing: asyncio.Task[None] | None = None
 
@@ -168,7 +177,7 @@ class LiveStream(Actor):
             case Tick():
                 await self._tick()
             case Synced():
-                self._synced(message.state)
+                self._synced(message.state, message.epoch)
             case ViewersChanged():
                 self._ensure_ticker()
             case GetState():
@@ -213,6 +222,7 @@ class LiveStream(Actor):
         row = await self.svc.store.go_live(self.key, msg.key, msg.ingest, msg.session)
         if row is None:  # already live (on any node), or the key was regenerated meanwhile
             return False
+        self.epoch += 1
         self.peak = self.announced = 0
         self.live = False
         self._apply({**row, "heartbeat_age": 0.0, "ingest": msg.ingest})
@@ -230,6 +240,7 @@ class LiveStream(Actor):
     async def _ended(self, row: dict[str, Any] | None, reason: str) -> bool:
         if row is None:  # not live, or a late callback of an older publisher
             return False
+        self.epoch += 1
         self.live, self.ingest = False, None
         log.info("stream %s offline (%s)", self.key, reason)
         await self._publish(StreamOffline(stream=str(self.key), ended_at=row["ended_at"],
@@ -244,6 +255,7 @@ class LiveStream(Actor):
 
     async def _update(self, changes: dict[str, Any]) -> dict[str, Any]:
         row = await self.svc.store.update(self.key, changes)
+        self.epoch += 1
         self.title = row["title"]
         await self._publish(StreamUpdated(stream=str(self.key), title=row["title"], description=row["description"],
                                           category=row["category"], tags=list(row["tags"])))
@@ -273,18 +285,25 @@ class LiveStream(Actor):
             row = await self.svc.store.expire(self.key, self.svc.heartbeat_ingests, self.svc.ingest_timeout, self.peak)
             if not await self._ended(row, "no ingest heartbeat"):
                 self.last_beat = now - self.svc.ingest_timeout / 2  # fresh elsewhere; look again later
-        if not self.live and local == 0 and total == 0 and self.announced == 0 and self._ticker is not None:
+        if not self.live and local == 0 and self._ticker is not None:
+            # Nobody here to tell and nothing to watch over. This tick's sync wrote 0 for
+            # this node; a new watcher restarts the ticker (and gets a fresh announcement).
             self._ticker.cancel()
             self._ticker = None
+            self.announced = 0
 
     def _start_sync(self, local: int, total: int) -> None:
         if self._syncing is not None and not self._syncing.done():
             return  # the previous one is still out: skip a beat rather than queue I/O
+        self._quiet_ticks += 1
+        if not self.live and local == self._synced_local and self._quiet_ticks < QUIET_SYNC_EVERY:
+            return  # offline and nothing moved here: the others' counts can wait a few ticks
+        self._quiet_ticks, self._synced_local = 0, local
         persist = total if total != self.persisted else None
         self.persisted = total
-        self._syncing = asyncio.get_running_loop().create_task(self._sync(local, persist, self.peak))
+        self._syncing = asyncio.get_running_loop().create_task(self._sync(local, persist, self.peak, self.epoch))
 
-    async def _sync(self, local: int, total: int | None, peak: int) -> None:
+    async def _sync(self, local: int, total: int | None, peak: int, epoch: int) -> None:
         try:
             state = await self.svc.store.sync(self.key, local, total, peak)
         except Exception:
@@ -292,14 +311,15 @@ class LiveStream(Actor):
             self.persisted = None
             return
         try:
-            self.svc.system.ref(LiveStream, self.key).tell(Synced(state))
+            self.svc.system.ref(LiveStream, self.key).tell(Synced(state, epoch))
         except (MailboxFull, ActorDead):
             pass  # the next tick syncs again
 
-    def _synced(self, state: dict[str, Any] | None) -> None:
+    def _synced(self, state: dict[str, Any] | None, epoch: int) -> None:
         if state is not None:
             self.remote = state["remote"]
-            self._apply(state)
+            if epoch == self.epoch:  # else it was read before our own newer transition
+                self._apply(state)
 
     def _ensure_ticker(self) -> None:
         if self._ticker is None or self._ticker.done():

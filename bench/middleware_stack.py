@@ -12,7 +12,7 @@ keep-alive aiohttp client. Reports requests/s and the server's CPU time per requ
 The rate limits are set high so the limiter counts every request but refuses none.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/0 \\
-        .venv/bin/python bench/middleware_stack.py [--seconds 4] [--rounds 2] [--concurrency 32]
+        .venv/bin/python bench/middleware_stack.py [--seconds 1] [--rounds 8] [--concurrency 32]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -105,40 +106,42 @@ async def load(session: aiohttp.ClientSession, url: str, method: str, seconds: f
     return done, bad
 
 
-async def drive(servers: dict[str, tuple[int, int]], args: argparse.Namespace) -> dict[tuple[str, str], list[float]]:
-    results: dict[tuple[str, str], list[float]] = {}
+async def drive(servers: dict[str, tuple[int, int]], args: argparse.Namespace) -> dict[tuple[str, str], list[tuple[float, float]]]:
+    """Short rounds, variants interleaved: per round (req/s, server CPU us/request)."""
+    results: dict[tuple[str, str], list[tuple[float, float]]] = {}
     connector = aiohttp.TCPConnector(limit=args.concurrency * len(servers))
     async with aiohttp.ClientSession(connector=connector) as session:
         for variant, (port, _) in servers.items():
             await wait_ready(session, f"http://127.0.0.1:{port}")
         for method in ("GET", "POST"):
+            for variant, (port, _) in servers.items():  # warm up
+                await load(session, f"http://127.0.0.1:{port}{PING}", method, 0.5, args.concurrency)
             for _ in range(args.rounds):
                 for variant, (port, pid) in servers.items():
-                    url = f"http://127.0.0.1:{port}{PING}"
-                    await load(session, url, method, 0.5, args.concurrency)  # warm up
                     cpu0, t0 = cpu_seconds(pid), time.perf_counter()
-                    done, bad = await load(session, url, method, args.seconds, args.concurrency)
+                    done, bad = await load(session, f"http://127.0.0.1:{port}{PING}", method, args.seconds,
+                                           args.concurrency)
                     elapsed, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
                     if bad:
                         raise RuntimeError(f"{variant} {method}: {bad} non-200 answers")
-                    stats = results.setdefault((variant, method), [0, 0.0, 0.0])
-                    stats[0] += done
-                    stats[1] += elapsed
-                    stats[2] += cpu
+                    results.setdefault((variant, method), []).append((done / elapsed, cpu / done * 1e6))
     return results
 
 
-def report(results: dict[tuple[str, str], list[float]]) -> None:
+def report(results: dict[tuple[str, str], list[tuple[float, float]]]) -> None:
     print(f"{'route':<6} {'variant':<13} {'req/s':>9} {'server CPU us/req':>18} {'req/s vs none':>14} {'CPU vs none':>12}")
     for method in ("GET", "POST"):
-        base_done, base_elapsed, base_cpu = results[("none", method)]
-        base_rps, base_us = base_done / base_elapsed, base_cpu / base_done * 1e6
-        for (variant, m), (done, elapsed, cpu) in results.items():
+        base = results[("none", method)]
+        for (variant, m), rounds in results.items():
             if m != method:
                 continue
-            rps, us = done / elapsed, cpu / done * 1e6
-            print(f"{method:<6} {variant:<13} {rps:>9.0f} {us:>18.0f} {rps / base_rps:>13.2f}x {us / base_us:>11.2f}x")
-    print("stack cost = 1 - (req/s ratio); CPU ratio - 1 is the extra server work per request")
+            # Median of per-round ratios: each round's neighbours saw the same machine load.
+            rps_ratio = statistics.median(r[0] / b[0] for r, b in zip(rounds, base))
+            cpu_ratio = statistics.median(r[1] / b[1] for r, b in zip(rounds, base))
+            rps = statistics.median(r[0] for r in rounds)
+            us = statistics.median(r[1] for r in rounds)
+            print(f"{method:<6} {variant:<13} {rps:>9.0f} {us:>18.0f} {rps_ratio:>13.2f}x {cpu_ratio:>11.2f}x")
+    print("medians over rounds; stack cost = 1 - (req/s ratio)")
 
 
 def main() -> None:
@@ -146,8 +149,8 @@ def main() -> None:
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
-    parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
     if args.serve:
@@ -171,7 +174,7 @@ def main() -> None:
                 proc.terminate()
             for proc in procs.values():
                 proc.wait(timeout=15)
-    print(f"{args.rounds} rounds x {args.seconds:.0f}s per variant and route, concurrency {args.concurrency}, "
+    print(f"{args.rounds} interleaved rounds x {args.seconds:g}s per variant and route, concurrency {args.concurrency}, "
           f"{os.cpu_count()} cores")
     report(results)
 

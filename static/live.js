@@ -88,10 +88,20 @@ const handlers = {
   error: (f) => { if (f.ref === "chat") $("chat-note").textContent = f.error; },
 };
 
+// Signed in on the chat page (same tab): the same stored session lets this page chat too.
+function accessToken() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem("veza.chat.auth") || "null");
+    return saved && saved.access_token;
+  } catch (_) {
+    return null;
+  }
+}
+
 async function socketUrl() {
   const url = new URL(API + "/ws", location.href);
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  const access = localStorage.getItem("veza_access_token");
+  const access = accessToken();
   if (access) { // signed in: a short-lived chat token lets this socket send messages
     const resp = await fetch(API + "/chat/token", { headers: { Authorization: "Bearer " + access } });
     if (resp.ok) url.searchParams.set("token", (await resp.json()).data.token);
@@ -115,7 +125,7 @@ async function connect(retry = 0) {
 
 function setUpChat() {
   if (!stream.chat_room_id) { $("chat-note").textContent = "No chat for this stream."; return; }
-  if (!localStorage.getItem("veza_access_token")) { $("chat-note").textContent = "Sign in to chat."; return; }
+  if (!accessToken()) { $("chat-note").textContent = "Sign in (chat page) to chat."; return; }
   $("chat-form").hidden = false;
   $("chat-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -83,19 +83,19 @@ if TYPE_CHECKING:
     from veza.security.counters import Counters
     from veza.security.csrf import CsrfTokens
     from veza.security.login_guard import LoginGuard
+    from veza.http.middlewares.rate_limit import RateLimit
     from veza.security.rate_windows import LocalWindows
 
 counters: web.AppKey[Counters] = web.AppKey("counters")
 login_guard: web.AppKey[LoginGuard] = web.AppKey("login_guard")
 rate_windows: web.AppKey[LocalWindows] = web.AppKey("rate_windows")
+rate_limit: web.AppKey[RateLimit] = web.AppKey("rate_limit")  # absent when RATE_LIMIT_ENABLED=false
 platform_state: web.AppKey[PlatformState] = web.AppKey("platform_state")
 control_plane: web.AppKey[ControlPlane] = web.AppKey("control_plane")
 audit_log: web.AppKey[Any] = web.AppKey("audit_log")  # ActorRef[AuditLog]
 audit_dropped: web.AppKey[Counter] = web.AppKey("audit_dropped")
 api_key_usage: web.AppKey[KeyUsage] = web.AppKey("api_key_usage")
 csrf: web.AppKey[CsrfTokens] = web.AppKey("csrf")
-# Push a notification to a user's devices: async (user_id, notification dict) -> None.
-notifier: web.AppKey[Any] = web.AppKey("notifier")
 # Sec-GPC: 1 on this request (CCPA do-not-sell).
 do_not_sell: web.RequestKey[bool] = web.RequestKey("do_not_sell", bool)
 

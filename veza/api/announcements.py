@@ -1,7 +1,7 @@
 """Announcements: the public active list (AnnouncementBanner) and admin management.
 
-Creating one publishes an `announcement` event on the broker's announcements channel
-(`protocols.platform_events`), which the WebSocket gateway relays to every socket.
+Creating one pushes an `announcement` event to every connected socket on every node
+(the hub's broadcast).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from uuid import UUID
 import msgspec
 from aiohttp import web
 
-from protocols.platform_events import ANNOUNCEMENTS_CHANNEL, announcement_frame
+from protocols.frames import encode_event
 from veza import keys
 from veza.http.auth import Principal
 from veza.http.envelope import ok
@@ -94,7 +94,7 @@ async def create(request: web.Request, body: AnnouncementIn, principal: Principa
         row = await store.create(conn, title=body.title.strip(), content=body.content.strip(), type=body.type,
                                  starts_at=body.starts_at, ends_at=body.ends_at, created_by=principal.user_id)
     out = _out(row)
-    await request.app[keys.broker].publish(ANNOUNCEMENTS_CHANNEL, announcement_frame(msgspec.to_builtins(out)))
+    await request.app[keys.hub].broadcast(encode_event("announcement", announcement=msgspec.to_builtins(out)))
     return ok(out, status=201)
 
 

@@ -1,8 +1,9 @@
 """Moderation: users report content; admins resolve, dismiss, ban or warn.
 
 A ban blocks login (users.is_banned), revokes every session and API-key access, and
-announces the revocation so the gateway closes the user's sockets. A warning is stored
-(GET /users/me/warnings) and pushed to the user as a `notification`.
+announces the revocation so the gateway closes the user's sockets (on every node). A
+warning is stored (GET /users/me/warnings), listed in GET /notifications and pushed to the
+user's sockets as a `notification` by their Inbox actor.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from uuid import UUID
 import msgspec
 from aiohttp import web
 
-from veza import keys
+from veza import feeds, keys
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Forbidden
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import moderation as store
+from veza.store import notifications as notification_store
 from veza.store import sessions
 
 router = ApiRouter("moderation")
@@ -121,7 +123,7 @@ def _target(report: dict, body: ResolveIn) -> UUID | None:
              summary="Resolve a report: resolve, dismiss, ban or warn (admin)")
 async def resolve_report(request: web.Request, body: ResolveIn, principal: Principal) -> web.Response:
     report_id = path_uuid(request, "id")
-    warning = None
+    notification = None
     async with request.app[keys.db].transaction() as conn:
         report = await store.lock_pending(conn, report_id)
         target = _target(report, body) if body.action in ("ban", "warn") else None
@@ -140,21 +142,14 @@ async def resolve_report(request: web.Request, body: ResolveIn, principal: Princ
         elif body.action == "warn":
             message = body.message or f"A moderator reviewed a report about your {report['content_type']}: {report['reason']}"
             warning = await store.add_warning(conn, user_id=target, report_id=report_id, message=message[:1000])
+            notification = await notification_store.create(
+                conn, user_id=target, actor_id=None, kind="moderation_warning", subject_id=warning["id"],
+                data={"message": warning["message"], "report_id": str(report_id)})
         row = await store.decide(conn, report_id, action=body.action, target_user_id=target, resolved_by=principal.user_id)
     if body.action == "ban":
         await request.app[keys.session_events].revoked(target, None)
-    if warning is not None:
-        await notify_warning(request.app, warning)
+    feeds.notify(request.app, notification)  # after commit: the user's Inbox pushes it live
     return ok(_report(row))
-
-
-async def notify_warning(app: web.Application, warning: dict) -> None:
-    """Push the warning live to the user's sockets, when this node has an inbox to do it."""
-    notifier = app.get(keys.notifier)
-    if notifier is not None:
-        await notifier(warning["user_id"], {"id": str(warning["id"]), "type": "moderation_warning",
-                                            "message": warning["message"],
-                                            "created_at": warning["created_at"].isoformat()})
 
 
 @router.get("/users/me/warnings", query=PageQuery, response=WarningList, auth="required",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 from aiohttp import web
@@ -105,10 +107,31 @@ def _component(checks: dict[str, dict[str, Any]], *names: str, missing: str) -> 
     return {"status": missing}
 
 
+async def _rtmp_reachable(url: str) -> dict[str, Any]:
+    """Can this node open a TCP connection to the media server's RTMP port?"""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "localhost", parts.port or 1935
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=1.0)
+    except (OSError, TimeoutError) as exc:
+        return {"status": "unreachable", "rtmp": f"{host}:{port}", "error": type(exc).__name__}
+    writer.close()
+    return {"status": "ok", "rtmp": f"{host}:{port}"}
+
+
+def _chat(app: web.Application) -> dict[str, Any]:
+    hub = app.get(keys.hub)
+    has_ws = any(r.resource is not None and r.resource.canonical == "/api/v1/ws" for r in app.router.routes())
+    if hub is None or not has_ws:
+        return {"status": "not_available"}
+    return {"status": "ok", "connections": len(hub.connections())}
+
+
 @router.get("/status", response=StatusOut, summary="Platform status: database, Redis, chat and stream ingest")
 async def status(request: web.Request) -> web.Response:
     app = request.app
-    overall, checks = await app[keys.health_checks].run_all()
+    (overall, checks), rtmp = await asyncio.gather(app[keys.health_checks].run_all(),
+                                                   _rtmp_reachable(app[keys.settings].live_rtmp_url))
     components: dict[str, Any] = dict(checks)
     components["database"] = checks.get("database", {"status": "error", "error": "no database check"})
     redis_missing = "not_configured" if app[keys.settings].redis_url is None else "unknown"
@@ -116,10 +139,11 @@ async def status(request: web.Request) -> web.Response:
     broker = app.get(keys.broker)
     components["broker"] = {"status": "ok" if broker is not None and broker.healthy else "error",
                             "kind": type(broker).__name__ if broker is not None else None}
-    # Only report what this node runs: the gateway's route, the ingest's own check.
-    has_ws = any(r.resource is not None and r.resource.canonical in ("/api/v1/ws", "/ws") for r in app.router.routes())
-    components["chat"] = _component(checks, "chat", "websocket", missing="ok" if has_ws else "not_available")
-    components["stream_ingest"] = _component(checks, "stream_ingest", "media_server", missing="not_configured")
+    components["chat"] = _chat(app)
+    # RTMP goes through the media server; WHIP ingest is served by this node itself.
+    components["stream_ingest"] = {**rtmp, "whip": "ok" if keys.webrtc in app else "not_available"}
     summary = {"healthy": "ok", "degraded": "degraded", "unhealthy": "down"}[overall]
+    if summary == "ok" and rtmp["status"] != "ok":
+        summary = "degraded"
     body = StatusOut(status=summary, timestamp=dt.datetime.now(dt.UTC).replace(microsecond=0), components=components)
     return ok(body, status=503 if overall == "unhealthy" else 200)

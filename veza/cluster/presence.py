@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
+from veza.aio import stop_task
+
 log = logging.getLogger("veza.cluster.presence")
 
 _SEP = "\x1f"
@@ -83,6 +85,7 @@ class RedisPresence(LocalPresence):
         self._touch = client.register_script(_TOUCH)
         self._live = client.register_script(_LIVE)
         self._heartbeat: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def _key(self, topic: str) -> str:
         return f"{self.prefix}presence:{topic}"
@@ -95,14 +98,8 @@ class RedisPresence(LocalPresence):
 
     async def stop(self) -> None:
         """A clean exit takes this node's entries away at once (a crash: within ttl)."""
-        if self._heartbeat is not None:
-            # redis-py can swallow a cancellation that lands inside a command (the loop then
-            # sleeps on): cancel until the task really stops.
-            while not self._heartbeat.done():
-                self._heartbeat.cancel()
-                await asyncio.wait({self._heartbeat}, timeout=0.5)
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+        self._stopping = True  # a cancel that redis-py turns into its TimeoutError still stops the loop
+        await stop_task(self._heartbeat)
         with contextlib.suppress(RedisError, OSError, TimeoutError):
             async with asyncio.timeout(1.0), self.client.pipeline(transaction=False) as pipe:
                 for topic, conns in self._local.items():
@@ -132,7 +129,7 @@ class RedisPresence(LocalPresence):
             log.debug("presence write failed: %r", exc)
 
     async def _beat(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self.ttl_ms / 3000)
             try:
                 await self.touch_all()

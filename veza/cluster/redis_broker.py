@@ -29,6 +29,8 @@ from collections.abc import Awaitable, Callable
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from veza.aio import stop_task
+
 from actors.broker import BrokerHandler, Subscription, deliver
 
 log = logging.getLogger("veza.cluster.broker")
@@ -61,6 +63,8 @@ class RedisBroker:
         self._wake_writer = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._reconnect_callbacks: list[ReconnectCallback] = []
+        self._callback_tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
         self.dropped = 0  # publishes other nodes did not get (Redis away, queue full)
         self.reconnects = 0
 
@@ -74,15 +78,11 @@ class RedisBroker:
 
     async def close(self) -> None:
         await self.flush(timeout=1.0)
-        # redis-py can swallow a cancellation that lands inside a command (a loop then
-        # waits on): cancel until each task really stops.
-        for task in self._tasks:
-            while not task.done():
-                task.cancel()
-                await asyncio.wait({task}, timeout=0.5)
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # The flag as well as the cancel: redis-py may turn a cancel into its own TimeoutError.
+        self._closing = True
+        self._wake_writer.set()
+        for task in [*self._tasks, *self._callback_tasks]:
+            await stop_task(task)
         self._tasks = []
         await self._drop_connection()
         await self.client.aclose()
@@ -156,7 +156,7 @@ class RedisBroker:
     async def _read_loop(self) -> None:
         delay = self.backoff_min
         first = True
-        while True:
+        while not self._closing:
             try:
                 await self._connect()
             except _FAILURES as exc:
@@ -201,7 +201,7 @@ class RedisBroker:
         conn = self._conn
         assert conn is not None
         quiet = 0
-        while True:
+        while not self._closing:
             reply = await conn.read_response(timeout=self.ping_interval)
             if reply is None:
                 quiet += 1
@@ -250,11 +250,13 @@ class RedisBroker:
     def _run_reconnect_callbacks(self) -> None:
         for callback in list(self._reconnect_callbacks):
             task = asyncio.create_task(callback(), name="redis-broker-reconnect-callback")
+            self._callback_tasks.add(task)
+            task.add_done_callback(self._callback_tasks.discard)
             task.add_done_callback(_log_failure)
 
     # ---- the writer -----------------------------------------------------------------------------
     async def _write_loop(self) -> None:
-        while True:
+        while not self._closing:
             await self._wake_writer.wait()
             self._wake_writer.clear()
             while self._outbox and self._connected.is_set():

@@ -4,7 +4,8 @@ A revocation announced on this node (`app[keys.session_events].revoked(...)`) is
 on the broker channel `sessions`; every other node replays it into its own
 `SessionEvents`, whose listeners (the WebSocket gateway) close the affected sockets. A
 replayed event is not published again. Announcements made while Redis is away are kept
-(bounded) and published when the broker reconnects.
+(bounded) and published when the broker reconnects, and again a few seconds later for
+nodes that reconnect after this one.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ class Revoked(msgspec.Struct, frozen=True):
 
 
 class SessionRelay:
-    def __init__(self, broker: Any, events: SessionEvents, max_pending: int = 10_000) -> None:
+    def __init__(self, broker: Any, events: SessionEvents, max_pending: int = 10_000, repeat_after: float = 6.0) -> None:
         self.broker = broker
         self.events = events
         self._pending: deque[bytes] = deque(maxlen=max_pending)
+        self.repeat_after = repeat_after
         self._sub: Subscription | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -65,8 +67,15 @@ class SessionRelay:
         await self.broker.publish(CHANNEL, data)
 
     async def _resend(self) -> None:
-        while self._pending and self.broker.healthy:
-            await self.broker.publish(CHANNEL, self._pending.popleft())
+        """Publish what was kept, now and once more when the other nodes have surely
+        reconnected too (their backoff is at most ~5 s); closing a socket twice is harmless."""
+        kept = list(self._pending)
+        self._pending.clear()
+        for data in kept:
+            await self.broker.publish(CHANNEL, data)
+        await asyncio.sleep(self.repeat_after)
+        for data in kept:
+            await self.broker.publish(CHANNEL, data)
 
     def _on_message(self, payload: bytes, origin: str) -> None:
         if origin == self.broker.node_id:

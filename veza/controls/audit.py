@@ -1,5 +1,8 @@
 """The sending side of the audit trail: build an entry from a finished request, tell the actor.
 
+Called by the platform-controls middleware (`veza.http.middlewares.controls`) for every
+POST/PUT/PATCH/DELETE outside the reference's skipped paths.
+
 Never awaits anything: the request pays for one mailbox put, not a database round trip.
 """
 

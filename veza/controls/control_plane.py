@@ -9,7 +9,6 @@ database is the safety net for a node that missed an event (Redis blip, late sta
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 from uuid import UUID
@@ -46,6 +45,7 @@ class ControlPlane:
         self.refresh_interval = refresh_interval
         self._subscription: Subscription | None = None
         self._refresher: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         await self.reload()
@@ -53,10 +53,10 @@ class ControlPlane:
         self._refresher = asyncio.create_task(self._refresh_loop(), name="platform-state-refresh")
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._refresher is not None:
             self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+            await asyncio.wait([self._refresher], timeout=2.0)
         if self._subscription is not None:
             await self.broker.unsubscribe(self._subscription)
 
@@ -69,7 +69,7 @@ class ControlPlane:
         self.state.apply(maintenance_from_row(maintenance))
 
     async def _refresh_loop(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self.refresh_interval)
             try:
                 await self.reload()

@@ -12,7 +12,8 @@ from veza.controls.audit import start_audit
 from veza.controls.control_plane import ControlPlane
 from veza.controls.state import PlatformState
 from veza.health import CheckResult
-from veza.http.middlewares import audit, maintenance, privacy, rate_limit
+from veza.http.middlewares import controls, privacy
+from veza.http.middlewares.rate_limit import RateLimit
 from veza.security.api_keys import KeyUsage, api_key_authenticator
 from veza.security.counters import RedisCounters, counters_for
 from veza.security.csrf import CsrfTokens
@@ -20,14 +21,8 @@ from veza.security.rate_windows import LocalWindows, SyncedWindows
 from veza.security.tokens import load_or_create_dev_secret
 from veza.security.login_guard import LoginGuard
 
-# Outermost first; all sit inside the error middleware, so they raise ApiErrors. Audit
-# is first so that refusals (429, 503) are audited too.
-MIDDLEWARES = (
-    audit.audit_middleware,
-    rate_limit.rate_limit_middleware,
-    maintenance.maintenance_middleware,
-    privacy.privacy_middleware,
-)
+# Inside the error middleware: the controls raise ApiErrors.
+MIDDLEWARES = (controls.controls_middleware,)
 
 
 def setup_controls(app: web.Application) -> None:
@@ -51,6 +46,9 @@ async def controls_ctx(app: web.Application) -> AsyncIterator[None]:
                if isinstance(counters, RedisCounters) else LocalWindows(settings.rate_limit_window))
     await windows.start()
     app[keys.rate_windows] = windows
+    if settings.rate_limit_enabled:
+        app[keys.rate_limit] = RateLimit(windows, per_ip=settings.rate_limit_per_ip, total=settings.rate_limit_global,
+                                         window=settings.rate_limit_window)
     if isinstance(counters, RedisCounters):
         async def counters_check() -> CheckResult:
             await counters.ping()

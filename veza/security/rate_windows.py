@@ -12,10 +12,10 @@ If Redis is down the node keeps limiting on its own counts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
+from veza.aio import stop_task
 from veza.security.counters import RedisCounters
 
 log = logging.getLogger("veza.ratelimit")
@@ -60,20 +60,24 @@ class SyncedWindows(LocalWindows):
         self.remote = remote
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="rate-limit-sync")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        self._closing = True
+        await stop_task(self._task)
         await super().close()
 
     async def _loop(self) -> None:
-        while True:
+        task = asyncio.current_task()
+        while not self._closing:
             await asyncio.sleep(self.interval)
+            # A cancel that lands inside the Redis client can be swallowed there (or come out
+            # as another error): the flag and this check end the loop regardless.
+            if task is not None and task.cancelling():
+                return
             try:
                 await self.sync()
             except Exception as exc:  # keep limiting on local counts

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
+# The order of AuditEntry's fields.
 COLUMNS = ("user_id", "action", "resource", "route", "ip_address", "status", "request_id", "via", "created_at")
 
 
@@ -21,7 +22,7 @@ _INSERT = (
 
 async def insert_many(conn: asyncpg.Connection, entries: Sequence[Any]) -> None:
     """The whole batch in one prepared statement (one array per column): one round trip."""
-    await conn.execute(_INSERT, *([getattr(e, c) for e in entries] for c in COLUMNS))
+    await conn.execute(_INSERT, *(list(column) for column in zip(*entries)))
 
 
 async def search(conn: asyncpg.Connection, *, user_id: UUID | None, action: str | None, resource: str | None,

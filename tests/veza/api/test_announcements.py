@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 
-from protocols.platform_events import ANNOUNCEMENTS_CHANNEL
 from tests.support import ApiClient
-from veza import keys
+from tests.veza.ws.chat_support import until
 
 
 def _iso(delta: dt.timedelta) -> str:
@@ -17,8 +15,7 @@ def _iso(delta: dt.timedelta) -> str:
 
 async def test_active_window_and_admin_lifecycle(client: ApiClient) -> None:
     admin = await client.register(role="admin")
-    heard: list[bytes] = []
-    await client.app[keys.broker].subscribe(ANNOUNCEMENTS_CHANNEL, lambda payload, origin: heard.append(payload))
+    anonymous, signed_in = await client.ws(), await client.ws(await client.register())
     tag = uuid.uuid4().hex[:8]
     now = await client.post("/admin/announcements", user=admin,
                             json={"title": f"now {tag}", "content": "Scheduled upgrade", "type": "warning"})
@@ -34,8 +31,10 @@ async def test_active_window_and_admin_lifecycle(client: ApiClient) -> None:
     assert f"now {tag}" in titles and f"later {tag}" not in titles and f"past {tag}" not in titles
     listed = (await client.get("/admin/announcements?limit=100", user=admin)).data
     assert {f"now {tag}", f"later {tag}", f"past {tag}"} <= {a["title"] for a in listed["announcements"]}
-    frames = [json.loads(p) for p in heard]
-    assert frames[0]["type"] == "announcement" and frames[0]["announcement"]["id"] == now.data["id"]
+    for ws in (anonymous, signed_in):  # every socket hears it, no subscription needed
+        event = await until(ws, "announcement")
+        assert event["announcement"]["id"] == now.data["id"] and event["announcement"]["type"] == "warning"
+        await ws.close()
     assert (await client.delete(f"/admin/announcements/{now.data['id']}", user=admin)).status == 200
     assert f"now {tag}" not in [a["title"] for a in (await client.get("/announcements/active")).data["announcements"]]
     assert (await client.delete(f"/admin/announcements/{now.data['id']}", user=admin)).status == 404

@@ -7,8 +7,7 @@ import uuid
 
 from tests.support import PASSWORD, ApiClient
 from veza import keys
-from veza.app import create_app
-from veza.config import Settings
+from tests.veza.ws.chat_support import until
 
 
 async def _report(client: ApiClient, reporter, content_type: str, content_id: str, reason: str = "spam") -> dict:  # type: ignore[no-untyped-def]
@@ -70,16 +69,9 @@ async def test_admins_cannot_be_banned(client: ApiClient) -> None:
     assert (await client.get("/users/me", user=other_admin)).status == 200
 
 
-async def test_warn_stores_a_warning_and_notifies(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    pushed: list[tuple] = []
-
-    async def notifier(user_id, notification) -> None:  # type: ignore[no-untyped-def]
-        pushed.append((user_id, notification))
-
-    app = create_app(settings)
-    app[keys.notifier] = notifier
-    client = ApiClient(await aiohttp_client(app))
+async def test_warn_stores_a_warning_and_notifies(client: ApiClient) -> None:
     admin, reporter, author = await client.register(role="admin"), await client.register(), await client.register()
+    socket = await client.ws(author)
     report = await _report(client, reporter, "track", str(uuid.uuid4()), "stolen music")
     no_owner = await client.post(f"/admin/reports/{report['id']}/resolve", user=admin, json={"action": "warn"})
     assert no_owner.status == 400 and "user_id" in no_owner.body["details"]
@@ -90,7 +82,23 @@ async def test_warn_stores_a_warning_and_notifies(aiohttp_client, settings: Sett
     assert mine["total"] == 1 and mine["warnings"][0]["message"] == "Please credit samples"
     assert mine["warnings"][0]["report_id"] == report["id"]
     assert (await client.get("/users/me/warnings", user=reporter)).data["total"] == 0
-    assert [(str(u), n["type"]) for u, n in pushed] == [(author.id, "moderation_warning")]
+    event = await until(socket, "notification")
+    assert event["notification"]["kind"] == "moderation_warning"
+    assert event["notification"]["data"]["message"] == "Please credit samples"
+    listed = (await client.get("/notifications", user=author)).data
+    assert [n["kind"] for n in listed["notifications"]] == ["moderation_warning"]
+    await socket.close()
+
+
+async def test_ban_closes_the_users_sockets(client: ApiClient) -> None:
+    admin, reporter, target = await client.register(role="admin"), await client.register(), await client.register()
+    socket = await client.ws(target)
+    report = await _report(client, reporter, "user", target.id)
+    await client.post(f"/admin/reports/{report['id']}/resolve", user=admin, json={"action": "ban"})
+    message = await socket.receive(timeout=5)
+    while message.type.name == "TEXT":  # frames queued before the close
+        message = await socket.receive(timeout=5)
+    assert socket.closed and socket.close_code == 4001
 
 
 async def test_concurrent_resolutions_one_wins(client: ApiClient) -> None:

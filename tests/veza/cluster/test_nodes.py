@@ -4,6 +4,7 @@ revocations, broadcasts and the health check cross nodes; Redis away degrades /r
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -137,3 +138,50 @@ async def test_room_messages_and_presence_cross_nodes(node: Nodes) -> None:
     assert (await until(on_a, "presence", status="offline"))["user"]["id"] == bob.id
     assert [f for f in await quiet(on_a, 0.3) if f["type"] == "presence"] == []
     await on_a.close()
+
+
+async def test_single_node_rooms_without_redis_use_the_rooms_own_cache(node: Nodes) -> None:
+    """The suite runs with Redis; this keeps the single-node path (no sequencer) honest."""
+    a = await node("solo", redis_url=None)
+    alice = await a.register()
+    room_id = await room(a, alice, "public")
+    ws = await a.ws(alice)
+    await joined(ws, room_id)
+    assert a.app[keys.hub].sequencer(f"room:{room_id}") is None
+    for i in range(3):
+        await ws.send_json({"type": "message", "room": room_id, "content": f"m{i}", "client_id": f"c{i}"})
+    assert [(await until(ws, "message"))["message"]["seq"] for _ in range(3)] == [1, 2, 3]
+    again = await a.ws(alice)
+    replay = await joined(again, room_id, since=1)
+    assert [m["seq"] for m in replay["messages"]] == [2, 3] and replay["seq"] == 3 and replay["recovered"]
+    await ws.close()
+    await again.close()
+
+
+async def test_a_feature_flag_change_reaches_every_node_within_a_second(node: Nodes) -> None:
+    a, b = await node("node-a"), await node("node-b")
+    admin = await a.register(role="admin")
+    name = f"cluster-flag-{uuid.uuid4().hex[:6]}"
+    assert (await a.put(f"/admin/feature-flags/{name}", user=admin, json={"enabled": True})).status == 200
+    assert a.app[keys.platform_state].is_enabled(name)  # the node applies its own at once
+    async with asyncio.timeout(1.0):  # the periodic reload is 30 s away: this is the broker
+        while not b.app[keys.platform_state].is_enabled(name):
+            await asyncio.sleep(0.01)
+    assert (await b.put(f"/admin/feature-flags/{name}", user=admin, json={"enabled": False})).status == 200
+    async with asyncio.timeout(1.0):
+        while a.app[keys.platform_state].is_enabled(name):
+            await asyncio.sleep(0.01)
+
+
+async def test_a_revocation_made_while_redis_is_away_reaches_the_other_node_when_it_is_back(node: Nodes) -> None:
+    with RedisProcess() as server:
+        a, b = await node("node-a", redis_url=server.url), await node("node-b", redis_url=server.url)
+        user = await a.register()
+        on_b = await b.ws(user)
+        server.kill()
+        async with asyncio.timeout(10):
+            while a.app[keys.broker].healthy:
+                await asyncio.sleep(0.02)
+        assert (await a.post("/sessions/logout-all", json={}, user=user)).status == 200
+        server.start()  # the relay re-sends what it kept once the broker is back
+        assert await closed_with(on_b, timeout=20) == frames.CLOSE_UNAUTHORIZED

@@ -2,7 +2,7 @@
 
 Open during maintenance: health probes and metrics, `/api/v1/admin/*` (its own role
 checks still apply), login (so admins can sign in), Swagger and static pages. Admins
-pass everywhere. When off, the cost is one attribute read.
+pass everywhere. When off, the cost is one attribute read (`active`).
 """
 
 from __future__ import annotations
@@ -19,16 +19,18 @@ OPEN_PREFIXES = (
 )
 
 
-@web.middleware
-async def maintenance_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+def active(request: web.Request) -> bool:
+    return request.app[keys.platform_state].maintenance.enabled and not request.path.startswith(OPEN_PREFIXES)
+
+
+async def check(request: web.Request) -> None:
+    """Raise 503 unless the caller is an admin (call only when `active`)."""
     state = request.app[keys.platform_state].maintenance
-    if not state.enabled or request.path.startswith(OPEN_PREFIXES):
-        return await handler(request)
     try:
         principal = await get_principal(request)
     except ApiError:  # a bad token is not an admin
         principal = None
     if principal is not None and principal.is_admin:
-        return await handler(request)
+        return
     raise Unavailable(state.message, details={"maintenance": True, "retry_after_seconds": state.retry_after},
                       headers={"Retry-After": str(state.retry_after)})

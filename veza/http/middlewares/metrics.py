@@ -28,7 +28,5 @@ async def metrics_middleware(request: web.Request, handler):  # type: ignore[no-
         status = exc.status
         raise
     finally:
-        metrics = request.app[keys.metrics]
-        route = _route_label(request)
-        metrics.requests.labels(request.method, route, str(status)).inc()
-        metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
+        request.app[keys.metrics].observe_request(request.method, _route_label(request), status,
+                                                  time.perf_counter() - started)

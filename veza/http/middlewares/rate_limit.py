@@ -1,9 +1,12 @@
-"""DDoS rate limiting (SEC1-04): a global and a per-IP fixed window, one counter call per request.
+"""DDoS rate limiting (SEC1-04): a global and a per-IP fixed window per request.
 
 Health, metrics, Swagger and auth endpoints are not limited here (auth has its own
 brute-force guard). Every limited response carries X-RateLimit-Limit/-Remaining; a
-refused one is a 429 envelope with Retry-After. Counting is in memory, never awaited
+refused one is a 429 envelope with Retry-After. Counting is in memory and never awaited
 (`veza.security.rate_windows`: Redis sharing happens in the background).
+
+`check` is called by the platform-controls middleware (`controls.py`), which runs the
+per-request controls in one layer.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from aiohttp import web
 
 from veza import keys
 from veza.http.client_info import client_ip
-from veza.http.errors import ApiError, RateLimited
+from veza.http.errors import RateLimited
+from veza.security.rate_windows import LocalWindows
 
 EXEMPT_PREFIXES = (
     "/health", "/readyz", "/metrics", "/swagger",
@@ -27,34 +31,31 @@ def is_exempt(path: str) -> bool:
     return path.startswith(EXEMPT_PREFIXES)
 
 
-def _add_headers(target: web.StreamResponse | ApiError | web.HTTPException, headers: dict[str, str]) -> None:
-    for name, value in headers.items():
-        target.headers.setdefault(name, value)
+class RateLimit:
+    """The limiter of one app: its windows and limits, read with one lookup per request."""
+
+    __slots__ = ("windows", "per_ip", "total", "window", "limit_header")
+
+    def __init__(self, windows: LocalWindows, *, per_ip: int, total: int, window: float) -> None:
+        self.windows, self.per_ip, self.total, self.window = windows, per_ip, total, window
+        self.limit_header = str(per_ip)
 
 
-@web.middleware
-async def rate_limit_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
-    settings = request.app[keys.settings]
-    if not settings.rate_limit_enabled or is_exempt(request.path):
-        return await handler(request)
-    windows, now = request.app[keys.rate_windows], time.monotonic()
-    total, total_reset = windows.hit("global", now)
-    per_ip, ip_reset = windows.hit("ip:" + client_ip(request), now)
-    limit, global_limit = settings.rate_limit_per_ip, settings.rate_limit_global
-    remaining = max(0, min(limit - per_ip, global_limit - total))
-    headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining)}
-    if per_ip > limit or total > global_limit:
-        scope = "ip" if per_ip > limit else "global"
+def check(request: web.Request) -> dict[str, str] | None:
+    """Count the request; raise 429 over a limit; else the headers for the response (None if not limited)."""
+    limiter = request.app.get(keys.rate_limit)
+    if limiter is None or request.path.startswith(EXEMPT_PREFIXES):
+        return None
+    now = time.monotonic()
+    total, total_reset = limiter.windows.hit("global", now)
+    per_ip, ip_reset = limiter.windows.hit("ip:" + client_ip(request), now)
+    remaining = min(limiter.per_ip - per_ip, limiter.total - total)
+    headers = {"X-RateLimit-Limit": limiter.limit_header, "X-RateLimit-Remaining": str(remaining if remaining > 0 else 0)}
+    if per_ip > limiter.per_ip or total > limiter.total:
+        scope = "ip" if per_ip > limiter.per_ip else "global"
         headers["Retry-After"] = str(max(1, math.ceil(ip_reset if scope == "ip" else total_reset)))
         raise RateLimited("Too many requests, slow down",
-                          details={"scope": scope, "limit": limit if scope == "ip" else global_limit,
-                                   "window_seconds": settings.rate_limit_window},
+                          details={"scope": scope, "limit": limiter.per_ip if scope == "ip" else limiter.total,
+                                   "window_seconds": limiter.window},
                           headers=headers)
-    try:
-        response = await handler(request)
-    except (ApiError, web.HTTPException) as exc:
-        _add_headers(exc, headers)
-        raise
-    if not response.prepared:
-        _add_headers(response, headers)
-    return response
+    return headers
