@@ -20,7 +20,6 @@ import asyncio
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.machine import commit, machine  # noqa: E402
+from bench.procs import commit, free_port, machine  # noqa: E402
 PASSWORD = "SecureP@ssw0rd"
 
 
@@ -53,12 +52,6 @@ class Phase:
     def row(self, label: str) -> str:
         return (f"| {label} | {self.name} | {len(self.latencies)} | {len(self.latencies) / self.seconds:.0f} | "
                 f"{self.pct(0.50):.2f} | {self.pct(0.99):.2f} | {self.logins / self.seconds:.1f} | {self.errors} |")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(port: int, data_dir: Path, log: Path, niceness: int) -> subprocess.Popen[bytes]:

@@ -23,19 +23,20 @@ import json
 import multiprocessing
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+
+from bench.procs import free_port, with_database  # noqa: E402
 
 
 ERRORS: dict[str, int] = {}  # error frames received, by code (per client process)
@@ -101,17 +102,6 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def with_db(dsn: str, name: str) -> str:
-    p = urlsplit(dsn)
-    return urlunsplit((p.scheme, p.netloc, "/" + name, p.query, p.fragment))
 
 
 async def start_server(dsn: str, port: int, data_dir: str) -> subprocess.Popen[bytes]:
@@ -244,7 +234,7 @@ async def run(args: argparse.Namespace) -> None:
     ctx = multiprocessing.get_context("spawn")
     try:
         with tempfile.TemporaryDirectory() as data_dir:
-            server = await start_server(with_db(admin, dbname), port, data_dir)
+            server = await start_server(with_database(admin, dbname), port, data_dir)
             async with aiohttp.ClientSession() as http:
                 stream = await create_stream(http, base)
             pipes = []

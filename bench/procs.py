@@ -97,7 +97,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
 
-def _dsn_with_db(dsn: str, name: str) -> str:
+def with_database(dsn: str, name: str) -> str:
     parts = urlsplit(dsn)
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
@@ -119,7 +119,7 @@ async def fresh_database(admin_dsn: str | None = None) -> AsyncIterator[str]:
 
     await run(f'CREATE DATABASE "{name}"')
     try:
-        yield _dsn_with_db(admin_dsn, name)
+        yield with_database(admin_dsn, name)
     finally:
         await run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -141,9 +141,19 @@ def veza_env(database_url: str, **extra: str) -> dict[str, str | None]:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=ROOT).stdout.strip()
-    load = os.getloadavg()
-    return (f"{platform.node()} {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-            f"commit {commit}, load average at start {load[0]:.2f}")
+    model = "unknown CPU"
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"{os.cpu_count()} CPUs (nproc), {model}, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}; load average before the run {load} (shared machine)")
+
+
+def commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.strip()
+    return (out.stdout.strip() or "unknown") + (" (uncommitted changes)" if dirty else "")

@@ -26,21 +26,20 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.machine import commit, machine  # noqa: E402
+from bench.procs import commit, free_port, machine, with_database  # noqa: E402
 from protocols.cursor import KeysetCursor  # noqa: E402
 from veza.db import migrate  # noqa: E402
 
@@ -53,17 +52,6 @@ SELECT $1, 'Track ' || i, 'Artist ' || (i % 500), (ARRAY['rock','jazz','pop','am
        3000000 + i, ARRAY['tag' || (i % 50)], i % 97, now() - make_interval(secs => i)
 FROM generate_series(1, $2) AS i
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def with_database(dsn: str, name: str) -> str:
-    parts = urlsplit(dsn)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
 async def prepare(admin_dsn: str, count: int, fresh: bool) -> str:

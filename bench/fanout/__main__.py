@@ -139,7 +139,7 @@ def ratios(results: dict) -> list[str]:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    print(procs.machine(), flush=True)
+    print(f"{procs.machine()}; commit {procs.commit()}", flush=True)
     results: dict = {}
     for name in args.peers.split(","):
         if name == "veza":

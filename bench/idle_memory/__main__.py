@@ -87,7 +87,7 @@ async def run(name: str, args: argparse.Namespace) -> dict:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    print(procs.machine(), flush=True)
+    print(f"{procs.machine()}; commit {procs.commit()}", flush=True)
     results = {}
     for name in args.peers.split(","):
         res = results[name] = await run(name, args)

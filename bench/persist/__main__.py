@@ -64,7 +64,7 @@ async def run_round(system: ActorSystem, cls: type[ChatRoom], rooms: list[uuid.U
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    print(procs.machine(), flush=True)
+    print(f"{procs.machine()}; commit {procs.commit()}", flush=True)
     async with procs.fresh_database(args.database_url) as dsn:
         db = await Database.connect(dsn, min_size=2, max_size=args.pool)
         async with db.connection() as conn:
