@@ -1,8 +1,14 @@
-"""One Connection per socket: a bounded outbox in bytes, one writer task, a token bucket.
+"""One Connection per socket: a bounded outbox in bytes, a writer task only when backed up, a token bucket.
 
-Only the gateway's handler task reads the socket; only this connection's writer task
-writes frames to it. Everything else (actors, the hub, command handlers) calls
-`deliver(bytes, volatile)`, which never blocks:
+Only the gateway's handler task reads the socket. Everything else (actors, the hub,
+command handlers) calls `deliver(bytes, volatile)`, which never blocks:
+
+- while the socket keeps up (nothing queued, the transport's buffer under its high-water
+  mark) the frame is written to the transport at once: no task, no queue. A fan-out to
+  2,000 sockets is then 2,000 `transport.write` calls of the same framed bytes (framed
+  once, see `_framed`);
+- otherwise it is queued, and one writer task drains the queue with aiohttp's flow
+  control, then goes away;
 
 - volatile events (typing, viewer counts) are not queued while the outbox is over its
   soft threshold, and are the first thrown out when it would overflow;
@@ -15,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import struct
 import time
 import uuid
 from collections import deque
@@ -29,6 +36,38 @@ from protocols import frames
 log = logging.getLogger("veza.ws")
 
 CLOSE_TIMEOUT = 5.0  # how long a close handshake may take before the transport is cut
+# A socket cut for being too slow keeps its fd this long, so a client that resumes reading
+# still finds the 4009 close frame behind what was buffered; then the transport is aborted.
+SLOW_LINGER = 30.0
+# Write straight to the transport only while its buffer is under asyncio's high-water mark.
+DIRECT_WRITE_LIMIT = 64 * 1024
+
+_PACK_LEN1 = struct.Struct("!BB").pack
+_PACK_LEN2 = struct.Struct("!BBH").pack
+_PACK_LEN3 = struct.Struct("!BBQ").pack
+_last_framed: tuple[bytes, bytes] = (b"", b"")
+
+
+def _framed(payload: bytes) -> bytes:
+    """An unmasked, uncompressed RFC 6455 text frame (what a server sends) around `payload`.
+
+    A fan-out hands the same bytes object to every socket in turn: the frame is built once
+    for all of them (the one-entry cache hits on identity).
+    """
+    global _last_framed
+    last, framed = _last_framed
+    if payload is last:
+        return framed
+    n = len(payload)
+    if n < 126:
+        header = _PACK_LEN1(0x81, n)
+    elif n < 65536:
+        header = _PACK_LEN2(0x81, 126, n)
+    else:
+        header = _PACK_LEN3(0x81, 127, n)
+    framed = header + payload
+    _last_framed = (payload, framed)
+    return framed
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -57,12 +96,14 @@ class Connection:
 
     __slots__ = ("id", "ws", "app", "identity", "user_id", "username", "role", "session_id", "limits", "state",
                  "dropped", "close_code", "close_reason", "_queue", "_queued_bytes", "_writer", "_started",
-                 "_tokens", "_refilled", "_strikes", "__weakref__")
+                 "_transport", "_tokens", "_refilled", "_strikes", "__weakref__")
 
     def __init__(self, ws: web.WebSocketResponse, identity: Identity | None, limits: ConnectionLimits,
-                 app: web.Application | None = None) -> None:
+                 app: web.Application | None = None, transport: asyncio.Transport | None = None) -> None:
         self.id = uuid.uuid4().hex
         self.ws = ws
+        # The request's transport (aiohttp hands it over to the socket): direct writes go there.
+        self._transport = transport
         self.app = app
         self.identity = identity
         self.user_id: UUID | None = identity.user_id if identity else None
@@ -100,6 +141,13 @@ class Connection:
     # ---- outbound ----------------------------------------------------------------------
     def deliver(self, data: bytes, volatile: bool = False) -> None:
         if self.close_code is not None:
+            return
+        transport = self._transport
+        if (transport is not None and self._writer is None and self._started and not self._queue
+                and transport.get_write_buffer_size() <= DIRECT_WRITE_LIMIT):
+            if transport.is_closing() or self.ws.closed:
+                return  # the peer is gone or closing: the read loop is about to finish
+            transport.write(_framed(data))
             return
         size = len(data)
         if volatile and self._queued_bytes + size > self.limits.soft_bytes:
@@ -197,11 +245,19 @@ class Connection:
         if self.ws.closed:
             return
         code = self.close_code or frames.CLOSE_GOING_AWAY
+        too_slow = code == frames.CLOSE_TOO_SLOW
         try:
             async with asyncio.timeout(CLOSE_TIMEOUT):
-                await self.ws.close(code=code, message=self.close_reason.encode()[:120])
+                # A client too slow to read is not waited for: the close frame goes behind
+                # what is buffered, and the read loop ends now (no ghost in rooms/presence).
+                await self.ws.close(code=code, message=self.close_reason.encode()[:120], drain=not too_slow)
         except (TimeoutError, ConnectionError, RuntimeError):
-            pass  # aiohttp has cut the transport
+            pass  # aiohttp has closed the transport
+        transport = self._transport
+        if transport is not None and transport.get_write_buffer_size():
+            # transport.close() waits for its buffer to flush, forever if the peer never reads.
+            linger = SLOW_LINGER if too_slow else 0.0
+            asyncio.get_running_loop().call_later(linger, transport.abort)
 
     # ---- inbound rate limit ---------------------------------------------------------------
     def take_token(self) -> bool:

@@ -73,14 +73,17 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         identity, bad_token = await _identity(request), False
     except _BadToken:
         identity, bad_token = None, True
-    await ws.prepare(request)
+    try:
+        await ws.prepare(request)
+    except ConnectionError:  # the client left during the handshake: nothing to clean up
+        return ws
     if bad_token:
         await ws.close(code=frames.CLOSE_UNAUTHORIZED, message=b"token invalid or expired")
         return ws
     if app[keys.shutting_down]["value"]:
         await ws.close(code=frames.CLOSE_GOING_AWAY, message=b"server shutting down")
         return ws
-    conn = Connection(ws, identity, connection_limits(app), app)
+    conn = Connection(ws, identity, connection_limits(app), app, request.transport)
     conn.start()
     app[keys.metrics].websockets.inc()
     try:

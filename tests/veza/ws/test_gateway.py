@@ -183,6 +183,30 @@ async def test_slow_reader_is_cut_with_4009_and_others_keep_receiving(client: Ap
     assert closes.labels(str(frames.CLOSE_TOO_SLOW))._value.get() == 1
 
 
+async def test_a_socket_cut_for_being_slow_leaves_rooms_at_once(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """No ghost: the server forgets a 4009 socket while its client still reads nothing
+    (heartbeat and idle timeout are out of reach here, so only the cut itself can do it)."""
+    from veza.app import create_app
+
+    client = ApiClient(await aiohttp_client(create_app(settings.replace(ws_idle_timeout=3600, ws_heartbeat=3600))))
+    hub = client.app[keys.hub]
+    slow = await client.ws(await client.register())
+    (conn,) = hub.connections()
+    topic = "room:" + str(uuid.uuid4())
+    await hub.subscribe(topic, conn)
+    chunk = frames.encode_event("message", pad="x" * 16000)
+    while not conn.closing:
+        await hub.publish(topic, chunk)
+        await asyncio.sleep(0)
+    assert conn.close_code == frames.CLOSE_TOO_SLOW
+    async with asyncio.timeout(30):
+        while hub.connections():
+            await asyncio.sleep(0.02)
+    assert hub.local_count(topic) == 0
+    # A client that reads again still finds the close frame behind what was buffered.
+    assert await closed_with(slow, timeout=30) == frames.CLOSE_TOO_SLOW
+
+
 async def test_volatile_events_are_dropped_first(client: ApiClient) -> None:
     from veza.ws.connection import Connection, ConnectionLimits
 
