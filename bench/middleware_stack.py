@@ -59,12 +59,12 @@ def serve(variant: str, port: int, dsn: str) -> None:
         app.middlewares.clear()
         app.on_response_prepare.clear()
     elif variant == "foundation":
-        from veza.controls.setup import MIDDLEWARES
-        from veza.http.middlewares import privacy
+        from veza import keys
 
-        for middleware in MIDDLEWARES:
-            app.middlewares.remove(middleware)
-        app.on_response_prepare.remove(privacy.on_prepare)
+        async def without_controls(app: web.Application) -> None:  # runs after every cleanup_ctx start
+            app[keys.edge].controls = None
+
+        app.on_startup.append(without_controls)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 

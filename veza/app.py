@@ -21,7 +21,7 @@ from veza.cpu import cpu_pool
 from veza.controls.setup import setup_controls
 from veza.db import Database, migrate
 from veza.health import CheckResult, HealthChecks, disk_check
-from veza.http.middlewares import cors, errors, metrics, request_id, security_headers
+from veza.http.middlewares import edge
 from veza.http.openapi import OpenApiRegistry
 from veza.http.swagger import mount_swagger
 from veza.live.service import live_ctx
@@ -82,12 +82,7 @@ def _token_service(settings: Settings) -> TokenService:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[
-            request_id.request_id_middleware,
-            metrics.metrics_middleware,
-            cors.cors_middleware,
-            errors.error_middleware,
-        ],
+        middlewares=[edge.edge_middleware],
     )
     app[keys.settings] = settings
     app[keys.shutting_down] = {"value": False}
@@ -102,8 +97,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.tokens] = _token_service(settings)
     app[keys.authenticators] = [bearer_jwt]
     app[keys.session_events] = SessionEvents()
-    app.on_response_prepare.append(request_id.on_prepare)
-    app.on_response_prepare.append(security_headers.on_prepare)
+    app[keys.edge] = edge.Edge(settings.allowed_origins, app[keys.metrics].requests, settings.production)
+    app.on_response_prepare.append(edge.stamp)
 
     app.cleanup_ctx.append(_cpu_pool)
     app.cleanup_ctx.append(_database)

@@ -43,6 +43,12 @@ session_events: web.AppKey[SessionEvents] = web.AppKey("session_events")
 config_summary_extra: web.AppKey[dict[str, Any]] = web.AppKey("config_summary_extra")
 metric_refreshers: web.AppKey[list[Any]] = web.AppKey("metric_refreshers")
 
+if TYPE_CHECKING:
+    from veza.http.middlewares.edge import Edge
+
+# The edge middleware's per-app state (one lookup per request).
+edge: web.AppKey[Edge] = web.AppKey("edge")
+
 # Per-request storage, typed the same way.
 if TYPE_CHECKING:
     from veza.http.auth import Principal
@@ -93,7 +99,6 @@ rate_limit: web.AppKey[RateLimit] = web.AppKey("rate_limit")  # absent when RATE
 platform_state: web.AppKey[PlatformState] = web.AppKey("platform_state")
 control_plane: web.AppKey[ControlPlane] = web.AppKey("control_plane")
 audit_log: web.AppKey[Any] = web.AppKey("audit_log")  # ActorRef[AuditLog]
-audit_dropped: web.AppKey[Counter] = web.AppKey("audit_dropped")
 api_key_usage: web.AppKey[KeyUsage] = web.AppKey("api_key_usage")
 csrf: web.AppKey[CsrfTokens] = web.AppKey("csrf")
 # Sec-GPC: 1 on this request (CCPA do-not-sell).

@@ -1,5 +1,6 @@
-"""Wire the platform controls into an app: middlewares, the API-key authenticator, and
-one cleanup_ctx that owns the counters, the control plane and the audit writer."""
+"""Wire the platform controls into an app: the per-request controls the edge middleware
+calls, the API-key authenticator, and one cleanup_ctx that owns the counters, the control
+plane and the audit writer."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from veza.controls.audit import start_audit
 from veza.controls.control_plane import ControlPlane
 from veza.controls.state import PlatformState
 from veza.health import CheckResult
-from veza.http.middlewares import controls, privacy
+from veza.http.middlewares.controls import RequestControls
 from veza.http.middlewares.rate_limit import RateLimit
 from veza.security.api_keys import KeyUsage, api_key_authenticator
 from veza.security.counters import RedisCounters, counters_for
@@ -21,14 +22,9 @@ from veza.security.rate_windows import LocalWindows, SyncedWindows
 from veza.security.tokens import load_or_create_dev_secret
 from veza.security.login_guard import LoginGuard
 
-# Inside the error middleware: the controls raise ApiErrors.
-MIDDLEWARES = (controls.controls_middleware,)
-
 
 def setup_controls(app: web.Application) -> None:
     """Call from create_app after the authenticators and the actor system are set up."""
-    app.middlewares.extend(MIDDLEWARES)
-    app.on_response_prepare.append(privacy.on_prepare)
     app[keys.authenticators].append(api_key_authenticator)
     app[keys.platform_state] = PlatformState()
     settings = app[keys.settings]
@@ -59,8 +55,10 @@ async def controls_ctx(app: web.Application) -> AsyncIterator[None]:
     control = ControlPlane(app[keys.platform_state], app[keys.db], app[keys.broker], settings.platform_refresh_interval)
     await control.start()
     app[keys.control_plane] = control
-    start_audit(app)
+    edge = app[keys.edge]
+    edge.controls = RequestControls(app.get(keys.rate_limit), app[keys.platform_state], start_audit(app))
     yield
+    edge.controls = None
     await control.stop()
     await usage.close()
     await windows.close()

@@ -24,9 +24,10 @@ def _trusted(addr: str, proxies: tuple[str, ...]) -> bool:
 
 
 def client_ip(request: web.Request) -> str:
-    cached = request.get(keys.client_ip)
-    if cached is not None:
-        return cached
+    try:
+        return request[keys.client_ip]
+    except KeyError:  # (request.get is the slow generic Mapping.get; this runs on every request)
+        pass
     peer = request.remote or ""
     proxies = request.app[keys.settings].trusted_proxies
     ip = peer

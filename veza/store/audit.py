@@ -13,16 +13,12 @@ import asyncpg
 COLUMNS = ("user_id", "action", "resource", "route", "ip_address", "status", "request_id", "via", "created_at")
 
 
-_INSERT = (
-    "INSERT INTO audit_log (user_id, action, resource, route, ip_address, status, request_id, via, created_at)"
-    " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[],"
-    " $8::text[], $9::timestamptz[])"
-)
-
-
 async def insert_many(conn: asyncpg.Connection, entries: Sequence[Any]) -> None:
-    """The whole batch in one prepared statement (one array per column): one round trip."""
-    await conn.execute(_INSERT, *(list(column) for column in zip(*entries)))
+    """The whole batch in one binary COPY: one round trip, and no per-element type checks
+    (an unnest of nine arrays costs asyncpg an isinstance per element)."""
+    await conn.copy_records_to_table(
+        "audit_log", columns=COLUMNS,
+        records=[(*entry[:-1], dt.datetime.fromtimestamp(entry[-1], dt.UTC)) for entry in entries])
 
 
 async def search(conn: asyncpg.Connection, *, user_id: UUID | None, action: str | None, resource: str | None,

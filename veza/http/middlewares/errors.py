@@ -9,7 +9,6 @@ import logging
 from aiohttp import web
 
 from protocols.errors import CODE_FOR_STATUS, ErrorCode
-from veza import keys
 from veza.http.envelope import error_response
 from veza.http.errors import ApiError
 
@@ -20,22 +19,23 @@ _MESSAGES = {
     405: "Method not allowed",
     413: "Request body too large",
 }
+_KEPT_HEADERS = frozenset({"allow", "retry-after", "www-authenticate"})
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
-    rid = request.get(keys.request_id)
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message, details=exc.details, request_id=rid, headers=exc.headers)
-    except web.HTTPException as exc:
-        if exc.status < 400:  # redirects pass through
-            raise
-        code = CODE_FOR_STATUS.get(exc.status, ErrorCode.INVALID if exc.status < 500 else ErrorCode.INTERNAL)
-        headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after", "www-authenticate"}}
-        message = _MESSAGES.get(exc.status) or exc.reason
-        return error_response(exc.status, code, message, request_id=rid, headers=headers)
-    except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return error_response(500, ErrorCode.INTERNAL, "Internal server error", request_id=rid)
+def from_api_error(exc: ApiError, request_id: str) -> web.Response:
+    return error_response(exc.status, exc.code, exc.message, details=exc.details, request_id=request_id,
+                          headers=exc.headers)
+
+
+def from_http_exception(exc: web.HTTPException, request_id: str) -> web.Response:
+    """aiohttp's own 4xx/5xx (call only for status >= 400: redirects pass through)."""
+    code = CODE_FOR_STATUS.get(exc.status, ErrorCode.INVALID if exc.status < 500 else ErrorCode.INTERNAL)
+    headers = {k: v for k, v in exc.headers.items() if k.lower() in _KEPT_HEADERS}
+    message = _MESSAGES.get(exc.status) or exc.reason
+    return error_response(exc.status, code, message, request_id=request_id, headers=headers)
+
+
+def internal(request: web.Request, request_id: str) -> web.Response:
+    """An unexpected exception (call from an except block: the traceback goes to the log)."""
+    log.exception("unhandled error in %s %s", request.method, request.path)
+    return error_response(500, ErrorCode.INTERNAL, "Internal server error", request_id=request_id)

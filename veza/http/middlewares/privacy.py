@@ -1,25 +1,22 @@
 """Global Privacy Control (CCPA): `Sec-GPC: 1` means do-not-sell for this request.
 
-`mark` puts the flag in the request (`keys.do_not_sell`) for handlers (called by the
-platform-controls middleware); the response hook confirms with `GPC: 1` on every
-response, errors and streams included.
+The platform controls put the flag in the request (`keys.do_not_sell`) for handlers; the
+edge's response hook confirms with `GPC: 1` on every response, errors and streams
+included (`echo`).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
+from multidict import CIMultiDict, istr
 
-from veza import keys
+GPC = istr("GPC")
 
 
 def gpc_requested(request: web.Request) -> bool:
     return request.headers.get("Sec-GPC") == "1"
 
 
-def mark(request: web.Request) -> None:
-    request[keys.do_not_sell] = gpc_requested(request)
-
-
-async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+def echo(request: web.Request, headers: CIMultiDict[str]) -> None:
     if request.headers.get("Sec-GPC") == "1":
-        response.headers["GPC"] = "1"
+        headers[GPC] = "1"

@@ -5,8 +5,7 @@ brute-force guard). Every limited response carries X-RateLimit-Limit/-Remaining;
 refused one is a 429 envelope with Retry-After. Counting is in memory and never awaited
 (`veza.security.rate_windows`: Redis sharing happens in the background).
 
-`check` is called by the platform-controls middleware (`controls.py`), which runs the
-per-request controls in one layer.
+`check` is called by the platform controls (`controls.py`) from the edge middleware.
 """
 
 from __future__ import annotations
@@ -15,8 +14,8 @@ import math
 import time
 
 from aiohttp import web
+from multidict import istr
 
-from veza import keys
 from veza.http.client_info import client_ip
 from veza.http.errors import RateLimited
 from veza.security.rate_windows import LocalWindows
@@ -41,21 +40,25 @@ class RateLimit:
         self.limit_header = str(per_ip)
 
 
-def check(request: web.Request) -> dict[str, str] | None:
-    """Count the request; raise 429 over a limit; else the headers for the response (None if not limited)."""
-    limiter = request.app.get(keys.rate_limit)
-    if limiter is None or request.path.startswith(EXEMPT_PREFIXES):
+LIMIT, REMAINING = istr("X-RateLimit-Limit"), istr("X-RateLimit-Remaining")
+
+
+def check(request: web.Request, limiter: RateLimit) -> tuple[str, str] | None:
+    """Count the request; raise 429 over a limit; else the values of X-RateLimit-Limit and
+    -Remaining for the response (None when the path is not limited)."""
+    if request.path.startswith(EXEMPT_PREFIXES):
         return None
     now = time.monotonic()
     total, total_reset = limiter.windows.hit("global", now)
     per_ip, ip_reset = limiter.windows.hit("ip:" + client_ip(request), now)
     remaining = min(limiter.per_ip - per_ip, limiter.total - total)
-    headers = {"X-RateLimit-Limit": limiter.limit_header, "X-RateLimit-Remaining": str(remaining if remaining > 0 else 0)}
+    limits = (limiter.limit_header, str(remaining if remaining > 0 else 0))
     if per_ip > limiter.per_ip or total > limiter.total:
+        headers = {LIMIT: limits[0], REMAINING: limits[1]}
         scope = "ip" if per_ip > limiter.per_ip else "global"
         headers["Retry-After"] = str(max(1, math.ceil(ip_reset if scope == "ip" else total_reset)))
         raise RateLimited("Too many requests, slow down",
                           details={"scope": scope, "limit": limiter.per_ip if scope == "ip" else limiter.total,
                                    "window_seconds": limiter.window},
                           headers=headers)
-    return headers
+    return limits
