@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import os
 import platform
+import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Coroutine
@@ -161,3 +163,25 @@ def commit() -> str:
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
                            capture_output=True, text=True).stdout.strip()
     return (out.stdout.strip() or "unknown") + (" (uncommitted changes)" if dirty else "")
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def run_wrk(url: str, seconds: float, connections: int, method: str = "GET") -> tuple[float, float, int]:
+    """(requests/s, p99 ms, non-2xx or socket errors) of one wrk run: a C load generator in
+    its own process, so the server (not the client) is what saturates."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(f'wrk.method = "{method}"\n')
+        script.flush()
+        done = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
+                               "-s", script.name, url], capture_output=True, text=True, timeout=seconds + 30)
+    out = done.stdout
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if found is None:
+        raise SystemExit(f"wrk failed on {url}: {out} {done.stderr}")
+    rps = float(found.group(1))
+    value, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()  # type: ignore[union-attr]
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return rps, float(value) * _UNITS[unit], errors

@@ -39,7 +39,7 @@ import asyncpg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.procs import commit, free_port, machine, with_database  # noqa: E402
+from bench.procs import commit, free_port, machine, run_wrk, with_database  # noqa: E402
 from protocols.cursor import KeysetCursor  # noqa: E402
 from veza.db import migrate  # noqa: E402
 
@@ -146,28 +146,6 @@ async def measure_depth(base: str, urls: dict[str, str], samples: int) -> dict[s
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def run_wrk(url: str, seconds: float, connections: int) -> tuple[float, float, int]:
-    """(requests/s, p99 ms, non-2xx or socket errors) of one wrk run."""
-    done = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s", "--latency", url],
-                          capture_output=True, text=True, timeout=seconds + 30)
-    out = done.stdout
-    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if found is None:
-        raise SystemExit(f"wrk failed on {url}: {out} {done.stderr}")
-    rps = float(found.group(1))
-    value, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()  # type: ignore[union-attr]
-    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
-    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    return rps, float(value) * _UNITS[unit], errors
-
-
-
-
 
 
 def depth_report(timings: dict[str, list[float]]) -> list[str]:
