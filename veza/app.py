@@ -21,6 +21,7 @@ from veza.cpu import cpu_pool
 from veza.controls.setup import setup_controls
 from veza.db import Database, migrate
 from veza.health import CheckResult, HealthChecks, disk_check
+from veza.heap import frozen_startup_heap
 from veza.http.middlewares import edge
 from veza.http.openapi import OpenApiRegistry
 from veza.http.swagger import mount_swagger
@@ -111,6 +112,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_controls(app)
     app.cleanup_ctx.append(live_ctx)
     app.cleanup_ctx.append(cluster_rooms_ctx)  # needs the hub
+    app.cleanup_ctx.append(frozen_startup_heap)  # last: everything started is long-lived
 
     for router in ROUTERS:
         router.add_to(app)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +17,7 @@ from veza import keys
 from veza.api.schemas import Message
 from veza.api.tags import normalize_tags
 from veza.api.track_schemas import (
-    SearchOut, SearchQuery, TrackListOut, TrackListQuery, TrackOut, TrackUpdateIn, track_out,
+    SearchOut, SearchQuery, TrackListOut, TrackListQuery, TrackOut, TrackUpdateIn, track_out, tracks_out,
 )
 from veza.http.auth import Principal
 from veza.http.envelope import ok
@@ -52,7 +53,7 @@ def _keyset_after(query: TrackListQuery) -> tuple[Any, Any, uuid.UUID] | None:
     return value, cursor.created_at, cursor.id
 
 
-def _next_cursor(row: dict[str, Any], sort_by: str) -> str:
+def _next_cursor(row: Mapping[str, Any], sort_by: str) -> str:
     value = None if sort_by == "created_at" else row[sort_by]
     return KeysetCursor(row["created_at"], row["id"], sort_by, value).to_string()
 
@@ -70,8 +71,8 @@ async def list_tracks(request: web.Request, query: TrackListQuery) -> web.Respon
     async with request.app[keys.db].connection() as conn:
         rows, has_more = await store.list_tracks(conn, q)
     next_cursor = _next_cursor(rows[-1], query.sort_by) if has_more and rows else None
-    return ok(TrackListOut(tracks=[track_out(r) for r in rows], next_cursor=next_cursor, has_more=has_more,
-                           limit=query.limit, page=query.page))
+    return ok({"tracks": tracks_out(rows), "next_cursor": next_cursor, "has_more": has_more,
+               "limit": query.limit, "page": query.page})
 
 
 @router.get("/tracks/search", query=SearchQuery, response=SearchOut,
@@ -82,7 +83,7 @@ async def search_tracks(request: web.Request, query: SearchQuery) -> web.Respons
         raise BadRequest("q must not be blank", details={"q": "blank"})
     async with request.app[keys.db].connection() as conn:
         rows = await store.search(conn, text, query.limit)
-    return ok(SearchOut(tracks=[track_out(r) for r in rows], query=text, count=len(rows)))
+    return ok({"tracks": tracks_out(rows), "query": text, "count": len(rows)})
 
 
 @router.get("/tracks/{id}", response=TrackOut, summary="One track")

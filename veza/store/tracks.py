@@ -34,7 +34,7 @@ class TrackQuery:
     offset: int = 0
 
 
-async def list_tracks(conn: asyncpg.Connection, q: TrackQuery) -> tuple[list[dict[str, Any]], bool]:
+async def list_tracks(conn: asyncpg.Connection, q: TrackQuery) -> tuple[list[asyncpg.Record], bool]:
     """One page (newest first by default) and whether more follow. Fetches limit+1 rows."""
     where, args = [], []
     for column, value in (("genre", q.genre), ("format", q.format)):
@@ -57,7 +57,7 @@ async def list_tracks(conn: asyncpg.Connection, q: TrackQuery) -> tuple[list[dic
     sql = (f"SELECT {_COLUMNS} FROM {_FROM} {'WHERE ' + ' AND '.join(where) if where else ''} "
            f"ORDER BY {order} LIMIT ${len(args) - 1} OFFSET ${len(args)}")
     rows = await conn.fetch(sql, *args)
-    return [dict(r) for r in rows[: q.limit]], len(rows) > q.limit
+    return rows[: q.limit], len(rows) > q.limit
 
 
 async def get_track(conn: asyncpg.Connection, track_id: UUID, *, with_file: bool = False) -> dict[str, Any]:
@@ -68,7 +68,7 @@ async def get_track(conn: asyncpg.Connection, track_id: UUID, *, with_file: bool
     return dict(row)
 
 
-async def search(conn: asyncpg.Connection, text: str, limit: int) -> list[dict[str, Any]]:
+async def search(conn: asyncpg.Connection, text: str, limit: int) -> list[asyncpg.Record]:
     """Full-text matches ranked first (words and word prefixes), then trigram-similar titles
     and artists for typos. `text` is only ever a bound parameter."""
     rows = await conn.fetch(
@@ -95,7 +95,7 @@ async def search(conn: asyncpg.Connection, text: str, limit: int) -> list[dict[s
         """,
         text, limit,
     )
-    return [dict(r) for r in rows]
+    return rows
 
 
 async def create_track(conn: asyncpg.Connection, *, owner_id: UUID, fields: dict[str, Any]) -> dict[str, Any]:

@@ -158,3 +158,20 @@ async def test_limit_is_documented_in_openapi(client: ApiClient) -> None:
 async def test_concurrent_reads_do_not_interfere(client: ApiClient) -> None:
     replies = await asyncio.gather(*(client.get("/tracks", params={"limit": "5"}) for _ in range(10)))
     assert all(r.status == 200 for r in replies)
+
+
+async def test_every_track_answer_has_exactly_the_documented_fields(client: ApiClient) -> None:
+    """Listings are encoded from rows, not built as TrackOut: the shape must still be TrackOut's."""
+    from veza.api.track_schemas import TrackOut
+
+    owner = await client.register(role="creator")
+    genre = f"g{uuid.uuid4().hex[:8]}"
+    (track_id,) = await _seed(client, owner.id, [{"genre": genre, "title": f"Shape {genre}"}])
+    fields = set(TrackOut.__struct_fields__)
+    listed = (await client.get("/tracks", params={"genre": genre})).data["tracks"]
+    found = (await client.get("/tracks/search", params={"q": f"Shape {genre}"})).data["tracks"]
+    one = (await client.get(f"/tracks/{track_id}")).data
+    for track in (*listed, *found, one):
+        assert set(track) == fields
+        assert track["stream_url"] == f"/api/v1/tracks/{track_id}/stream"
+    assert len(listed) == 1 and any(t["id"] == track_id for t in found)
