@@ -35,6 +35,8 @@ log = logging.getLogger("veza.ws")
 
 router = ApiRouter("realtime")
 
+CLIENT_CLOSED_REQUEST = 499
+
 
 class _BadToken(Exception):
     pass
@@ -75,8 +77,11 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         identity, bad_token = None, True
     try:
         await ws.prepare(request)
-    except ConnectionError:  # the client left during the handshake: nothing to clean up
-        return ws
+    except ConnectionError:
+        # The client left during the handshake: nothing to clean up. aiohttp still finishes
+        # the handler's response; a plain one fails quietly on the closed transport (499 is
+        # nginx's "client closed request", which is what the metrics then count).
+        return web.Response(status=CLIENT_CLOSED_REQUEST)
     if bad_token:
         await ws.close(code=frames.CLOSE_UNAUTHORIZED, message=b"token invalid or expired")
         return ws

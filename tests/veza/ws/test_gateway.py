@@ -369,3 +369,4 @@ async def test_a_ban_announcement_closes_the_users_sockets(client: ApiClient) ->
     ws = await client.ws(user)
     await client.app[keys.session_events].revoked(uuid.UUID(user.id), None)
     assert await closed_with(ws) == frames.CLOSE_UNAUTHORIZED
+
