@@ -27,13 +27,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.procs import commit, free_port, machine  # noqa: E402
+from bench.procs import commit, free_port, machine, wait_http  # noqa: E402
 PASSWORD = "SecureP@ssw0rd"
 
 
@@ -70,21 +71,6 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-
-async def wait_ready(http: aiohttp.ClientSession, base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("server exited during start-up")
-        try:
-            async with http.get(base + "/readyz") as resp:
-                if resp.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.2)
-    raise SystemExit("server not ready after 90 s")
 
 
 async def health_client(http: aiohttp.ClientSession, url: str, stop_at: float, phase: Phase) -> None:
@@ -140,7 +126,7 @@ async def register(http: aiohttp.ClientSession, api: str, count: int) -> list[st
 async def bench_server(args: argparse.Namespace, base: str, proc: subprocess.Popen[bytes]) -> tuple[Phase, Phase]:
     connector = aiohttp.TCPConnector(limit=args.clients + args.login_workers + 4)
     async with aiohttp.ClientSession(connector=connector) as http:
-        await wait_ready(http, base, proc)
+        await wait_http(urlsplit(base).port or 80, "/readyz", proc, timeout=90, status=200)
         api = base + "/api/v1"
         emails = await register(http, api, args.login_workers)
         await run_round(http, api, Phase("warm-up"), args.clients, emails, 2.0)

@@ -26,12 +26,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.procs import free_port, machine, commit, run_wrk  # noqa: E402
+from bench.procs import commit, cpu_seconds, free_port, machine, run_wrk, wait_http  # noqa: E402
 
 PING = "/api/v1/bench/ping"
 LIMITS = "/api/v1/upload/limits"
@@ -69,24 +68,6 @@ def serve(variant: str, port: int, dsn: str) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def wait_ready(base: str) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            try:
-                async with session.get(base + "/api/v1/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"server at {base} did not start")
-
-
 # What is driven: the cheapest possible handler (GET and POST, the POST audited), and a
 # real API route that touches no database (through the router: query validation, OpenAPI
 # declaration) to show the stack's share on a route of the product.
@@ -97,7 +78,7 @@ def drive(servers: dict[str, tuple[int, int]], args: argparse.Namespace) -> dict
     """Short rounds, variants interleaved: per round (req/s, server CPU us/request, p99 ms)."""
     results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     for variant, (port, _) in servers.items():
-        asyncio.run(wait_ready(f"http://127.0.0.1:{port}"))
+        asyncio.run(wait_http(port, "/api/v1/healthz", status=200))
     for method, path in ROUTES:
         route = f"{method} {path}"
         for variant, (port, _) in servers.items():  # warm up

@@ -60,19 +60,21 @@ def start(args: list[str], env: dict[str, str | None] | None = None, log_name: s
                             preexec_fn=lambda: raise_fd_limit(65536))
 
 
-async def wait_http(port: int, path: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    """Wait until GET path answers (any status) or the process dies."""
+async def wait_http(port: int, path: str, proc: subprocess.Popen | None = None, timeout: float = 60.0,
+                    status: int | None = None) -> None:
+    """Wait until GET path answers (with `status`, when given) or the process dies."""
     import aiohttp
 
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode} (see its log under /tmp)")
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode} (see its log)")
             with contextlib.suppress(aiohttp.ClientError, OSError):
                 async with session.get(f"http://127.0.0.1:{port}{path}") as resp:
                     await resp.read()
-                    return
+                    if status is None or resp.status == status:
+                        return
             await asyncio.sleep(0.2)
     raise TimeoutError(f"server on port {port} did not answer {path} within {timeout}s")
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -39,7 +38,7 @@ import asyncpg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.procs import commit, free_port, machine, run_wrk, with_database  # noqa: E402
+from bench.procs import commit, free_port, machine, run_wrk, wait_http, with_database  # noqa: E402
 from protocols.cursor import KeysetCursor  # noqa: E402
 from veza.db import migrate  # noqa: E402
 
@@ -94,22 +93,6 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-async def wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise SystemExit(f"{base}: server exited during start-up (see the log)")
-            try:
-                async with http.get(base + "/api/v1/tracks?limit=1") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit(f"{base}: not ready after 60 s")
 
 
 async def depth_urls(dsn: str, depth: int, limit: int) -> dict[str, str]:
@@ -204,7 +187,7 @@ async def run(args: argparse.Namespace) -> str:
     procs = {name: start(cmd, env, tmp / f"{name.split()[0]}.log") for name, cmd in commands.items()}
     try:
         for name, proc in procs.items():
-            await wait_ready(f"http://127.0.0.1:{ports[name]}", proc)
+            await wait_http(ports[name], "/api/v1/tracks?limit=1", proc, status=200)
         lines = [*header, ""]
         if args.part in ("a", "both"):
             urls = await depth_urls(dsn, args.depth, 20)
