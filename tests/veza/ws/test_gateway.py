@@ -207,6 +207,39 @@ async def test_a_socket_cut_for_being_slow_leaves_rooms_at_once(aiohttp_client, 
     assert await closed_with(slow, timeout=30) == frames.CLOSE_TOO_SLOW
 
 
+async def test_frames_keep_their_order_through_a_backed_up_socket(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """Frames go straight to the transport while the socket keeps up, through the outbox
+    and its writer once it backs up, and straight again after: the client gets every
+    frame once, in order."""
+    from veza.app import create_app
+
+    client = ApiClient(await aiohttp_client(create_app(settings.replace(ws_outbox_bytes=64 * 1024 * 1024))))
+    hub = client.app[keys.hub]
+    ws = await client.ws(await client.register())
+    (conn,) = hub.connections()
+    topic = "room:" + str(uuid.uuid4())
+    await hub.subscribe(topic, conn)
+    backlog, total, most_queued = 1200, 2400, 0
+    for n in range(backlog):  # the client reads nothing meanwhile: buffers fill, then the outbox
+        await hub.publish(topic, frames.encode_event("message", n=n, pad="x" * 16000))
+        most_queued = max(most_queued, conn.queued_bytes)
+        if n % 50 == 0:
+            await asyncio.sleep(0)
+    assert most_queued > 0  # the outbox path was taken, not only direct writes
+
+    async def read_all() -> list[int]:
+        return [(await recv(ws, timeout=30))["n"] for _ in range(total)]
+
+    reader = asyncio.create_task(read_all())
+    for n in range(backlog, total):  # while the backlog drains: the switch back to direct writes
+        await hub.publish(topic, frames.encode_event("message", n=n, pad="x" * 1000))
+        await asyncio.sleep(0)
+    assert await reader == list(range(total))
+    await hub.publish(topic, frames.encode_event("message", n=total))  # direct again
+    assert (await recv(ws))["n"] == total and not conn.closing
+    await ws.close()
+
+
 async def test_volatile_events_are_dropped_first(client: ApiClient) -> None:
     from veza.ws.connection import Connection, ConnectionLimits
 
