@@ -188,8 +188,11 @@ class Connection:
             self._queue.clear()
             self._queued_bytes = 0
             if self._writer is not None and not self._writer.done():
+                # Interrupt a write blocked on the client. The writer may not even have
+                # started (a burst can create and overflow it in one step), so a fresh
+                # one does the close.
                 self._writer.cancel()
-                return
+                self._writer = None
         self._ensure_writer()
 
     # ---- the writer task ------------------------------------------------------------------
@@ -224,6 +227,7 @@ class Connection:
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()  # we cancelled ourselves to stop a blocked write
+            return  # the writer that `close` started does the close
         except (ConnectionError, RuntimeError) as exc:  # the peer vanished mid-write
             log.debug("%r: write failed: %r", self, exc)
             self.close_code = self.close_code or 1006

@@ -207,6 +207,27 @@ async def test_a_socket_cut_for_being_slow_leaves_rooms_at_once(aiohttp_client, 
     assert await closed_with(slow, timeout=30) == frames.CLOSE_TOO_SLOW
 
 
+async def test_a_burst_that_overflows_a_socket_in_one_step_still_closes_it(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """One synchronous burst fills the kernel, then the transport, then the whole outbox:
+    the writer task it created is cancelled before it ever ran, and the socket must still
+    be closed with 4009 and forgotten."""
+    from veza.app import create_app
+
+    client = ApiClient(await aiohttp_client(create_app(settings.replace(ws_idle_timeout=3600, ws_heartbeat=3600))))
+    hub = client.app[keys.hub]
+    slow = await client.ws(await client.register())
+    (conn,) = hub.connections()
+    topic = "room:" + str(uuid.uuid4())
+    await hub.subscribe(topic, conn)
+    chunk = frames.encode_event("message", pad="x" * 16000)
+    while not conn.closing:  # no await: all in one step of the loop
+        hub.deliver_local(topic, chunk)
+    async with asyncio.timeout(30):
+        while hub.connections():
+            await asyncio.sleep(0.02)
+    assert await closed_with(slow, timeout=30) == frames.CLOSE_TOO_SLOW
+
+
 async def test_frames_keep_their_order_through_a_backed_up_socket(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     """Frames go straight to the transport while the socket keeps up, through the outbox
     and its writer once it backs up, and straight again after: the client gets every
