@@ -268,6 +268,13 @@ class ActorRef(Generic[A]):
             await self._enqueue(Envelope(message, future), None)
             return await future
 
+    async def submit(self, message: Any, timeout: float | None = 5.0) -> asyncio.Future[Any]:
+        """Enqueue (waiting up to timeout for mailbox room) and return the reply's future
+        without waiting for it: a sender can pipeline, its messages handled in order."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        await self._enqueue(Envelope(message, future), timeout)
+        return future
+
     async def _enqueue(self, envelope: Envelope, timeout: float | None) -> None:
         async with asyncio.timeout(timeout):
             while True:

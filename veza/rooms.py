@@ -75,14 +75,21 @@ def room_ref(app: web.Application, room_id: UUID) -> ActorRef[ChatRoom]:
     return app[keys.actors].ref(ChatRoom, room_id)
 
 
+def api_error_of(exc: BaseException) -> BaseException:
+    """The room's own refusals as the API's errors; anything else unchanged."""
+    if isinstance(exc, RoomGone):
+        return NotFound("Conversation not found")
+    if isinstance(exc, NotJoined):
+        return Forbidden("Join the room first")
+    return exc
+
+
 async def ask_room(app: web.Application, room_id: UUID, message: Any, timeout: float = 5.0) -> Any:
     """Ask the room's actor; its own refusals become the API's errors."""
     try:
         return await room_ref(app, room_id).ask(message, timeout=timeout)
-    except RoomGone:
-        raise NotFound("Conversation not found") from None
-    except NotJoined:
-        raise Forbidden("Join the room first") from None
+    except (RoomGone, NotJoined) as exc:
+        raise api_error_of(exc) from None
 
 
 def chat_message(row: Mapping[str, Any]) -> ChatMessage:

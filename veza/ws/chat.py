@@ -7,6 +7,8 @@ publishes can overtake the answer. A frame with a `ref` gets exactly one direct 
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +17,7 @@ from actors.chat_room import Delete, Edit, Join, Leave, MarkRead, React, Send, T
 from protocols import frames as f
 from veza import keys, rooms
 from veza.store import messages
-from veza.ws.commands import CommandSet
+from veza.ws.commands import CommandSet, send_error_for
 from veza.ws.connection import Connection
 
 commands = CommandSet("chat")
@@ -56,10 +58,19 @@ async def leave(conn: Connection, frame: f.LeaveFrame) -> None:
 
 @commands.command("message", f.MessageFrame)
 async def message(conn: Connection, frame: f.MessageFrame) -> None:
-    # The room acks (after commit) on this socket; it refuses sockets that have not joined.
+    """Pipelined: the socket's next frame is read while this one is being committed, so one
+    sender is not held to one message per commit. The room handles a socket's sends in the
+    order they came and acks each (after commit) on the socket itself; a refusal (not
+    joined, room gone, ...) comes back as an error frame with the frame's ref."""
     assert conn.user_id is not None
-    await rooms.ask_room(conn.app, frame.room, Send(conn.user_id, conn.username or "", frame.content,
-                                                    frame.client_id, conn=conn, ref=frame.ref))
+    send = Send(conn.user_id, conn.username or "", frame.content, frame.client_id, conn=conn, ref=frame.ref)
+    reply = await rooms.room_ref(conn.app, frame.room).submit(send)
+    reply.add_done_callback(functools.partial(_refused, conn, frame.ref))
+
+
+def _refused(conn: Connection, ref: Any, reply: asyncio.Future[Any]) -> None:
+    if not reply.cancelled() and (exc := reply.exception()) is not None:
+        send_error_for(conn, rooms.api_error_of(exc), ref)
 
 
 @commands.command("edit", f.EditFrame)

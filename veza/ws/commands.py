@@ -73,6 +73,17 @@ class CommandSet:
         return hook
 
 
+def send_error_for(conn: Connection, exc: BaseException, ref: Any) -> None:
+    """The error frame for what a command (or the actor it handed work to) raised."""
+    if isinstance(exc, ApiError):
+        conn.send_error(exc.code, exc.message, ref)
+    elif isinstance(exc, (ActorDead, MailboxFull, TimeoutError)):
+        conn.send_error(ErrorCode.UNAVAILABLE, "busy, try again", ref)
+    else:
+        log.error("ws command failed on %r", conn, exc_info=exc)
+        conn.send_error(ErrorCode.INTERNAL, "internal error", ref)
+
+
 class Dispatcher:
     """The commands of every domain, merged once at start-up."""
 
@@ -104,15 +115,10 @@ class Dispatcher:
             await command.handler(conn, frame)
         except frames.InvalidFrame as exc:
             conn.send_error(exc.code, exc.message, exc.ref)
-        except ApiError as exc:
-            conn.send_error(exc.code, exc.message, ref)
-        except (ActorDead, MailboxFull, TimeoutError):
-            conn.send_error(ErrorCode.UNAVAILABLE, "busy, try again", ref)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("ws command failed on %r", conn)
-            conn.send_error(ErrorCode.INTERNAL, "internal error", ref)
+        except Exception as exc:
+            send_error_for(conn, exc, ref)
 
     async def closed(self, conn: Connection) -> None:
         for hook in self.close_hooks:

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 from tests.support import ApiClient
+from veza import keys
 from tests.veza.ws.chat_support import joined, quiet, recv, room, say, until
 
 
@@ -72,6 +73,26 @@ async def test_seq_is_gapless_under_concurrent_senders(client: ApiClient) -> Non
     assert [m["seq"] for m in history.data["messages"]] == list(range(80, 0, -1))
     for ws in sockets:
         await ws.close()
+
+
+async def test_one_socket_sends_are_pipelined_and_acked_in_order(client: ApiClient) -> None:
+    """The gateway reads a socket's next frame while the previous message commits: the
+    room gets several of one socket's messages in one batch (fewer flushes than messages),
+    and the acks still come in the order of the frames, with consecutive seqs."""
+    from actors.chat_room import ChatRoom
+
+    ann = await client.register()
+    rid = await room(client, ann)
+    ws = await client.ws(ann)
+    await joined(ws, rid)
+    for i in range(25):  # under the per-socket burst (30)
+        await ws.send_json({"type": "message", "room": rid, "content": f"m{i}", "client_id": f"c{i}", "ref": i})
+    acks = [await until(ws, "ack", timeout=10) for _ in range(25)]
+    assert [a["ref"] for a in acks] == list(range(25))
+    assert [a["message"]["seq"] for a in acks] == list(range(1, 26))
+    (actor,) = [r for r in client.app[keys.actors].live(ChatRoom) if str(r.room_id) == rid]
+    assert actor.flushes < 25
+    await ws.close()
 
 
 async def test_reconnect_with_since_recovers_everything_missed(client: ApiClient) -> None:
