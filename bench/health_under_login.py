@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.procs import commit, free_port, machine, wait_http  # noqa: E402
+from bench.procs import commit, free_port, machine, stop, wait_http  # noqa: E402
 PASSWORD = "SecureP@ssw0rd"
 
 
@@ -62,15 +61,6 @@ def start_server(port: int, data_dir: Path, log: Path, niceness: int) -> subproc
     return subprocess.Popen([sys.executable, "-m", "veza", "serve", "--host", "127.0.0.1", "--port", str(port),
                              "--data-dir", str(data_dir)], env=env, cwd=ROOT,
                             stdout=log.open("a"), stderr=subprocess.STDOUT)
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 async def health_client(http: aiohttp.ClientSession, url: str, stop_at: float, phase: Phase) -> None:
@@ -178,7 +168,7 @@ def main() -> int:
             try:
                 alone, loaded = asyncio.run(bench_server(args, f"http://127.0.0.1:{port}", proc))
             finally:
-                stop_server(proc)
+                stop(proc)
             results.append((niceness, alone, loaded))
             print(f"CPU_WORKER_NICENESS={niceness}: p99 {alone.pct(0.99):.2f} ms alone, "
                   f"{loaded.pct(0.99):.2f} ms under login", file=sys.stderr)

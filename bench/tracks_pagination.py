@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ import asyncpg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.procs import commit, free_port, machine, run_wrk, wait_http, with_database  # noqa: E402
+from bench.procs import commit, free_port, machine, run_wrk, stop, wait_http, with_database  # noqa: E402
 from protocols.cursor import KeysetCursor  # noqa: E402
 from veza.db import migrate  # noqa: E402
 
@@ -83,16 +82,6 @@ async def prepare(admin_dsn: str, count: int, fresh: bool) -> str:
 
 def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("a"), stderr=subprocess.STDOUT)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 async def depth_urls(dsn: str, depth: int, limit: int) -> dict[str, str]:

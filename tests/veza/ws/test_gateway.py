@@ -183,17 +183,24 @@ async def test_slow_reader_is_cut_with_4009_and_others_keep_receiving(client: Ap
     assert closes.labels(str(frames.CLOSE_TOO_SLOW))._value.get() == 1
 
 
-async def test_a_socket_cut_for_being_slow_leaves_rooms_at_once(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    """No ghost: the server forgets a 4009 socket while its client still reads nothing
-    (heartbeat and idle timeout are out of reach here, so only the cut itself can do it)."""
+async def _one_socket_on_a_topic(aiohttp_client, settings: Settings):  # type: ignore[no-untyped-def]
+    """A server built from `settings`, one signed-in socket on it, subscribed to a fresh topic."""
     from veza.app import create_app
 
-    client = ApiClient(await aiohttp_client(create_app(settings.replace(ws_idle_timeout=3600, ws_heartbeat=3600))))
+    client = ApiClient(await aiohttp_client(create_app(settings)))
     hub = client.app[keys.hub]
-    slow = await client.ws(await client.register())
+    ws = await client.ws(await client.register())
     (conn,) = hub.connections()
     topic = "room:" + str(uuid.uuid4())
     await hub.subscribe(topic, conn)
+    return hub, ws, conn, topic
+
+
+async def test_a_socket_cut_for_being_slow_leaves_rooms_at_once(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """No ghost: the server forgets a 4009 socket while its client still reads nothing
+    (heartbeat and idle timeout are out of reach here, so only the cut itself can do it)."""
+    hub, slow, conn, topic = await _one_socket_on_a_topic(aiohttp_client, settings.replace(
+        ws_idle_timeout=3600, ws_heartbeat=3600))
     chunk = frames.encode_event("message", pad="x" * 16000)
     while not conn.closing:
         await hub.publish(topic, chunk)
@@ -211,14 +218,8 @@ async def test_a_burst_that_overflows_a_socket_in_one_step_still_closes_it(aioht
     """One synchronous burst fills the kernel, then the transport, then the whole outbox:
     the writer task it created is cancelled before it ever ran, and the socket must still
     be closed with 4009 and forgotten."""
-    from veza.app import create_app
-
-    client = ApiClient(await aiohttp_client(create_app(settings.replace(ws_idle_timeout=3600, ws_heartbeat=3600))))
-    hub = client.app[keys.hub]
-    slow = await client.ws(await client.register())
-    (conn,) = hub.connections()
-    topic = "room:" + str(uuid.uuid4())
-    await hub.subscribe(topic, conn)
+    hub, slow, conn, topic = await _one_socket_on_a_topic(aiohttp_client, settings.replace(
+        ws_idle_timeout=3600, ws_heartbeat=3600))
     chunk = frames.encode_event("message", pad="x" * 16000)
     while not conn.closing:  # no await: all in one step of the loop
         hub.deliver_local(topic, chunk)
@@ -232,14 +233,8 @@ async def test_frames_keep_their_order_through_a_backed_up_socket(aiohttp_client
     """Frames go straight to the transport while the socket keeps up, through the outbox
     and its writer once it backs up, and straight again after: the client gets every
     frame once, in order."""
-    from veza.app import create_app
-
-    client = ApiClient(await aiohttp_client(create_app(settings.replace(ws_outbox_bytes=64 * 1024 * 1024))))
-    hub = client.app[keys.hub]
-    ws = await client.ws(await client.register())
-    (conn,) = hub.connections()
-    topic = "room:" + str(uuid.uuid4())
-    await hub.subscribe(topic, conn)
+    hub, ws, conn, topic = await _one_socket_on_a_topic(aiohttp_client, settings.replace(
+        ws_outbox_bytes=64 * 1024 * 1024))
     backlog, total, most_queued = 1200, 2400, 0
     for n in range(backlog):  # the client reads nothing meanwhile: buffers fill, then the outbox
         await hub.publish(topic, frames.encode_event("message", n=n, pad="x" * 16000))
