@@ -8,7 +8,6 @@ No middlewares, no auth, no validation beyond int(); msgspec encodes the same sh
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import msgspec
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LIST_SQL, page  # noqa: E402
+from common import LIST_SQL, page, peer_args  # noqa: E402
 
 encoder = msgspec.json.Encoder()
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -31,11 +30,7 @@ async def list_tracks(request: web.Request) -> web.Response:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--dsn", required=True)
-    parser.add_argument("--pool", type=int, default=10)
-    args = parser.parse_args()
+    args = peer_args()
 
     async def pool_ctx(app: web.Application):  # type: ignore[no-untyped-def]
         app[POOL] = await asyncpg.create_pool(args.dsn, min_size=2, max_size=args.pool)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 
@@ -27,3 +28,12 @@ def page(rows: list, limit: int) -> dict:  # type: ignore[type-arg]
     has_more = len(rows) > limit
     return {"success": True, "data": {"tracks": tracks, "next_cursor": next_cursor(rows[limit - 1]) if has_more else None,
                                       "has_more": has_more, "limit": limit, "page": None}}
+
+
+def peer_args() -> argparse.Namespace:
+    """The command line every peer takes: where to listen, the database, the pool size."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--dsn", required=True)
+    parser.add_argument("--pool", type=int, default=10)
+    return parser.parse_args()

@@ -9,7 +9,6 @@ returned and encoded by FastAPI's default JSON response.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI, Query, Request
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LIST_SQL, page  # noqa: E402
+from common import LIST_SQL, page, peer_args  # noqa: E402
 
 
 def build(dsn: str, pool_size: int) -> FastAPI:
@@ -45,11 +44,7 @@ def build(dsn: str, pool_size: int) -> FastAPI:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--dsn", required=True)
-    parser.add_argument("--pool", type=int, default=10)
-    args = parser.parse_args()
+    args = peer_args()
     uvicorn.run(build(args.dsn, args.pool), host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 

@@ -34,7 +34,7 @@ class RequestControls:
         request[keys.do_not_sell] = privacy.gpc_requested(request)
         return rate_limit.check(request, self.rate_limit) if self.rate_limit is not None else None
 
-    async def maintenance(self, request: web.Request) -> None:
+    async def check_maintenance(self, request: web.Request) -> None:
         """Raises 503 for a non-admin while maintenance is on (await only when `self.state.maintenance.enabled`)."""
         if maintenance.applies_to(request):
             await maintenance.check(request)

@@ -64,7 +64,7 @@ async def edge_middleware(request: web.Request, handler):  # type: ignore[no-unt
             if controls is not None:
                 limits = controls.before(request)
                 if controls.state.maintenance.enabled:
-                    await controls.maintenance(request)
+                    await controls.check_maintenance(request)
             response = await handler(request)
         except ApiError as exc:
             if limits is not None:
