@@ -22,8 +22,10 @@ from veza.controls.setup import setup_controls
 from veza.db import Database, migrate
 from veza.health import CheckResult, HealthChecks, disk_check
 from veza.heap import frozen_startup_heap
-from veza.http.middlewares import edge
+from veza.http.edge.edge import Edge
+from veza.http.edge.unmatched import add_catch_all
 from veza.http.openapi import OpenApiRegistry
+from veza.http.static_files import add_static_files
 from veza.http.swagger import mount_swagger
 from veza.live.service import live_ctx
 from veza.metrics import Metrics
@@ -80,11 +82,10 @@ def _token_service(settings: Settings) -> TokenService:
                         chat_ttl=settings.chat_token_ttl)
 
 
-def create_app(settings: Settings) -> web.Application:
-    app = web.Application(
-        client_max_size=settings.max_body_bytes,
-        middlewares=[edge.edge_middleware],
-    )
+def create_app(settings: Settings, *, edge: bool = True) -> web.Application:
+    """The app; `edge=False` registers the handlers bare (only the middleware benchmark's
+    baseline: no request ids, security headers, controls or envelope for 404s)."""
+    app = web.Application(client_max_size=settings.max_body_bytes)
     app[keys.settings] = settings
     app[keys.shutting_down] = {"value": False}
     registry = CollectorRegistry()
@@ -98,8 +99,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.tokens] = _token_service(settings)
     app[keys.authenticators] = [bearer_jwt]
     app[keys.session_events] = SessionEvents()
-    app[keys.edge] = edge.Edge(settings.allowed_origins, app[keys.metrics].requests, settings.production)
-    app.on_response_prepare.append(edge.stamp)
+    app[keys.edge] = Edge(settings.allowed_origins, app[keys.metrics].requests, settings.production, enabled=edge)
 
     app.cleanup_ctx.append(_cpu_pool)
     app.cleanup_ctx.append(_database)
@@ -118,7 +118,9 @@ def create_app(settings: Settings) -> web.Application:
         router.add_to(app)
     mount_swagger(app)
     if STATIC_DIR.is_dir():
-        app.router.add_static("/static", STATIC_DIR)
+        add_static_files(app, "/static", STATIC_DIR)
+    if edge:
+        add_catch_all(app)  # last
 
     async def mark_shutting_down(app: web.Application) -> None:
         app[keys.shutting_down]["value"] = True

@@ -44,20 +44,18 @@ config_summary_extra: web.AppKey[dict[str, Any]] = web.AppKey("config_summary_ex
 metric_refreshers: web.AppKey[list[Any]] = web.AppKey("metric_refreshers")
 
 if TYPE_CHECKING:
-    from veza.http.middlewares.edge import Edge
+    from veza.http.edge.edge import Edge
 
-# The edge middleware's per-app state (one lookup per request).
+# The edge every route is wrapped with (its settings, counters and platform controls).
 edge: web.AppKey[Edge] = web.AppKey("edge")
 
 # Per-request storage, typed the same way.
 if TYPE_CHECKING:
     from veza.http.auth import Principal
-    from veza.http.routing import RouteSpec
 
 request_id: web.RequestKey[str] = web.RequestKey("request_id", str)
 client_ip: web.RequestKey[str] = web.RequestKey("client_ip", str)
 principal: web.RequestKey[Principal | None] = web.RequestKey("principal", object)  # type: ignore[arg-type]
-route_spec: web.RequestKey[RouteSpec] = web.RequestKey("route_spec", object)  # type: ignore[arg-type]
 
 if TYPE_CHECKING:
     from actors import ActorSystem
@@ -89,7 +87,7 @@ if TYPE_CHECKING:
     from veza.security.counters import Counters
     from veza.security.csrf import CsrfTokens
     from veza.security.login_guard import LoginGuard
-    from veza.http.middlewares.rate_limit import RateLimit
+    from veza.http.edge.rate_limit import RateLimit
     from veza.security.rate_windows import LocalWindows
 
 counters: web.AppKey[Counters] = web.AppKey("counters")

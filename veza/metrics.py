@@ -11,45 +11,64 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, M
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
+_WIDTH = len(LATENCY_BUCKETS) + 2  # a count per bucket, the +Inf bucket, the sum of seconds
+
+
+class RouteStats:
+    """The numbers of one route (method and template), by status; the edge holds one per
+    route so a request costs one dict lookup and a bisect."""
+
+    __slots__ = ("by_status",)
+
+    def __init__(self) -> None:
+        self.by_status: dict[int, list[float]] = {}
+
+    def observe(self, status: int, seconds: float) -> None:
+        series = self.by_status.get(status)
+        if series is None:
+            series = self.by_status[status] = [0.0] * _WIDTH
+        series[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        series[-1] += seconds
+
+
 class RequestStats:
     """Request counts and latency histograms, kept as plain numbers on the request path and
     turned into Prometheus families only when scraped (a custom collector).
 
     prometheus_client's own Counter/Histogram take a lock and walk the buckets in Python on
-    every observation; on one event loop nothing else can touch these numbers, so one dict
-    lookup and a bisect do.
+    every observation; on one event loop nothing else can touch these numbers.
     """
 
     def __init__(self) -> None:
-        # (method, route, status) -> [count per latency bucket..., +Inf bucket, sum of seconds]
-        self._series: dict[tuple[str, str, int], list[float]] = {}
+        self._routes: dict[tuple[str, str], RouteStats] = {}
 
-    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        series = self._series.get((method, route, status))
-        if series is None:
-            series = self._series[(method, route, status)] = [0.0] * (len(LATENCY_BUCKETS) + 2)
-        series[bisect_left(LATENCY_BUCKETS, seconds)] += 1
-        series[-1] += seconds
+    def route(self, method: str, route: str) -> RouteStats:
+        """The numbers of `method route` (a template, bounded in number, never a raw path)."""
+        stats = self._routes.get((method, route))
+        if stats is None:
+            stats = self._routes[(method, route)] = RouteStats()
+        return stats
 
     def collect(self) -> Iterator[Metric]:
         requests = CounterMetricFamily("veza_http_requests", "HTTP requests by route, method and status",
                                        labels=["method", "route", "status"])
-        by_route: dict[tuple[str, str], list[float]] = {}
-        for (method, route, status), series in list(self._series.items()):
-            requests.add_metric([method, route, str(status)], sum(series[:-1]))
-            total = by_route.setdefault((method, route), [0.0] * len(series))
-            for i, value in enumerate(series):
-                total[i] += value
-        yield requests
         latency = HistogramMetricFamily("veza_http_request_duration_seconds", "HTTP request latency by route",
                                         labels=["method", "route"])
         bounds = [str(b) for b in LATENCY_BUCKETS] + ["+Inf"]
-        for (method, route), series in by_route.items():
+        for (method, route), stats in list(self._routes.items()):
+            total = [0.0] * _WIDTH
+            for status, series in list(stats.by_status.items()):
+                requests.add_metric([method, route, str(status)], sum(series[:-1]))
+                for i, value in enumerate(series):
+                    total[i] += value
+            if not stats.by_status:
+                continue
             cumulative, buckets = 0.0, []
-            for bound, n in zip(bounds, series[:-1]):
+            for bound, n in zip(bounds, total[:-1]):
                 cumulative += n
                 buckets.append((bound, cumulative))
-            latency.add_metric([method, route], buckets, series[-1])
+            latency.add_metric([method, route], buckets, total[-1])
+        yield requests
         yield latency
 
 
@@ -64,6 +83,3 @@ class Metrics:
         self.websocket_dropped = Counter("veza_websocket_volatile_dropped_total",
                                          "Volatile events not delivered to slow sockets", registry=registry)
         self.actors = Gauge("veza_actors", "Live actors by kind", ["kind"], registry=registry)
-
-    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.observe(method, route, status, seconds)

@@ -1,4 +1,4 @@
-"""CCPA: the persisted Do Not Sell preference (the per-request Sec-GPC signal is a middleware)."""
+"""CCPA: the persisted Do Not Sell preference (the per-request Sec-GPC signal is read at the edge: `veza.http.edge.privacy`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from aiohttp import web
 
 from veza import keys
 from veza.http.auth import Principal
+from veza.http.edge.privacy import do_not_sell
 from veza.http.envelope import ok
 from veza.http.routing import ApiRouter
 from veza.store import privacy
@@ -28,7 +29,7 @@ class PrivacyOut(msgspec.Struct):
 
 def _out(request: web.Request, row: dict) -> PrivacyOut:
     return PrivacyOut(do_not_sell=row["do_not_sell"], updated_at=row["do_not_sell_updated_at"],
-                      gpc=request.get(keys.do_not_sell, False))
+                      gpc=do_not_sell(request))
 
 
 @router.post("/users/me/privacy/opt-out", body=OptOutIn, response=PrivacyOut, auth="required",

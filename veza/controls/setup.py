@@ -1,4 +1,4 @@
-"""Wire the platform controls into an app: the per-request controls the edge middleware
+"""Wire the platform controls into an app: the per-request controls the edge
 calls, the API-key authenticator, and one cleanup_ctx that owns the counters, the control
 plane and the audit writer."""
 
@@ -13,8 +13,8 @@ from veza.controls.audit import start_audit
 from veza.controls.control_plane import ControlPlane
 from veza.controls.state import PlatformState
 from veza.health import CheckResult
-from veza.http.middlewares.controls import RequestControls
-from veza.http.middlewares.rate_limit import RateLimit
+from veza.http.edge.controls import RequestControls
+from veza.http.edge.rate_limit import RateLimit
 from veza.security.api_keys import KeyUsage, api_key_authenticator
 from veza.security.counters import RedisCounters, counters_for
 from veza.security.csrf import CsrfTokens
@@ -56,9 +56,12 @@ async def controls_ctx(app: web.Application) -> AsyncIterator[None]:
     await control.start()
     app[keys.control_plane] = control
     edge = app[keys.edge]
-    edge.controls = RequestControls(app.get(keys.rate_limit), app[keys.platform_state], start_audit(app))
+    audit = start_audit(app)
+    edge.controls = RequestControls(app.get(keys.rate_limit), app[keys.platform_state], audit,
+                                    settings.trusted_proxies)
     yield
     edge.controls = None
+    audit.flush()  # before the actor system drains (its cleanup runs after this one)
     await control.stop()
     await usage.close()
     await windows.close()

@@ -1,1 +1,1 @@
-"""HTTP plumbing shared by every REST domain: envelope, errors, routing, middlewares."""
+"""HTTP plumbing shared by every REST domain: envelope, errors, routing, the edge every request passes."""

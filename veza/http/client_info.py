@@ -23,22 +23,26 @@ def _trusted(addr: str, proxies: tuple[str, ...]) -> bool:
     return False
 
 
-def client_ip(request: web.Request) -> str:
+def client_ip(request: web.Request, proxies: tuple[str, ...] | None = None) -> str:
+    """`proxies`: TRUSTED_PROXIES, when the caller has them at hand (else read from the app)."""
+    if proxies is None:
+        proxies = request.app[keys.settings].trusted_proxies
+    if not proxies:  # the common case, on every request: the peer is the client
+        return request.remote or ""
     try:
         return request[keys.client_ip]
-    except KeyError:  # (request.get is the slow generic Mapping.get; this runs on every request)
+    except KeyError:
         pass
     peer = request.remote or ""
-    proxies = request.app[keys.settings].trusted_proxies
     ip = peer
-    if proxies and _trusted(peer, proxies):
+    if _trusted(peer, proxies):
         # Walk right to left: the first address not itself a trusted proxy is the client.
         hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
         for hop in reversed(hops):
             ip = hop
             if not _trusted(hop, proxies):
                 break
-    request[keys.client_ip] = ip
+    request[keys.client_ip] = ip  # resolved once per request
     return ip
 
 

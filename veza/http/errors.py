@@ -1,4 +1,4 @@
-"""Errors a handler or store raises; the error middleware turns them into envelopes.
+"""Errors a handler or store raises; the edge (`veza.http.edge.errors`) turns them into envelopes.
 
 Stores raise the domain errors (NotFound, Conflict, ...) too: they carry no HTTP types,
 only a stable code from `protocols.errors`, which maps to a status in one table.

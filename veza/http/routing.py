@@ -158,11 +158,11 @@ class ApiRouter:
         return self.route("DELETE", path, **options)
 
     def add_to(self, app: web.Application, prefix: str = "/api/v1") -> None:
+        edge = app[keys.edge]
         for spec in self.specs:
-            wrapped = _wrap(spec)
-            app.router.add_route(spec.method, prefix + spec.path, wrapped, name=None)
-            for alias in spec.aliases:
-                app.router.add_route(spec.method, alias, wrapped)
+            endpoint = _wrap(spec)
+            for path in (prefix + spec.path, *spec.aliases):
+                app.router.add_route(spec.method, path, edge.route(spec.method, path, endpoint))
         if keys.openapi in app:
             app[keys.openapi].add(self.specs, prefix)
 
@@ -172,7 +172,6 @@ def _wrap(spec: RouteSpec) -> Callable[[web.Request], Awaitable[web.StreamRespon
 
     @functools.wraps(handler)
     async def endpoint(request: web.Request) -> web.StreamResponse:
-        request[keys.route_spec] = spec
         kwargs: dict[str, Any] = {}
         if spec.auth == "required":
             principal = await require_principal(request)

@@ -11,6 +11,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from veza import keys
+from veza.http.static_files import add_static_files
+
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Veza API</title>
 <link rel="stylesheet" href="/swagger/assets/swagger-ui.css"></head>
@@ -29,7 +32,7 @@ def mount_swagger(app: web.Application) -> None:
     async def init(request: web.Request) -> web.Response:
         return web.Response(text=_INIT, content_type="application/javascript")
 
-    app.router.add_get("/swagger", page)
-    app.router.add_get("/swagger/", page)
-    app.router.add_get("/swagger/init.js", init)
-    app.router.add_static("/swagger/assets", Path(str(resources.files("swagger_ui") / "static")))
+    edge = app[keys.edge]
+    for path, handler in (("/swagger", page), ("/swagger/", page), ("/swagger/init.js", init)):
+        edge.add_get(app.router, path, handler)
+    add_static_files(app, "/swagger/assets", Path(str(resources.files("swagger_ui") / "static")))

@@ -20,6 +20,7 @@ from veza.security.counters import RedisCounters
 
 log = logging.getLogger("veza.ratelimit")
 
+GLOBAL = "global"  # the key of the window every request counts in
 _SWEEP_AT = 50_000
 _SYNC_CHUNK = 500
 
@@ -29,19 +30,34 @@ class LocalWindows:
 
     def __init__(self, window: float) -> None:
         self.window = window
-        # key -> [remote count, local count not yet shared, window end (monotonic)]
+        # key -> [remote count, local count not yet shared, window end (monotonic)];
+        # the counts are ints
         self._table: dict[str, list[float]] = {}
         self._next_sweep = _SWEEP_AT
 
-    def hit(self, key: str, now: float) -> tuple[int, float]:
-        """Count one request; returns (count in this window, seconds until it ends)."""
-        entry = self._table.get(key)
+    def count(self, key: str, now: float) -> tuple[int, int]:
+        """Count one request in the `GLOBAL` window and in the window of `key`; returns both
+        counts (cluster-wide when synced). One call for both: this runs on every request."""
+        total = self._table.get(GLOBAL)
+        if total is None or total[2] <= now:
+            total = self._open(GLOBAL, now)
+        total[1] += 1
+        entry = self._table.get(key)  # (re-read: opening a window may have swept the table)
         if entry is None or entry[2] <= now:
-            if len(self._table) >= self._next_sweep:
-                self._sweep(now)
-            entry = self._table[key] = [0, 0, now + self.window]
+            entry = self._open(key, now)
         entry[1] += 1
-        return int(entry[0] + entry[1]), entry[2] - now
+        return total[0] + total[1], entry[0] + entry[1]
+
+    def _open(self, key: str, now: float) -> list[float]:
+        if len(self._table) >= self._next_sweep:
+            self._sweep(now)
+        entry = self._table[key] = [0, 0, now + self.window]
+        return entry
+
+    def reset_in(self, key: str, now: float) -> float:
+        """Seconds until the window of `key` ends (0 when none is open)."""
+        entry = self._table.get(key)
+        return max(0.0, entry[2] - now) if entry is not None else 0.0
 
     def _sweep(self, now: float) -> None:
         self._table = {k: v for k, v in self._table.items() if v[2] > now}

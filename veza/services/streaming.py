@@ -14,6 +14,7 @@ import re
 from aiohttp import web
 
 from protocols.errors import ErrorCode
+from veza.http.edge.edge import stamp
 from veza.http.errors import ApiError
 from veza.services.storage import Storage
 
@@ -59,6 +60,7 @@ async def stream_object(request: web.Request, storage: Storage, key: str, conten
     response.headers["Cache-Control"] = "public, max-age=3600"
     if wanted is not None:
         response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    stamp(request, response)  # the headers leave with prepare, before the edge sees the response
     await response.prepare(request)
     try:
         if size:

@@ -23,6 +23,7 @@ from protocols import frames
 from protocols.errors import ErrorCode
 from veza import keys
 from veza.http.auth import bearer_token
+from veza.http.edge.edge import stamp
 from veza.http.errors import BadRequest
 from veza.http.routing import ApiRouter
 from veza.security.tokens import InvalidToken
@@ -75,6 +76,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         identity, bad_token = await _identity(request), False
     except _BadToken:
         identity, bad_token = None, True
+    stamp(request, ws)  # the handshake's headers leave with prepare, before the edge sees it
     try:
         await ws.prepare(request)
     except ConnectionError:

@@ -3,9 +3,11 @@ and logs, errors in the envelope (404/405/413/500), malformed UUIDs."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -13,7 +15,9 @@ import jwt
 import pytest
 from aiohttp import web
 
+from tests.audio_fixtures import wav_bytes
 from tests.support import ApiClient
+from tests.veza.api.track_helpers import make_track
 from veza import keys
 from veza.app import create_app
 from veza.config import Settings
@@ -21,6 +25,7 @@ from veza.http.envelope import ok
 from veza.http.routing import ApiRouter, path_uuid
 from veza.logging_setup import build_handler
 
+MINTED = re.compile(r"[0-9a-f]{16}-[0-9]+")  # the node's random prefix, then its counter
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -110,6 +115,36 @@ async def test_security_headers_on_every_response_including_errors(probe: ApiCli
         _assert_security_headers(resp.headers, hsts=False)
 
 
+async def test_answers_their_handlers_send_themselves_carry_the_edge_headers(client: ApiClient) -> None:
+    """A WebSocket handshake and a stream send their headers from inside the handler."""
+    upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": base64.b64encode(b"0123456789abcdef").decode(), "X-Request-ID": "trace-ws-1",
+               "Sec-GPC": "1"}
+    async with client.raw.get("/api/v1/ws", headers=upgrade) as handshake:
+        assert handshake.status == 101
+        _assert_security_headers(handshake.headers, hsts=False)
+        assert handshake.headers["X-Request-ID"] == "trace-ws-1" and handshake.headers["GPC"] == "1"
+    creator = await client.register(role="creator")
+    track = await make_track(client, creator, data=wav_bytes(0.1))
+    stream = await client.get(f"/tracks/{track['id']}/stream", headers={"Range": "bytes=0-9"})
+    assert stream.status == 206
+    _assert_security_headers(stream.headers, hsts=False)
+    assert MINTED.fullmatch(stream.headers["X-Request-ID"])
+
+
+async def test_static_files_are_served_behind_the_edge(client: ApiClient) -> None:
+    page = await client.get("/static/chat.html")
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+    _assert_security_headers(page.headers, hsts=False)
+    assert "X-RateLimit-Limit" in page.headers  # counted like any other route
+    head = await client.call("HEAD", "/static/chat.html")
+    assert head.status == 200 and head.headers["Content-Length"] == page.headers["Content-Length"]
+    for missing_path in ("/static/vendor", "/static/nope.js", "/static/"):  # a directory, no such file, no name
+        missing = await client.get(missing_path)
+        assert missing.status == 404 and missing.body["code"] == "not_found", missing_path
+        _assert_security_headers(missing.headers, hsts=False)
+
+
 async def test_hsts_only_in_production(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     client = await _client_for(aiohttp_client, settings.replace(app_env="production"))
     for reply in (await client.get("/health"), await client.get("/nope")):
@@ -151,8 +186,16 @@ async def test_cors_wildcard_allows_any_origin_without_credentials(aiohttp_clien
     reply = await client.call("OPTIONS", "/health", headers={
         "Origin": "https://anywhere.example", "Access-Control-Request-Method": "GET"})
     assert reply.status == 204
-    assert reply.headers["Access-Control-Allow-Origin"] == "https://anywhere.example"
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Credentials" not in reply.headers
+    actual = await client.get("/health", headers={"Origin": "https://anywhere.example"})
+    assert actual.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Vary" not in actual.headers  # the same answer for every origin
+
+
+async def test_without_cors_answers_do_not_vary_by_origin(client: ApiClient) -> None:
+    reply = await client.get("/health", headers={"Origin": "https://app.veza.example"})
+    assert "Access-Control-Allow-Origin" not in reply.headers and "Vary" not in reply.headers
 
 
 async def test_no_cors_configured_refuses_preflight(client: ApiClient) -> None:
@@ -166,7 +209,7 @@ async def test_request_id_is_echoed_or_minted(client: ApiClient) -> None:
     echoed = await client.get("/health", headers={"X-Request-ID": mine})
     assert echoed.headers["X-Request-ID"] == mine
     minted = await client.get("/health")
-    assert len(minted.headers["X-Request-ID"]) == 32
+    assert MINTED.fullmatch(minted.headers["X-Request-ID"])
     other = await client.get("/health")
     assert other.headers["X-Request-ID"] != minted.headers["X-Request-ID"]
 
@@ -175,7 +218,7 @@ async def test_a_bad_request_id_is_replaced(client: ApiClient) -> None:
     for bad in ("has spaces", "x" * 129, "<script>", "new\\nline", "é"):
         reply = await client.get("/health", headers={"X-Request-ID": bad})
         rid = reply.headers["X-Request-ID"]
-        assert rid != bad and len(rid) == 32 and rid.isalnum(), bad
+        assert rid != bad and MINTED.fullmatch(rid), bad
 
 
 async def test_request_id_on_errors_matches_the_body(client: ApiClient) -> None:
@@ -202,6 +245,10 @@ async def test_unknown_route_and_method_answer_in_the_envelope(client: ApiClient
     wrong = await client.call("DELETE", "/auth/login")
     assert wrong.status == 405 and wrong.body["code"] == "method_not_allowed"
     assert "POST" in wrong.headers["Allow"]
+    # Misses pass the whole edge: limited like the route they missed, and 405s name the methods.
+    patched = await client.call("PATCH", "/announcements/active")
+    assert patched.status == 405 and patched.headers["Allow"] == "GET"
+    assert "X-RateLimit-Remaining" in patched.headers and "X-RateLimit-Remaining" in missing.headers
 
 
 async def test_body_over_limit_is_413_in_the_envelope(client: ApiClient) -> None:

@@ -15,10 +15,12 @@ REDIS_URL = os.environ.get("REDIS_URL")
 
 def test_local_windows_count_and_roll_over() -> None:
     windows = LocalWindows(window=1.0)
-    assert windows.hit("a", now=100.0) == (1, 1.0)
-    assert windows.hit("a", now=100.5) == (2, 0.5)
-    assert windows.hit("b", now=100.5)[0] == 1
-    assert windows.hit("a", now=101.0) == (1, 1.0)  # a new window
+    assert windows.count("a", now=100.0) == (1, 1)  # (every request, this key)
+    assert windows.count("a", now=100.5) == (2, 2)
+    assert windows.reset_in("a", now=100.5) == 0.5
+    assert windows.count("b", now=100.5) == (3, 1)
+    assert windows.count("a", now=101.0) == (1, 1)  # new windows
+    assert windows.reset_in("a", now=101.0) == 1.0 and windows.reset_in("c", now=101.0) == 0.0
 
 
 async def test_synced_windows_share_counts_without_losing_hits() -> None:
@@ -31,15 +33,16 @@ async def test_synced_windows_share_counts_without_losing_hits() -> None:
         import time
 
         for _ in range(4):
-            node_a.hit("ip:x", time.monotonic())
-        node_b.hit("ip:x", time.monotonic())
+            node_a.count("ip:x", time.monotonic())
+        node_b.count("ip:x", time.monotonic())
         await node_a.sync()
         await node_b.sync()
-        assert node_b.hit("ip:x", time.monotonic())[0] == 6
+        assert node_b.count("ip:x", time.monotonic()) == (6, 6)
         await node_b.sync()
         await node_a.sync()
-        count, reset_in = node_a.hit("ip:x", time.monotonic())
-        assert count == 7 and 0 < reset_in <= 30
+        now = time.monotonic()
+        assert node_a.count("ip:x", now) == (7, 7)
+        assert 0 < node_a.reset_in("ip:x", now) <= 30
         assert (await remote_a.peek(["ip:x"]))[0].count == 6  # the 7th is still local
     finally:
         await node_a.close()

@@ -14,6 +14,7 @@ from multidict import CIMultiDict, istr
 
 CSP = istr("Content-Security-Policy")
 CONTENT_TYPE = istr("Content-Type")
+JSON = "application/json"
 _COMMON = {
     istr("X-Frame-Options"): "DENY",
     istr("X-Content-Type-Options"): "nosniff",
@@ -36,20 +37,19 @@ _HSTS = {istr("Strict-Transport-Security"): "max-age=63072000; includeSubDomains
 
 
 class SecurityHeaders:
-    """Both sets, prebuilt, ready to `extend` a response's headers with in one call."""
+    """Both sets, prebuilt, ready to `extend` a response's headers with in one call
+    (`extra`: other headers every response carries, added in the same call). The edge
+    picks `api` for JSON answers and `page` for the rest (`Edge.stamp_headers`)."""
 
     __slots__ = ("api", "page")
 
-    def __init__(self, production: bool) -> None:
-        hsts = _HSTS if production else {}
-        self.api: CIMultiDict[str] = CIMultiDict({**_API, **hsts})
-        self.page: CIMultiDict[str] = CIMultiDict({**_PAGE, **hsts})
+    def __init__(self, production: bool, extra: dict[istr, str] | None = None) -> None:
+        always = {**(_HSTS if production else {}), **(extra or {})}
+        self.api: CIMultiDict[str] = CIMultiDict({**_API, **always})
+        self.page: CIMultiDict[str] = CIMultiDict({**_PAGE, **always})
 
-    def apply(self, headers: CIMultiDict[str]) -> None:
-        """Add the set that fits, unless the handler chose its own (then it keeps all of its own)."""
-        chosen = self.api if headers.get(CONTENT_TYPE, "").startswith("application/json") else self.page
-        if CSP in headers:
-            for name, value in chosen.items():
-                headers.setdefault(name, value)
-        else:
-            headers.extend(chosen)
+
+def merge(headers: CIMultiDict[str], chosen: CIMultiDict[str]) -> None:
+    """Add `chosen` to the headers of a handler that set its own policy, keeping all of its own."""
+    for name, value in chosen.items():
+        headers.setdefault(name, value)

@@ -2,7 +2,8 @@
 
 Open during maintenance: health probes and metrics, `/api/v1/admin/*` (its own role
 checks still apply), login (so admins can sign in), Swagger and static pages. Admins
-pass everywhere. When off, the cost is one attribute read (`RequestControls.state.maintenance.enabled`).
+pass everywhere. When off, the cost is one attribute read (`RequestControls.state.maintenance.enabled`);
+whether a route is closed is decided once per route (`RoutePolicy.closable`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ OPEN_PREFIXES = (
 )
 
 
-def applies_to(request: web.Request) -> bool:
+def applies_to(path: str) -> bool:
     """The path is closed during maintenance (health, admin, login... stay open)."""
-    return not request.path.startswith(OPEN_PREFIXES)
+    return not path.startswith(OPEN_PREFIXES)
 
 
 async def check(request: web.Request) -> None:
-    """Raise 503 unless the caller is an admin (call only when it is on and `applies_to`)."""
+    """Raise 503 unless the caller is an admin (call only when it is on and the route is closable)."""
     state = request.app[keys.platform_state].maintenance
     try:
         principal = await get_principal(request)

@@ -1,0 +1,166 @@
+"""The edge: what every request passes through, wrapped around each route's handler.
+
+Not an aiohttp middleware on purpose. aiohttp runs every middleware chain inside a layer
+of its own and a response hook is an await per response; measured with callgrind, that
+alone is 9% of the cheapest request, before any work. So `Edge.route` wraps each handler
+once, at registration, with a `RoutePolicy` worked out from its path template, and the
+per-request duties share that one frame, in this order:
+
+1. X-Request-ID (`request_id`), also in the logging context
+2. CORS preflights (only unmatched requests can be preflights: no route takes OPTIONS)
+3. the platform controls when installed (`controls.RequestControls`): GPC (`privacy`),
+   rate limits (`rate_limit`), maintenance, then audit once the status is known
+4. errors to the envelope (`errors`)
+5. the response headers (`stamp_headers`): security, request id, X-RateLimit-*, CORS, GPC
+6. request metrics by route template
+
+Every route is registered through here: API routers (`ApiRouter.add_to`), Swagger and
+static files (`static_files`), and last the catch-all (`unmatched`) that gives 404/405
+the envelope. Handlers that send their own headers (a WebSocket handshake, a stream)
+call `stamp(request, response)` before `prepare`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from time import perf_counter
+
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy, istr
+
+from veza import keys
+from veza.http.edge import cors, errors, privacy, request_id, security_headers
+from veza.http.edge.controls import RequestControls
+from veza.http.edge.policy import UNMATCHED, RoutePolicy
+from veza.http.edge.rate_limit import LIMIT, REMAINING
+from veza.http.edge.request_id import NEW_IDS
+from veza.http.edge.security_headers import CONTENT_TYPE, CSP, JSON
+from veza.http.client_info import client_ip
+from veza.http.errors import ApiError
+from veza.logging_setup import request_id_var
+from veza.metrics import RequestStats
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+REQUEST_ID = istr(request_id.HEADER)
+ORIGIN = istr("Origin")
+
+
+class Edge:
+    """The edge of one app: its settings, counters and (once started) platform controls."""
+
+    __slots__ = ("allowed_origins", "stats", "security", "controls", "enabled")
+
+    def __init__(self, allowed_origins: tuple[str, ...], stats: RequestStats, production: bool,
+                 enabled: bool = True) -> None:
+        self.allowed_origins = allowed_origins
+        self.stats = stats
+        self.security = security_headers.SecurityHeaders(production, extra=cors.always(allowed_origins))
+        self.controls: RequestControls | None = None  # set while the platform controls run
+        # Off only in the middleware benchmark's baseline: handlers are registered bare.
+        self.enabled = enabled
+
+    def route(self, method: str, path: str, handler: Handler) -> Handler:
+        """`handler` behind the edge, for the route `method path` (its template)."""
+        if not self.enabled:
+            return handler
+        return _edged(self, RoutePolicy.of(method, path), handler)
+
+    def unmatched(self, handler: Handler) -> Handler:
+        """`handler` behind the edge for requests no route matched (policy from the path)."""
+        return _edged(self, None, handler) if self.enabled else handler
+
+    def add_get(self, router: web.UrlDispatcher, path: str, handler: Handler) -> None:
+        """GET and HEAD on `path`, each behind the edge (counted apart in the metrics)."""
+        router.add_get(path, self.route("GET", path, handler), allow_head=False)
+        router.add_head(path, self.route("HEAD", path, handler))
+
+    def stamp_headers(self, incoming: CIMultiDictProxy[str], headers: CIMultiDict[str], rid: str,
+                      limits: tuple[str, str] | None, gpc: bool) -> None:
+        """What every answer carries: the security headers (and Vary), the request id, the
+        X-RateLimit-* values of a limited route, CORS for an allowed Origin, the GPC echo.
+
+        Each header costs aiohttp about as much to serialize as a Python call costs, so this
+        runs on every request with as few calls as it can: two `extend`s, no helpers."""
+        security = self.security
+        content_type = headers.get(CONTENT_TYPE)
+        chosen = security.api if content_type is not None and content_type.startswith(JSON) else security.page
+        if CSP in headers:  # the handler chose its own policy: it keeps all of its own headers
+            security_headers.merge(headers, chosen)
+        else:
+            headers.extend(chosen)
+        if limits is None:
+            headers[REQUEST_ID] = rid
+        else:
+            headers.extend(((REQUEST_ID, rid), (LIMIT, limits[0]), (REMAINING, limits[1])))
+        if self.allowed_origins:
+            origin = incoming.get(ORIGIN)
+            if origin is not None:
+                cors.allow(origin, headers, self.allowed_origins)
+        if gpc:
+            headers[privacy.GPC] = "1"
+
+
+def stamp(request: web.Request, response: web.StreamResponse) -> None:
+    """The edge's headers on a response its handler prepares itself (call before `prepare`)."""
+    edge = request.app[keys.edge]
+    if edge.enabled:
+        edge.stamp_headers(request.headers, response.headers, request_id_var.get(), None,
+                           edge.controls is not None and privacy.do_not_sell(request))
+
+
+def _edged(edge: Edge, policy: RoutePolicy | None, handler: Handler) -> Handler:
+    stats, allowed_origins = edge.stats, edge.allowed_origins
+    route_stats = stats.route(policy.method, policy.label) if policy is not None else None
+    audit_route = policy.label if policy is not None else None
+
+    # The per-request work is written out here rather than spread over helpers: on the
+    # cheapest routes each Python call is a visible share of the request (see BENCHMARKS.md).
+    async def edged(request: web.Request) -> web.StreamResponse:
+        incoming = request.headers
+        rid = incoming.get(REQUEST_ID)
+        if rid is None or not request_id.is_safe(rid):
+            rid = next(NEW_IDS)
+        token = request_id_var.set(rid)
+        started = perf_counter()
+        route = policy or RoutePolicy.of(request.method, request.path, UNMATCHED)
+        controls = edge.controls
+        limits = None
+        gpc = False
+        status = 500
+        try:
+            try:
+                if policy is None and cors.is_preflight(request):
+                    response: web.StreamResponse = cors.preflight(request, allowed_origins, rid)
+                else:
+                    if controls is not None:
+                        if incoming.get(privacy.SEC_GPC) == "1":
+                            gpc = privacy.mark(request)
+                        if route.limited and controls.rate_limit is not None:
+                            # (without trusted proxies the peer is the client: no call for that)
+                            ip = client_ip(request, controls.proxies) if controls.proxies else request.remote
+                            limits = controls.rate_limit.check(ip or "")
+                        if route.closable and controls.state.maintenance.enabled:
+                            await controls.check_maintenance(request)
+                    response = await handler(request)
+            except ApiError as exc:
+                response = errors.from_api_error(exc, rid)
+            except web.HTTPException as exc:
+                if exc.status < 400:  # redirects pass through as aiohttp sends them
+                    status = exc.status
+                    raise
+                response = errors.from_http_exception(exc, rid)
+            except Exception:
+                response = errors.internal(request, rid)
+            status = response.status
+            if not response.prepared:  # a WebSocket or stream has stamped and sent its own
+                edge.stamp_headers(incoming, response.headers, rid, limits, gpc)
+            return response
+        finally:
+            if controls is not None and route.audited:
+                controls.after(request, status, rid, audit_route)
+            (route_stats or stats.route(request.method, UNMATCHED)).observe(status, perf_counter() - started)
+            request_id_var.reset(token)
+
+    edged.__name__ = edged.__qualname__ = getattr(handler, "__name__", "handler")
+    return edged
