@@ -1,7 +1,7 @@
-"""What the middleware stack costs: a cheap route with every middleware vs with none.
+"""What the edge costs: a cheap route with the whole stack (the edge and its controls) vs with none.
 
 Starts real server processes of the same app built differently, side by side in one run:
-  none          no middlewares and no response hooks at all
+  none          the handlers registered bare: no edge at all
   foundation    only the foundation's (request id, metrics, CORS, errors, security headers)
   stack-memory  the whole stack (request id, metrics, CORS, errors, audit, rate limits,
                 maintenance, privacy, security headers), in-process counters
@@ -14,6 +14,10 @@ The rate limits are set high so the limiter counts every request but refuses non
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python bench/middleware_stack.py [--seconds 1] [--rounds 8] [--concurrency 32]
+
+With `--instructions` each variant runs under valgrind's callgrind instead, and the
+figure is user-space instructions per request (`bench/instructions.py`): the same to
+0.1% from run to run however loaded the machine is, where wall clock moves 10-20%.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ LIMITS = "/api/v1/upload/limits"
 def serve(variant: str, port: int, dsn: str) -> None:
     from aiohttp import web
 
+    from veza import keys
     from veza.app import create_app
     from veza.config import Settings
     from veza.http.envelope import ok
@@ -48,19 +53,15 @@ def serve(variant: str, port: int, dsn: str) -> None:
                         data_dir=Path("/tmp"), db_pool_min=1, db_pool_max=4, log_level="WARNING",
                         rate_limit_global=10**9, rate_limit_per_ip=10**9,
                         rate_limit_key_prefix=f"veza-bench:{os.getpid()}:")
-    app = create_app(settings)
+    app = create_app(settings, edge=variant != "none")
 
     async def ping(request: web.Request) -> web.Response:
         return ok({"pong": True})
 
-    app.router.add_get(PING, ping)
-    app.router.add_post(PING, ping)
-    if variant == "none":
-        app.middlewares.clear()
-        app.on_response_prepare.clear()
-    elif variant == "foundation":
-        from veza import keys
-
+    edge = app[keys.edge]
+    for method in ("GET", "POST"):
+        app.router.add_route(method, PING, edge.route(method, PING, ping))
+    if variant == "foundation":
         async def without_controls(app: web.Application) -> None:  # runs after every cleanup_ctx start
             app[keys.edge].controls = None
 
@@ -94,6 +95,39 @@ def drive(servers: dict[str, tuple[int, int]], args: argparse.Namespace) -> dict
     return results
 
 
+REQUESTS = {
+    ("GET", PING): b"GET " + PING.encode() + b" HTTP/1.1\r\nHost: bench\r\n\r\n",
+    ("POST", PING): b"POST " + PING.encode() + b" HTTP/1.1\r\nHost: bench\r\nContent-Length: 0\r\n\r\n",
+    ("GET", LIMITS): b"GET " + LIMITS.encode() + b" HTTP/1.1\r\nHost: bench\r\n\r\n",
+}
+
+
+def count_instructions(variants: list[str], dsn: str, args: argparse.Namespace) -> None:
+    """Each variant under callgrind in turn: instructions per request of each route."""
+    from bench.instructions import available, callgrind_server
+
+    if not available():
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    counts: dict[tuple[str, str], float] = {}
+    for variant in variants:
+        port = free_port()
+        argv = [sys.executable, __file__, "--serve", variant, "--port", str(port), "--dsn", dsn]
+        with callgrind_server(argv, port) as server:
+            server.wait_ready(REQUESTS[("GET", PING)])
+            for route, raw in REQUESTS.items():
+                counts[(variant, " ".join(route))] = server.count(raw, warmup=args.warmup, requests=args.requests)
+    print(f"instructions per request (callgrind, user space), {args.requests} keep-alive requests one at a time "
+          f"after {args.warmup} to warm up; commit {commit()}")
+    print(f"{'route':<28} {'variant':<13} {'instructions':>12} {'vs none':>8}")
+    for method, path in ROUTES:
+        route = f"{method} {path}"
+        for variant in variants:
+            n = counts[(variant, route)]
+            print(f"{route:<28} {variant:<13} {n:>12,.0f} {n / counts[('none', route)] - 1:>+8.1%}")
+    print("POST: the audit writer's cost per batch is shared by the entries of its 50 ms; under callgrind the "
+          "server is ~50x slower, so its batches are ~50x smaller than under load (see BENCHMARKS.md)")
+
+
 def report(results: dict[tuple[str, str], list[tuple[float, float, float]]]) -> None:
     print(f"{'route':<28} {'variant':<13} {'req/s':>8} {'CPU us/req':>10} {'p99 ms':>7} {'req/s vs none':>14} "
           f"{'CPU vs none':>12}")
@@ -120,6 +154,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions per request under callgrind instead of driving with wrk")
+    parser.add_argument("--requests", type=int, default=1000, help="(--instructions) requests counted")
+    parser.add_argument("--warmup", type=int, default=200, help="(--instructions) requests before counting")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port, args.dsn)
@@ -127,6 +165,10 @@ def main() -> None:
     from tests.db import TestDatabase
 
     variants = ["none", "foundation", "stack-memory"] + (["stack-redis"] if os.environ.get("REDIS_URL") else [])
+    if args.instructions:
+        with TestDatabase() as db:
+            count_instructions(variants, db.dsn, args)
+        return
     with TestDatabase() as db:  # a fresh database, dropped at the end
         procs: dict[str, subprocess.Popen[bytes]] = {}
         servers: dict[str, tuple[int, int]] = {}
