@@ -24,7 +24,8 @@ WRITER = "audit.write"
 
 
 class AuditEntry(NamedTuple):
-    """One audited request (a NamedTuple: built on every write request, so it must be cheap)."""
+    """One audited request. Senders may send plain tuples in this field order (building the
+    NamedTuple costs a Python call per request); the writer reads entries by position."""
 
     user_id: UUID | None
     action: str
@@ -40,8 +41,8 @@ class AuditEntry(NamedTuple):
 class AuditLog(Actor):
     """Messages are lists of AuditEntry (a sender's batch)."""
 
-    mailbox_size: ClassVar[int] = 64  # batches: with senders' batches of up to 1,000, ~64,000 entries
-    max_batch: ClassVar[int] = 16  # lists written together
+    mailbox_size: ClassVar[int] = 256  # lists: with the edge's lists of up to 100, ~25,000 entries
+    max_batch: ClassVar[int] = 16  # lists written together (one COPY), when the writer fell behind
     idle_timeout: ClassVar[float | None] = None  # a service actor lives as long as the node
     retry_delays: ClassVar[tuple[float, ...]] = (0.1, 0.5, 2.0)
 

@@ -39,14 +39,17 @@ def audited(method: str, path: str) -> bool:
 class AuditRecorder:
     """Builds an entry from each finished request and hands the AuditLog actor a batch at a
     time: a request pays one list append, the actor gets one message per `interval` (or per
-    `max_pending` entries under load). Nothing is awaited."""
+    `max_pending` entries under load). Nothing is awaited.
+
+    Batches stay small under load on purpose: the writer encodes a batch in one go on the
+    event loop, and 100 rows are about half a millisecond (1,000 made POST p99 triple)."""
 
     __slots__ = ("log", "dropped", "interval", "max_pending", "_pending", "_timer")
 
-    def __init__(self, log: Any, dropped: Counter, interval: float = 0.05, max_pending: int = 1000) -> None:
+    def __init__(self, log: Any, dropped: Counter, interval: float = 0.05, max_pending: int = 100) -> None:
         self.log, self.dropped = log, dropped
         self.interval, self.max_pending = interval, max_pending
-        self._pending: list[AuditEntry] = []
+        self._pending: list[tuple[Any, ...]] = []  # AuditEntry-shaped rows
         self._timer: asyncio.TimerHandle | None = None
 
     def record(self, request: web.Request, status: int, request_id: str, route: str | None, ip: str) -> None:
@@ -55,17 +58,10 @@ class AuditRecorder:
         # here) would otherwise pay for the KeyError that Mapping.get raises and catches.
         principal = request.get(keys.principal) if len(request) else None
         pending = self._pending
-        pending.append(AuditEntry(  # positional: a NamedTuple's keyword path is several times slower
-            principal.user_id if principal else None,
-            request.method,
-            request.path[:2048],
-            route,
-            ip[:64],
-            status,
-            request_id,
-            principal.via if principal else None,
-            time.time(),
-        ))
+        # A plain tuple in AuditEntry's field order: building the NamedTuple itself costs
+        # a Python-level __new__ per request, and the writer only reads by position.
+        pending.append((principal.user_id if principal else None, request.method, request.path[:2048], route,
+                        ip[:64], status, request_id, principal.via if principal else None, time.time()))
         if len(pending) >= self.max_pending:
             self.flush()
         elif len(pending) == 1:

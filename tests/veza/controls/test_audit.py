@@ -31,7 +31,7 @@ async def test_entries_of_an_interval_reach_the_writer_as_one_batch() -> None:
     writes: list[list[AuditEntry]] = []
 
     async def write(entries: list[AuditEntry]) -> None:
-        writes.append(list(entries))
+        writes.append([AuditEntry(*entry) for entry in entries])
 
     system, recorder, _ = _recorder(write, interval=0.05)
     for i in range(5):

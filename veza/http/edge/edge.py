@@ -35,7 +35,6 @@ from veza.http.edge.policy import UNMATCHED, RoutePolicy
 from veza.http.edge.rate_limit import LIMIT, REMAINING
 from veza.http.edge.request_id import NEW_IDS
 from veza.http.edge.security_headers import CONTENT_TYPE, CSP, JSON
-from veza.http.client_info import client_ip
 from veza.http.errors import ApiError
 from veza.logging_setup import request_id_var
 from veza.metrics import RequestStats
@@ -135,11 +134,10 @@ def _edged(edge: Edge, policy: RoutePolicy | None, handler: Handler) -> Handler:
                 else:
                     if controls is not None:
                         if incoming.get(privacy.SEC_GPC) == "1":
-                            gpc = privacy.mark(request)
+                            gpc = True
+                            privacy.mark(request)
                         if route.limited and controls.rate_limit is not None:
-                            # (without trusted proxies the peer is the client: no call for that)
-                            ip = client_ip(request, controls.proxies) if controls.proxies else request.remote
-                            limits = controls.rate_limit.check(ip or "")
+                            limits = controls.rate_limit.check(controls.client_ip(request))
                         if route.closable and controls.state.maintenance.enabled:
                             await controls.check_maintenance(request)
                     response = await handler(request)
@@ -153,12 +151,14 @@ def _edged(edge: Edge, policy: RoutePolicy | None, handler: Handler) -> Handler:
             except Exception:
                 response = errors.internal(request, rid)
             status = response.status
-            if not response.prepared:  # a WebSocket or stream has stamped and sent its own
+            # A WebSocket or stream has stamped and sent its own (the type test first: it is
+            # most answers, and cheaper than the `prepared` property).
+            if type(response) is web.Response or not response.prepared:
                 edge.stamp_headers(incoming, response.headers, rid, limits, gpc)
             return response
         finally:
             if controls is not None and route.audited:
-                controls.after(request, status, rid, audit_route)
+                controls.audit.record(request, status, rid, audit_route, controls.client_ip(request))
             (route_stats or stats.route(request.method, UNMATCHED)).observe(status, perf_counter() - started)
             request_id_var.reset(token)
 

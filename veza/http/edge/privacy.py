@@ -16,11 +16,10 @@ GPC = istr("GPC")
 SEC_GPC = istr("Sec-GPC")
 
 
-def mark(request: web.Request) -> bool:
+def mark(request: web.Request) -> None:
     """Mark a request that sent `Sec-GPC: 1` (the edge checks the header: most requests
     do not send it and pay one lookup)."""
     request[keys.do_not_sell] = True
-    return True
 
 
 def do_not_sell(request: web.Request) -> bool:
