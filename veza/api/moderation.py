@@ -1,6 +1,7 @@
 """Moderation: users report content; admins resolve, dismiss, ban or warn.
 
-A ban blocks login (users.is_banned), revokes every session and API-key access, and
+Reports name existing content (a user, a track, a track or post comment); a ban or warning
+falls on its owner unless the admin names another account. A ban blocks login (users.is_banned), revokes every session and API-key access, and
 announces the revocation so the gateway closes the user's sockets (on every node). A
 warning is stored (GET /users/me/warnings), listed in GET /notifications and pushed to the
 user's sockets as a `notification` by their Inbox actor.
@@ -63,7 +64,8 @@ class ReportsQuery(msgspec.Struct, forbid_unknown_fields=True):
 
 class ResolveIn(msgspec.Struct, forbid_unknown_fields=True):
     action: Literal["resolve", "dismiss", "ban", "warn"]
-    # Whose account a ban/warn targets when the content is not a user (track, comment).
+    # Whose account a ban/warn targets; by default the owner of the reported content (the
+    # user, the track's owner, the comment's author).
     user_id: UUID | None = None
     message: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
 
@@ -97,8 +99,8 @@ async def create_report(request: web.Request, body: ReportIn, principal: Princip
     if body.content_type == "user" and body.content_id == principal.user_id:
         raise BadRequest("You cannot report yourself", details={"content_id": "is you"})
     async with request.app[keys.db].connection() as conn:
-        if body.content_type == "user" and await store.user_role(conn, body.content_id) is None:
-            raise BadRequest("No such user", details={"content_id": "unknown user"})
+        if await store.content_owner(conn, body.content_type, body.content_id) is None:
+            raise BadRequest(f"No such {body.content_type}", details={"content_id": f"unknown {body.content_type}"})
         row = await store.create_report(conn, reporter_id=principal.user_id, content_type=body.content_type,
                                         content_id=body.content_id, reason=body.reason.strip())
     return ok(_report(row), status=201)
@@ -113,12 +115,6 @@ async def list_reports(request: web.Request, query: ReportsQuery, principal: Pri
     return ok(ReportList(reports=[_report(r) for r in rows], total=total))
 
 
-def _target(report: dict, body: ResolveIn) -> UUID | None:
-    if report["content_type"] == "user":
-        return report["content_id"]
-    return body.user_id
-
-
 @router.post("/admin/reports/{id}/resolve", body=ResolveIn, response=ReportOut, roles=("admin",), scope="admin",
              summary="Resolve a report: resolve, dismiss, ban or warn (admin)")
 async def resolve_report(request: web.Request, body: ResolveIn, principal: Principal) -> web.Response:
@@ -126,11 +122,14 @@ async def resolve_report(request: web.Request, body: ResolveIn, principal: Princ
     notification = None
     async with request.app[keys.db].transaction() as conn:
         report = await store.lock_pending(conn, report_id)
-        target = _target(report, body) if body.action in ("ban", "warn") else None
+        target = None
         if body.action in ("ban", "warn"):
+            # The content's owner; the admin may name another account (or must, once the
+            # content is gone).
+            target = body.user_id or await store.content_owner(conn, report["content_type"], report["content_id"])
             if target is None:
-                raise BadRequest(f"Cannot tell whose {report['content_type']} this is; pass user_id",
-                                 details={"user_id": f"required to {body.action} for {report['content_type']} reports"})
+                raise BadRequest(f"The reported {report['content_type']} no longer exists; pass user_id",
+                                 details={"user_id": f"required to {body.action}: the {report['content_type']} is gone"})
             role = await store.user_role(conn, target)
             if role is None:
                 raise BadRequest("No such user", details={"user_id": "unknown user"})

@@ -64,6 +64,18 @@ async def ban_user(conn: asyncpg.Connection, user_id: UUID) -> None:
         raise NotFound("User not found")
 
 
+async def content_owner(conn: asyncpg.Connection, content_type: str, content_id: UUID) -> UUID | None:
+    """Whose the reported content is: the user itself, a track's owner, a comment's author
+    (track or post comment); None when it does not exist (any more)."""
+    if content_type == "user":
+        return await conn.fetchval("SELECT id FROM users WHERE id = $1", content_id)
+    if content_type == "track":
+        return await conn.fetchval("SELECT owner_id FROM tracks WHERE id = $1", content_id)
+    return await conn.fetchval(
+        "SELECT author_id FROM track_comments WHERE id = $1"
+        " UNION ALL SELECT author_id FROM post_comments WHERE id = $1 LIMIT 1", content_id)
+
+
 async def user_role(conn: asyncpg.Connection, user_id: UUID) -> str | None:
     return await conn.fetchval("SELECT role FROM users WHERE id = $1", user_id)
 

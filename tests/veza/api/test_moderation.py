@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 from tests.support import PASSWORD, ApiClient
+from tests.veza.api.track_helpers import make_track
 from veza import keys
 from tests.veza.ws.chat_support import until
 
@@ -72,12 +73,10 @@ async def test_admins_cannot_be_banned(client: ApiClient) -> None:
 async def test_warn_stores_a_warning_and_notifies(client: ApiClient) -> None:
     admin, reporter, author = await client.register(role="admin"), await client.register(), await client.register()
     socket = await client.ws(author)
-    report = await _report(client, reporter, "track", str(uuid.uuid4()), "stolen music")
-    no_owner = await client.post(f"/admin/reports/{report['id']}/resolve", user=admin, json={"action": "warn"})
-    assert no_owner.status == 400 and "user_id" in no_owner.body["details"]
+    report = await _report(client, reporter, "user", author.id, "stolen music")
     warned = await client.post(f"/admin/reports/{report['id']}/resolve", user=admin,
-                               json={"action": "warn", "user_id": author.id, "message": "Please credit samples"})
-    assert warned.status == 200 and warned.data["status"] == "resolved"
+                               json={"action": "warn", "message": "Please credit samples"})
+    assert warned.status == 200 and warned.data["status"] == "resolved" and warned.data["target_user_id"] == author.id
     mine = (await client.get("/users/me/warnings", user=author)).data
     assert mine["total"] == 1 and mine["warnings"][0]["message"] == "Please credit samples"
     assert mine["warnings"][0]["report_id"] == report["id"]
@@ -88,6 +87,32 @@ async def test_warn_stores_a_warning_and_notifies(client: ApiClient) -> None:
     listed = (await client.get("/notifications", user=author)).data
     assert [n["kind"] for n in listed["notifications"]] == ["moderation_warning"]
     await socket.close()
+
+
+async def test_ban_and_warn_fall_on_the_owner_of_a_track_or_comment(client: ApiClient) -> None:
+    admin, reporter = await client.register(role="admin"), await client.register()
+    artist, commenter = await client.register(role="creator"), await client.register()
+    track = await make_track(client, artist)
+    comment = await client.post(f"/tracks/{track['id']}/comments", user=commenter, json={"content": "buy followers at"})
+    assert comment.status == 201, comment.body
+    on_track = await _report(client, reporter, "track", track["id"], "stolen music")
+    on_comment = await _report(client, reporter, "comment", comment.data["id"], "spam link")
+    warned = await client.post(f"/admin/reports/{on_track['id']}/resolve", user=admin, json={"action": "warn"})
+    assert warned.status == 200 and warned.data["target_user_id"] == artist.id
+    assert (await client.get("/users/me/warnings", user=artist)).data["total"] == 1
+    banned = await client.post(f"/admin/reports/{on_comment['id']}/resolve", user=admin, json={"action": "ban"})
+    assert banned.status == 200 and banned.data["target_user_id"] == commenter.id
+    login = await client.post("/auth/login", json={"email": commenter.email, "password": PASSWORD})
+    assert login.status == 403
+    # Content reported and deleted since: the admin must say whose account it is.
+    gone = await make_track(client, artist)
+    late = await _report(client, reporter, "track", gone["id"])
+    assert (await client.delete(f"/tracks/{gone['id']}", user=artist)).status in (200, 204)
+    unknown = await client.post(f"/admin/reports/{late['id']}/resolve", user=admin, json={"action": "warn"})
+    assert unknown.status == 400 and "user_id" in unknown.body["details"]
+    named = await client.post(f"/admin/reports/{late['id']}/resolve", user=admin,
+                              json={"action": "warn", "user_id": artist.id})
+    assert named.status == 200 and named.data["target_user_id"] == artist.id
 
 
 async def test_ban_closes_the_users_sockets(client: ApiClient) -> None:
@@ -116,6 +141,7 @@ async def test_report_bad_input_and_auth(client: ApiClient) -> None:
     cases = [({**base, "content_type": "album"}, "content_type"), ({**base, "content_id": "nope"}, "content_id"),
              ({**base, "reason": ""}, "reason"), ({**base, "reason": "   "}, "reason"), ({**base, "reason": "x" * 1001}, "reason"),
              ({**base, "content_id": user.id}, "content_id"), (base, "content_id"),
+             ({**base, "content_type": "track"}, "content_id"), ({**base, "content_type": "comment"}, "content_id"),
              ({k: v for k, v in base.items() if k != "reason"}, "reason")]
     for body, field in cases:
         reply = await client.post("/reports", user=user, json=body)
