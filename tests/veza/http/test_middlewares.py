@@ -124,12 +124,13 @@ async def test_answers_their_handlers_send_themselves_carry_the_edge_headers(cli
         assert handshake.status == 101
         _assert_security_headers(handshake.headers, hsts=False)
         assert handshake.headers["X-Request-ID"] == "trace-ws-1" and handshake.headers["GPC"] == "1"
+        assert int(handshake.headers["X-RateLimit-Remaining"]) < int(handshake.headers["X-RateLimit-Limit"])
     creator = await client.register(role="creator")
     track = await make_track(client, creator, data=wav_bytes(0.1))
     stream = await client.get(f"/tracks/{track['id']}/stream", headers={"Range": "bytes=0-9"})
     assert stream.status == 206
     _assert_security_headers(stream.headers, hsts=False)
-    assert MINTED.fullmatch(stream.headers["X-Request-ID"])
+    assert MINTED.fullmatch(stream.headers["X-Request-ID"]) and "X-RateLimit-Remaining" in stream.headers
 
 
 async def test_static_files_are_served_behind_the_edge(client: ApiClient) -> None:

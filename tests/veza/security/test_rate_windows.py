@@ -19,6 +19,7 @@ def test_local_windows_count_and_roll_over() -> None:
     assert windows.count("a", now=100.5) == (2, 2)
     assert windows.reset_in("a", now=100.5) == 0.5
     assert windows.count("b", now=100.5) == (3, 1)
+    assert windows.peek("b", now=100.6) == (3, 1) and windows.peek("c", now=100.6) == (3, 0)  # nothing counted
     assert windows.count("a", now=101.0) == (1, 1)  # new windows
     assert windows.reset_in("a", now=101.0) == 1.0 and windows.reset_in("c", now=101.0) == 0.0
 

@@ -29,7 +29,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 from veza import keys
-from veza.http.edge import cors, errors, privacy, request_id, security_headers
+from veza.http.edge import cors, errors, privacy, rate_limit, request_id, security_headers
 from veza.http.edge.controls import RequestControls
 from veza.http.edge.policy import UNMATCHED, RoutePolicy
 from veza.http.edge.rate_limit import LIMIT, REMAINING
@@ -101,11 +101,19 @@ class Edge:
 
 
 def stamp(request: web.Request, response: web.StreamResponse) -> None:
-    """The edge's headers on a response its handler prepares itself (call before `prepare`)."""
+    """The edge's headers on a response its handler prepares itself (call before `prepare`).
+
+    Rare (a WebSocket handshake, a stream), so this works out again what the edge kept in
+    its frame: the request id from the logging context, the X-RateLimit-* values from the
+    windows (the request is already counted), GPC from the request."""
     edge = request.app[keys.edge]
-    if edge.enabled:
-        edge.stamp_headers(request.headers, response.headers, request_id_var.get(), None,
-                           edge.controls is not None and privacy.do_not_sell(request))
+    if not edge.enabled:
+        return
+    controls, limits = edge.controls, None
+    if controls is not None and controls.rate_limit is not None and not rate_limit.is_exempt(request.path):
+        limits = controls.rate_limit.current(controls.client_ip(request))
+    edge.stamp_headers(request.headers, response.headers, request_id_var.get(), limits,
+                       controls is not None and privacy.do_not_sell(request))
 
 
 def _edged(edge: Edge, policy: RoutePolicy | None, handler: Handler) -> Handler:

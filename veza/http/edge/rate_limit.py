@@ -47,6 +47,12 @@ class RateLimit:
         left, left_total = self.per_ip - per_ip, self.total - total
         return self.limit_header, str(left if left < left_total else left_total)
 
+    def current(self, ip: str) -> tuple[str, str]:
+        """The X-RateLimit-* values of a request from `ip` already counted (for answers whose
+        handler sends the headers itself, before the edge has them)."""
+        total, per_ip = self.windows.peek("ip:" + ip, time.monotonic())
+        return self.limit_header, str(max(0, min(self.per_ip - per_ip, self.total - total)))
+
     def _refusal(self, ip: str, by_ip: bool, now: float) -> RateLimited:
         reset = self.windows.reset_in("ip:" + ip if by_ip else GLOBAL, now)
         return RateLimited("Too many requests, slow down",
