@@ -57,8 +57,8 @@ class LocalWindows:
     def peek(self, key: str, now: float) -> tuple[int, int]:
         """The counts `count` last returned for `key`, without counting a request."""
         total, entry = self._table.get(GLOBAL), self._table.get(key)
-        return (int(total[0] + total[1]) if total is not None and total[2] > now else 0,
-                int(entry[0] + entry[1]) if entry is not None and entry[2] > now else 0)
+        return (total[0] + total[1] if total is not None and total[2] > now else 0,
+                entry[0] + entry[1] if entry is not None and entry[2] > now else 0)
 
     def reset_in(self, key: str, now: float) -> float:
         """Seconds until the window of `key` ends (0 when none is open)."""
