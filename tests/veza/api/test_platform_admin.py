@@ -134,6 +134,21 @@ async def test_audit_records_writes_behind_the_request(client: ApiClient) -> Non
     assert (await client.get("/admin/audit?resource=/api/v1/users/me/privacy&action=PUT", user=admin)).data["total"] == 0
 
 
+async def test_audit_rows_pending_at_shutdown_are_written(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    import asyncpg
+
+    client = ApiClient(await aiohttp_client(create_app(settings)))
+    rid = f"audit-last-{uuid.uuid4().hex}"
+    reply = await client.post("/reports", json={}, headers={"X-Request-ID": rid})
+    assert reply.status == 401
+    await client.raw.close()  # at once: the row is still in the recorder's 50 ms batch
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE request_id = $1", rid) == 1
+    finally:
+        await conn.close()
+
+
 async def test_audit_bad_input(client: ApiClient) -> None:
     admin = await client.register(role="admin")
     for query, field in (("user_id=nope", "user_id"), ("action=GET", "action"), ("limit=0", "limit"),
