@@ -53,7 +53,6 @@ edge: web.AppKey[Edge] = web.AppKey("edge")
 if TYPE_CHECKING:
     from veza.http.auth import Principal
 
-request_id: web.RequestKey[str] = web.RequestKey("request_id", str)
 client_ip: web.RequestKey[str] = web.RequestKey("client_ip", str)
 principal: web.RequestKey[Principal | None] = web.RequestKey("principal", object)  # type: ignore[arg-type]
 
