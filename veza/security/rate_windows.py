@@ -25,48 +25,58 @@ _SWEEP_AT = 50_000
 _SYNC_CHUNK = 500
 
 
+class Window:
+    """One key's open window: what the cluster counted, what this node counted and has
+    not shared yet, and when the window ends (monotonic)."""
+
+    __slots__ = ("remote", "pending", "ends")
+
+    def __init__(self, ends: float) -> None:
+        self.remote = 0
+        self.pending = 0
+        self.ends = ends
+
+
 class LocalWindows:
-    """Fixed windows of `window` seconds per key; `hit` is synchronous and O(1)."""
+    """Fixed windows of `window` seconds per key; `count` is synchronous and O(1)."""
 
     def __init__(self, window: float) -> None:
         self.window = window
-        # key -> [remote count, local count not yet shared, window end (monotonic)];
-        # the counts are ints
-        self._table: dict[str, list[float]] = {}
+        self._table: dict[str, Window] = {}
         self._next_sweep = _SWEEP_AT
 
     def count(self, key: str, now: float) -> tuple[int, int]:
         """Count one request in the `GLOBAL` window and in the window of `key`; returns both
         counts (cluster-wide when synced). One call for both: this runs on every request."""
         total = self._table.get(GLOBAL)
-        if total is None or total[2] <= now:
+        if total is None or total.ends <= now:
             total = self._open(GLOBAL, now)
-        total[1] += 1
+        total.pending += 1
         entry = self._table.get(key)  # (re-read: opening a window may have swept the table)
-        if entry is None or entry[2] <= now:
+        if entry is None or entry.ends <= now:
             entry = self._open(key, now)
-        entry[1] += 1
-        return total[0] + total[1], entry[0] + entry[1]
+        entry.pending += 1
+        return total.remote + total.pending, entry.remote + entry.pending
 
-    def _open(self, key: str, now: float) -> list[float]:
+    def _open(self, key: str, now: float) -> Window:
         if len(self._table) >= self._next_sweep:
             self._sweep(now)
-        entry = self._table[key] = [0, 0, now + self.window]
+        entry = self._table[key] = Window(now + self.window)
         return entry
 
     def peek(self, key: str, now: float) -> tuple[int, int]:
         """The counts `count` last returned for `key`, without counting a request."""
         total, entry = self._table.get(GLOBAL), self._table.get(key)
-        return (total[0] + total[1] if total is not None and total[2] > now else 0,
-                entry[0] + entry[1] if entry is not None and entry[2] > now else 0)
+        return (total.remote + total.pending if total is not None and total.ends > now else 0,
+                entry.remote + entry.pending if entry is not None and entry.ends > now else 0)
 
     def reset_in(self, key: str, now: float) -> float:
         """Seconds until the window of `key` ends (0 when none is open)."""
         entry = self._table.get(key)
-        return max(0.0, entry[2] - now) if entry is not None else 0.0
+        return max(0.0, entry.ends - now) if entry is not None else 0.0
 
     def _sweep(self, now: float) -> None:
-        self._table = {k: v for k, v in self._table.items() if v[2] > now}
+        self._table = {k: v for k, v in self._table.items() if v.ends > now}
         self._next_sweep = max(_SWEEP_AT, 2 * len(self._table))
 
     async def start(self) -> None:
@@ -108,14 +118,14 @@ class SyncedWindows(LocalWindows):
     async def sync(self) -> None:
         """Share local counts and learn the cluster's, for every window still open."""
         now = time.monotonic()
-        self._table = live = {k: v for k, v in self._table.items() if v[2] > now}
-        batch = [(key, entry, int(entry[1])) for key, entry in live.items()]
+        self._table = live = {k: v for k, v in self._table.items() if v.ends > now}
+        batch = [(key, entry, entry.pending) for key, entry in live.items()]
         for start in range(0, len(batch), _SYNC_CHUNK):
             chunk = batch[start:start + _SYNC_CHUNK]
             windows = await self.remote.add([(key, sent) for key, _, sent in chunk], self.window)
             after = time.monotonic()
             for (key, entry, sent), remote in zip(chunk, windows):
-                entry[1] -= sent  # hits that arrived during the call stay pending
-                entry[0] = remote.count
+                entry.pending -= sent  # hits that arrived during the call stay pending
+                entry.remote = remote.count
                 if remote.reset_in > 0:  # align our window end with the shared one
-                    entry[2] = after + remote.reset_in
+                    entry.ends = after + remote.reset_in
