@@ -115,11 +115,11 @@ class CallgrindServer:
 
 
 @contextlib.contextmanager
-def callgrind_server(argv: list[str], port: int) -> Iterator[CallgrindServer]:
+def callgrind_server(argv: list[str], port: int, cwd: Path = ROOT) -> Iterator[CallgrindServer]:
     # A fixed hash seed: set and dict layouts, and so the counts, repeat from run to run.
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     proc = subprocess.Popen(["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null",
-                             *argv], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             *argv], cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield CallgrindServer(proc, port)
     finally:

@@ -18,6 +18,10 @@ The rate limits are set high so the limiter counts every request but refuses non
 With `--instructions` each variant runs under valgrind's callgrind instead, and the
 figure is user-space instructions per request (`bench/instructions.py`): the same to
 0.1% from run to run however loaded the machine is, where wall clock moves 10-20%.
+
+`--tree NAME=DIR` (repeatable) adds a variant NAME: the whole stack (in-process counters)
+served from another checkout DIR of this repository, so a change to the edge (a branch,
+a compiled build) is measured in the same rounds as this tree.
 """
 
 from __future__ import annotations
@@ -102,6 +106,14 @@ REQUESTS = {
 }
 
 
+def server_argv(variant: str, port: int, dsn: str, trees: dict[str, Path]) -> tuple[list[str], Path]:
+    """The command line and working directory of `variant`'s server (a `--tree` runs its own copy of this file)."""
+    root = trees.get(variant, ROOT)
+    served = "stack-memory" if variant in trees else variant
+    return [sys.executable, str(root / "bench" / "middleware_stack.py"), "--serve", served, "--port", str(port),
+            "--dsn", dsn], root
+
+
 def count_instructions(variants: list[str], dsn: str, args: argparse.Namespace) -> None:
     """Each variant under callgrind in turn: instructions per request of each route."""
     from bench.instructions import available, callgrind_server
@@ -111,8 +123,8 @@ def count_instructions(variants: list[str], dsn: str, args: argparse.Namespace) 
     counts: dict[tuple[str, str], float] = {}
     for variant in variants:
         port = free_port()
-        argv = [sys.executable, __file__, "--serve", variant, "--port", str(port), "--dsn", dsn]
-        with callgrind_server(argv, port) as server:
+        argv, root = server_argv(variant, port, dsn, args.trees)
+        with callgrind_server(argv, port, cwd=root) as server:
             server.wait_ready(REQUESTS[("GET", PING)])
             for route, raw in REQUESTS.items():
                 counts[(variant, " ".join(route))] = server.count(raw, warmup=args.warmup, requests=args.requests)
@@ -158,13 +170,22 @@ def main() -> None:
                         help="count instructions per request under callgrind instead of driving with wrk")
     parser.add_argument("--requests", type=int, default=1000, help="(--instructions) requests counted")
     parser.add_argument("--warmup", type=int, default=200, help="(--instructions) requests before counting")
+    parser.add_argument("--tree", action="append", default=[], metavar="NAME=DIR",
+                        help="also the whole stack served from checkout DIR, as variant NAME")
     args = parser.parse_args()
+    args.trees = {}
+    for spec in args.tree:
+        name, sep, directory = spec.partition("=")
+        if not sep or not (Path(directory) / "bench" / "middleware_stack.py").is_file():
+            parser.error(f"--tree {spec}: expected NAME=DIR, DIR a checkout of this repository")
+        args.trees[name] = Path(directory).resolve()
     if args.serve:
         serve(args.serve, args.port, args.dsn)
         return
     from tests.db import TestDatabase
 
     variants = ["none", "foundation", "stack-memory"] + (["stack-redis"] if os.environ.get("REDIS_URL") else [])
+    variants += list(args.trees)
     if args.instructions:
         with TestDatabase() as db:
             count_instructions(variants, db.dsn, args)
@@ -175,8 +196,8 @@ def main() -> None:
         try:
             for variant in variants:
                 port = free_port()
-                procs[variant] = subprocess.Popen([sys.executable, __file__, "--serve", variant, "--port", str(port),
-                                                   "--dsn", db.dsn], cwd=ROOT)
+                argv, root = server_argv(variant, port, db.dsn, args.trees)
+                procs[variant] = subprocess.Popen(argv, cwd=root)
                 servers[variant] = (port, procs[variant].pid)
             results = drive(servers, args)
         finally:
