@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from bench.procs import commit, cpu_seconds, free_port, machine, run_wrk, wait_http  # noqa: E402
 
 PING = "/api/v1/bench/ping"
+VARIANTS = ("none", "foundation", "stack-memory", "stack-redis")  # stack-redis only with REDIS_URL
 LIMITS = "/api/v1/upload/limits"
 
 
@@ -178,14 +179,15 @@ def main() -> None:
         name, sep, directory = spec.partition("=")
         if not sep or not (Path(directory) / "bench" / "middleware_stack.py").is_file():
             parser.error(f"--tree {spec}: expected NAME=DIR, DIR a checkout of this repository")
+        if name in VARIANTS or name in args.trees:
+            parser.error(f"--tree {spec}: the name {name!r} is taken")
         args.trees[name] = Path(directory).resolve()
     if args.serve:
         serve(args.serve, args.port, args.dsn)
         return
     from tests.db import TestDatabase
 
-    variants = ["none", "foundation", "stack-memory"] + (["stack-redis"] if os.environ.get("REDIS_URL") else [])
-    variants += list(args.trees)
+    variants = [v for v in VARIANTS if v != "stack-redis" or os.environ.get("REDIS_URL")] + list(args.trees)
     if args.instructions:
         with TestDatabase() as db:
             count_instructions(variants, db.dsn, args)
