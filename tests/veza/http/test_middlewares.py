@@ -29,6 +29,7 @@ MINTED = re.compile(r"[0-9a-f]{16}-[0-9]+")  # the node's random prefix, then it
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
+    "Server": "Veza",  # not aiohttp's, which names its version and Python's
 }
 
 

@@ -1,4 +1,5 @@
-"""Security headers of the reference on every response (HSTS only in production).
+"""Security headers of the reference on every response (HSTS only in production), and a
+`Server` header that names no versions.
 
 Two sets, by what the response is:
 - JSON (the API): nothing in it is ever rendered, so the strictest short values (what
@@ -18,6 +19,9 @@ JSON = "application/json"
 _COMMON = {
     istr("X-Frame-Options"): "DENY",
     istr("X-Content-Type-Options"): "nosniff",
+    # In place of aiohttp's "Python/3.11 aiohttp/3.x.y": no versions for scanners to match
+    # against known flaws (OWASP's advice; nginx's `server_tokens off`).
+    istr("Server"): "Veza",
 }
 _API = {
     CSP: "default-src 'none'; frame-ancestors 'none'",
