@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from aiohttp import web
 
 from veza import keys
 
+IPAddress = IPv4Address | IPv6Address
+IPNetwork = IPv4Network | IPv6Network
 
-def _trusted(addr: str, proxies: tuple[str, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(addr)
-    except ValueError:
-        return False
+
+@functools.lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    """TRUSTED_PROXIES parsed once (entries that are not addresses or networks are skipped)."""
+    networks = []
     for entry in proxies:
         try:
-            if ip in ipaddress.ip_network(entry, strict=False):
-                return True
+            networks.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
             continue
-    return False
+    return tuple(networks)
+
+
+def _address(text: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
 
 
 def client_ip(request: web.Request, proxies: tuple[str, ...] | None = None) -> str:
@@ -33,14 +43,23 @@ def client_ip(request: web.Request, proxies: tuple[str, ...] | None = None) -> s
         return request[keys.client_ip]
     except KeyError:
         pass
-    peer = request.remote or ""
-    ip = peer
-    if _trusted(peer, proxies):
-        # Walk right to left: the first address not itself a trusted proxy is the client.
-        hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    networks = _networks(proxies)
+    ip = request.remote or ""
+    addr = _address(ip)
+    if addr is not None and any(addr in net for net in networks):
+        # Every X-Forwarded-For line, in order: a proxy may append a line of its own rather
+        # than extend the client's, and the client's own lines come first. Walk right to
+        # left: the first address not itself a trusted proxy is the client; something that
+        # is not an address ends the walk at the proxy that passed it on.
+        hops = ",".join(request.headers.getall("X-Forwarded-For", ())).split(",")
         for hop in reversed(hops):
-            ip = hop
-            if not _trusted(hop, proxies):
+            addr = _address(hop)
+            if addr is None:
+                if hop.strip():
+                    break
+                continue
+            ip = str(addr)
+            if not any(addr in net for net in networks):
                 break
     request[keys.client_ip] = ip  # resolved once per request
     return ip
