@@ -95,15 +95,14 @@ async def register(request: web.Request, body: RegisterIn) -> web.Response:
 async def login(request: web.Request, body: LoginIn) -> web.Response:
     db = request.app[keys.db]
     guard, ip = request.app[keys.login_guard], client_ip(request)
-    await guard.check(body.email, ip)
+    await guard.attempt(body.email, ip)
     async with db.connection() as conn:
         user = await users.find_login(conn, body.email.strip())
     hasher = request.app[keys.passwords]
     # Unknown email and wrong password cost the same time and read the same.
     if not await hasher.verify(user["password_hash"] if user else None, body.password):
-        await guard.failed(body.email, ip)
-        raise Unauthorized(INVALID_CREDENTIALS)
-    await guard.succeeded(body.email)
+        raise Unauthorized(INVALID_CREDENTIALS)  # the guard counted it already
+    await guard.succeeded(body.email, ip)
     assert user is not None
     if user["is_banned"]:
         raise Forbidden("Account suspended")

@@ -22,7 +22,8 @@ class Window(NamedTuple):
 
 class Counters(Protocol):
     async def hit(self, keys: Sequence[str], window: float, amount: int = 1) -> list[Window]:
-        """Add `amount` to each key (starting a `window`-second window if new); new counts."""
+        """Add `amount` to each key (starting a `window`-second window if new); new counts.
+        A negative amount takes back from a live window and never starts one."""
 
     async def peek(self, keys: Sequence[str]) -> list[Window]:
         """Current counts without changing them."""
@@ -56,6 +57,9 @@ class MemoryCounters:
         for key in keys:
             entry = self._table.get(self.prefix + key)
             if entry is None or entry[1] <= now:
+                if amount < 0:
+                    out.append(Window(0, 0.0))
+                    continue
                 entry = self._table[self.prefix + key] = [0, now + window]
             entry[0] += amount
             out.append(Window(int(entry[0]), entry[1] - now))
@@ -81,15 +85,16 @@ class MemoryCounters:
 
 
 # KEYS: the counters; ARGV[1]: window in ms; ARGV[i + 1]: what to add to KEYS[i] (0 =
-# read only). Returns count, pttl for each key. A key left without a TTL (it cannot
-# happen through this script, but a manual SET could) gets one: no counter lives forever.
+# read only; below 0 = take back, only from a live key). Returns count, pttl for each key.
+# A key left without a TTL (it cannot happen through this script, but a manual SET
+# could) gets one: no counter lives forever.
 _HIT_LUA = """
 local window = tonumber(ARGV[1])
 local out = {}
 for i, key in ipairs(KEYS) do
   local amount = tonumber(ARGV[i + 1])
   local count
-  if amount > 0 then
+  if amount > 0 or (amount < 0 and redis.call('EXISTS', key) == 1) then
     count = redis.call('INCRBY', key, amount)
   else
     count = tonumber(redis.call('GET', key) or '0')

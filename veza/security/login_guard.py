@@ -1,10 +1,12 @@
-"""Brute-force guard for login: failed attempts counted per account and per IP.
+"""Brute-force guard for login: attempts counted per account and per IP.
 
-`LOGIN_MAX_FAILURES` failures within `LOGIN_FAILURE_WINDOW` seconds on either key
-answer 429 (with Retry-After) before the password is even hashed. A successful login
-clears the account's count but never the IP's (one known account must not launder a
-password-spraying IP). Accounts are keyed by a hash of the lower-cased email, so no
-address sits in Redis.
+Each attempt counts as a failure before its password is even hashed, and is taken back
+when it succeeds: concurrent guesses all count, so a burst of them cannot slip past the
+limit while the first ones are still being checked. Over `LOGIN_MAX_FAILURES` within
+`LOGIN_FAILURE_WINDOW` seconds on either key answers 429 (with Retry-After). A success
+clears the account's count; of the IP's it takes back only its own attempt (one known
+account must not launder a password-spraying IP). Accounts are keyed by a hash of the
+lower-cased email, so no address sits in Redis.
 """
 
 from __future__ import annotations
@@ -23,33 +25,33 @@ def _account_key(email: str) -> str:
     return "login:acct:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
 
 
+def _ip_key(ip: str) -> str:
+    return "login:ip:" + ip
+
+
 class LoginGuard:
     def __init__(self, counters: Counters, *, max_failures: int, window: int) -> None:
         self.counters = counters
         self.max_failures = max_failures
         self.window = window
 
-    async def check(self, email: str, ip: str) -> None:
+    async def attempt(self, email: str, ip: str) -> None:
+        """Count an attempt (as a failure until `succeeded`); 429 once over the limit."""
         try:
-            account, by_ip = await self.counters.peek((_account_key(email), "login:ip:" + ip))
+            counts = await self.counters.hit((_account_key(email), _ip_key(ip)), self.window)
         except Exception as exc:  # the store being down must not lock everyone out
             log.warning("login guard store unavailable: %r", exc)
             return
-        blocked = [w for w in (account, by_ip) if w.count >= self.max_failures]
+        blocked = [w for w in counts if w.count > self.max_failures]
         if blocked:
             retry = max(1, math.ceil(max(w.reset_in for w in blocked)))
             raise RateLimited("Too many failed login attempts; try again later",
                               details={"retry_after_seconds": retry, "max_failures": self.max_failures},
                               headers={"Retry-After": str(retry)})
 
-    async def failed(self, email: str, ip: str) -> None:
-        try:
-            await self.counters.hit((_account_key(email), "login:ip:" + ip), self.window)
-        except Exception as exc:
-            log.warning("login guard store unavailable: %r", exc)
-
-    async def succeeded(self, email: str) -> None:
+    async def succeeded(self, email: str, ip: str) -> None:
         try:
             await self.counters.reset(_account_key(email))
+            await self.counters.hit((_ip_key(ip),), self.window, amount=-1)
         except Exception as exc:
             log.warning("login guard store unavailable: %r", exc)

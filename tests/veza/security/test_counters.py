@@ -55,6 +55,14 @@ async def test_reset_forgets_a_key(counters: Counters) -> None:
     assert (await counters.peek(["r"]))[0].count == 0
 
 
+async def test_a_negative_amount_takes_back_but_never_starts_a_window(counters: Counters) -> None:
+    await counters.hit(["t"], window=30, amount=2)
+    assert (await counters.hit(["t"], window=30, amount=-1))[0].count == 1
+    assert (await counters.hit(["absent"], window=30, amount=-1))[0].count == 0
+    assert (await counters.peek(["absent"]))[0] == (0, 0.0)
+    assert (await counters.hit(["absent"], window=30))[0].count == 1  # a later hit starts from zero
+
+
 async def test_redis_counters_are_shared_between_instances() -> None:
     if not REDIS_URL:
         pytest.skip("REDIS_URL not set")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.support import PASSWORD, ApiClient
@@ -49,6 +51,26 @@ async def test_success_clears_the_account_count(client: ApiClient) -> None:
         ok = await client.post("/auth/login", json={"email": user.email, "password": PASSWORD},
                                headers=_from(f"192.0.2.{200 + round_}"))
         assert ok.status == 200
+
+
+async def test_concurrent_guesses_cannot_outrun_the_count(client: ApiClient) -> None:
+    """Each guess counts before its password is checked: a burst gets no more than the limit."""
+    user = await client.register()
+    replies = await asyncio.gather(*(
+        client.post("/auth/login", json={"email": user.email, "password": f"Wrong-{i}-Passw0rd!"},
+                    headers=_from(f"192.0.2.{i}"))
+        for i in range(20)))
+    assert sorted(r.status for r in replies) == [401] * 3 + [429] * 17
+
+
+async def test_successful_logins_do_not_count_against_the_ip(client: ApiClient) -> None:
+    user = await client.register()
+    for _ in range(5):
+        ok = await client.post("/auth/login", json={"email": user.email, "password": PASSWORD}, headers=_from("192.0.2.60"))
+        assert ok.status == 200
+    wrong = await client.post("/auth/login", json={"email": "someone@example.com", "password": "x"},
+                              headers=_from("192.0.2.60"))
+    assert wrong.status == 401
 
 
 async def test_guard_is_shared_across_nodes_with_redis(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
