@@ -35,6 +35,7 @@ async def test_headers_then_429_with_retry_after(client: ApiClient) -> None:
     assert refused.body["success"] is False and refused.body["code"] == "rate_limited"
     assert refused.body["details"]["scope"] == "ip"
     assert 1 <= int(refused.headers["Retry-After"]) <= 30
+    assert refused.body["details"]["retry_after_seconds"] == int(refused.headers["Retry-After"])
     assert refused.headers["X-RateLimit-Remaining"] == "0"
 
 
@@ -68,6 +69,9 @@ async def test_global_limit_applies_across_ips(aiohttp_client, settings: Setting
     statuses = [(await client.get("/announcements/active", headers={"X-Forwarded-For": f"198.51.100.{i}"})).status
                 for i in range(6)]
     assert statuses == [200] * 4 + [429, 429]
+    refused = await client.get("/announcements/active", headers={"X-Forwarded-For": "198.51.100.99"})
+    assert refused.body["details"]["scope"] == "global"
+    assert refused.headers["X-RateLimit-Limit"] == str(refused.body["details"]["limit"]) == "4"
 
 
 async def test_limits_are_shared_across_nodes_with_redis(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]

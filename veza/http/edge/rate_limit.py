@@ -54,9 +54,9 @@ class RateLimit:
         return self.limit_header, str(max(0, min(self.per_ip - per_ip, self.total - total)))
 
     def _refusal(self, ip: str, by_ip: bool, now: float) -> RateLimited:
-        reset = self.windows.reset_in("ip:" + ip if by_ip else GLOBAL, now)
+        retry = max(1, math.ceil(self.windows.reset_in("ip:" + ip if by_ip else GLOBAL, now)))
+        limit = self.per_ip if by_ip else self.total  # the limit that refused it, in body and header
         return RateLimited("Too many requests, slow down",
-                           details={"scope": "ip" if by_ip else "global",
-                                    "limit": self.per_ip if by_ip else self.total, "window_seconds": self.window},
-                           headers={LIMIT: self.limit_header, REMAINING: "0",
-                                    "Retry-After": str(max(1, math.ceil(reset)))})
+                           details={"scope": "ip" if by_ip else "global", "limit": limit,
+                                    "window_seconds": self.window, "retry_after_seconds": retry},
+                           headers={LIMIT: str(limit), REMAINING: "0", "Retry-After": str(retry)})
