@@ -22,6 +22,7 @@ class ChatTokenOut(msgspec.Struct):
 @router.get("/chat/token", response=ChatTokenOut, auth="required",
             summary="A short-lived JWT for the WebSocket (only valid there)")
 async def chat_token(request: web.Request, principal: Principal) -> web.Response:
+    principal.require_scope("write")  # the socket it opens can post: a read-only key may not have one
     async with request.app[keys.db].connection() as conn:
         user = await users.get_user(conn, principal.user_id)
     issued = request.app[keys.tokens].issue_chat(principal.user_id, principal.role, principal.session_id,

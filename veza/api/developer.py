@@ -15,6 +15,7 @@ from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Forbidden
 from veza.http.routing import ApiRouter, path_uuid
 from veza.security import api_keys
+from veza.security.scopes import SCOPES
 from veza.store import api_keys as store
 
 router = ApiRouter("developer")
@@ -24,7 +25,7 @@ MAX_KEYS_PER_USER = 25
 
 class ApiKeyIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    scopes: Annotated[list[str], msgspec.Meta(max_length=len(api_keys.SCOPES))] = msgspec.field(
+    scopes: Annotated[list[str], msgspec.Meta(max_length=len(SCOPES))] = msgspec.field(
         default_factory=lambda: ["read"])
 
 
@@ -52,35 +53,40 @@ def _out(row: dict) -> ApiKeyOut:
 
 
 def _check(body: ApiKeyIn, principal: Principal) -> list[str]:
-    unknown = [s for s in body.scopes if s not in api_keys.SCOPES]
+    unknown = [s for s in body.scopes if s not in SCOPES]
     if unknown or not body.scopes:
-        raise BadRequest("Unknown or empty scopes", details={"scopes": f"each one of {', '.join(api_keys.SCOPES)}"})
+        raise BadRequest("Unknown or empty scopes", details={"scopes": f"each one of {', '.join(SCOPES)}"})
     if not body.name.strip():
         raise BadRequest("Invalid name: must not be blank", details={"name": "must not be blank"})
     if "admin" in body.scopes and not principal.is_admin:
         raise Forbidden("Only admins may create keys with the admin scope")
-    if principal.via == "api_key":
-        raise Forbidden("API keys cannot create API keys; use a Bearer token")
     return sorted(set(body.scopes))
+
+
+def _signed_in(principal: Principal) -> None:
+    """Keys are managed with the user's own token: a leaked key cannot mint, list or revoke keys."""
+    if principal.via == "api_key":
+        raise Forbidden("API keys cannot manage API keys; use a Bearer token")
 
 
 @router.post("/developer/api-keys", body=ApiKeyIn, response=ApiKeyCreated, status=201, auth="required",
              summary="Create an API key (the raw key is returned only once)")
 async def create_key(request: web.Request, body: ApiKeyIn, principal: Principal) -> web.Response:
-    scopes = _check(body, principal)
+    _signed_in(principal)
+    granted = _check(body, principal)
     raw, prefix, key_hash = api_keys.generate()
     async with request.app[keys.db].transaction() as conn:
-        existing = await store.list_for_user(conn, principal.user_id)
-        if len(existing) >= MAX_KEYS_PER_USER:
+        if await store.count_for_user_locked(conn, principal.user_id) >= MAX_KEYS_PER_USER:
             raise BadRequest(f"At most {MAX_KEYS_PER_USER} API keys per user", details={"api_keys": "limit reached"})
         row = await store.create(conn, user_id=principal.user_id, name=body.name.strip(), prefix=prefix,
-                                 key_hash=key_hash, scopes=scopes)
+                                 key_hash=key_hash, scopes=granted)
     out = _out(row)
     return ok(ApiKeyCreated(**{f: getattr(out, f) for f in out.__struct_fields__}, key=raw), status=201)
 
 
 @router.get("/developer/api-keys", response=ApiKeyList, auth="required", summary="List your API keys (no raw keys)")
 async def list_keys(request: web.Request, principal: Principal) -> web.Response:
+    _signed_in(principal)
     async with request.app[keys.db].connection() as conn:
         rows = await store.list_for_user(conn, principal.user_id)
     return ok(ApiKeyList(api_keys=[_out(r) for r in rows], total=len(rows)))
@@ -88,6 +94,7 @@ async def list_keys(request: web.Request, principal: Principal) -> web.Response:
 
 @router.delete("/developer/api-keys/{id}", auth="required", summary="Delete (revoke) one of your API keys")
 async def delete_key(request: web.Request, principal: Principal) -> web.Response:
+    _signed_in(principal)
     key_id = path_uuid(request, "id")
     async with request.app[keys.db].connection() as conn:
         await store.delete(conn, principal.user_id, key_id)

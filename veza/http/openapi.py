@@ -9,6 +9,7 @@ import msgspec
 
 from veza import __version__
 from veza.http.routing import RouteSpec
+from veza.security import scopes
 
 _PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
@@ -60,7 +61,8 @@ class OpenApiRegistry:
                 "schemas": components,
                 "securitySchemes": {
                     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                               "description": scopes.DESCRIPTION},
                 },
             },
         }

@@ -10,7 +10,8 @@ The wrapper validates before the handler runs, so handlers never re-validate:
   violation is a 400 naming the field. The handler gets `body=`.
 - `query`: a msgspec Struct built from the query string (strings converted), handler gets `query=`.
 - `auth`: "none" (default for public routes), "optional" or "required"; `roles` implies
-  "required". The handler gets `principal=` unless auth is "none".
+  "required". The handler gets `principal=` unless auth is "none". A caller with an API
+  key must also hold the route's scopes (`veza.security.scopes`; `scope=` names an area).
 The same declaration feeds the OpenAPI document (`veza.http.openapi`).
 """
 
@@ -29,6 +30,7 @@ from aiohttp import web
 from veza import keys
 from veza.http.auth import get_principal, require_principal
 from veza.http.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+from veza.security.scopes import Access
 
 AuthMode = Literal["none", "optional", "required"]
 Handler = Callable[..., Awaitable[web.StreamResponse]]
@@ -47,7 +49,7 @@ class RouteSpec:
     status: int = 200
     auth: AuthMode = "none"
     roles: tuple[str, ...] = ()
-    scope: str | None = None
+    scope: str | None = None  # the API-key area of a route its tag does not place ("admin")
     # Non-JSON bodies (multipart, SDP, ...) are read by the handler; this documents them.
     content_type: str | None = None
     # Non-JSON responses (PDF, audio, HTML); documented as this media type.
@@ -169,6 +171,7 @@ class ApiRouter:
 
 def _wrap(spec: RouteSpec) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     handler = spec.handler
+    access = Access.of(spec.method, spec.tag, spec.scope)
 
     @functools.wraps(handler)
     async def endpoint(request: web.Request) -> web.StreamResponse:
@@ -177,11 +180,14 @@ def _wrap(spec: RouteSpec) -> Callable[[web.Request], Awaitable[web.StreamRespon
             principal = await require_principal(request)
             if spec.roles:
                 principal.require_role(*spec.roles)
-            if spec.scope:
-                principal.require_scope(spec.scope)
+            if principal.scopes is not None:
+                access.check(principal.scopes)
             kwargs["principal"] = principal
         elif spec.auth == "optional":
-            kwargs["principal"] = await get_principal(request)
+            principal = await get_principal(request)
+            if principal is not None and principal.scopes is not None:
+                access.check(principal.scopes)
+            kwargs["principal"] = principal
         if spec.query is not None:
             kwargs["query"] = parse_query(request, spec.query)
         if spec.body is not None:

@@ -1,4 +1,5 @@
-"""API keys (DEV1): `X-API-Key: veza_sk_...` authenticates like a Bearer token, with the key's scopes.
+"""API keys (DEV1): `X-API-Key: veza_sk_...` authenticates like a Bearer token, with the key's
+scopes (what each allows: `veza.security.scopes`).
 
 The raw key is 32 random bytes, shown once; PostgreSQL keeps its SHA-256. `last_used_at`
 is written at most once a minute per key (checked in memory and again in SQL), from a
@@ -26,8 +27,6 @@ log = logging.getLogger("veza.api_keys")
 
 HEADER = "X-API-Key"
 KEY_PREFIX = "veza_sk_"
-# What a key may be limited to; routes declare the scope they need (`scope=`).
-SCOPES = ("read", "write", "tracks", "chat", "live", "marketplace", "admin")
 TOUCH_INTERVAL = 60
 
 

@@ -22,6 +22,13 @@ async def create(conn: asyncpg.Connection, *, user_id: UUID, name: str, prefix: 
     return dict(row)
 
 
+async def count_for_user_locked(conn: asyncpg.Connection, user_id: UUID) -> int:
+    """How many keys the user has, holding (until the transaction ends) a lock that makes any
+    other creation for this user wait: the cap check and the insert act as one step."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('api_keys:' || $1::uuid::text, 0))", user_id)
+    return await conn.fetchval("SELECT count(*) FROM api_keys WHERE user_id = $1", user_id)
+
+
 async def list_for_user(conn: asyncpg.Connection, user_id: UUID) -> list[dict[str, Any]]:
     rows = await conn.fetch(f"SELECT {_LISTED} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC", user_id)
     return [dict(r) for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from tests.support import ApiClient
@@ -60,6 +61,55 @@ async def test_scopes_limit_what_a_key_can_do(client: ApiClient) -> None:
     # Keys cannot mint keys.
     minted = await client.post("/developer/api-keys", json={"name": "x"}, headers={"X-API-Key": admin_key["key"]})
     assert minted.status == 403
+
+
+async def test_read_keys_only_read_and_write_keys_do_both(client: ApiClient) -> None:
+    user = await client.register()
+    read, write = (await _create(client, user, scopes=["read"]))["key"], (await _create(client, user, scopes=["write"]))["key"]
+    opt_out = {"do_not_sell": True}
+    assert (await client.get("/users/me", headers={"X-API-Key": read})).status == 200
+    refused = await client.post("/users/me/privacy/opt-out", json=opt_out, headers={"X-API-Key": read})
+    assert refused.status == 403 and refused.body["details"]["required"] == "write"
+    assert (await client.post("/users/me/privacy/opt-out", json=opt_out, headers={"X-API-Key": write})).status == 200
+    assert (await client.get("/users/me", headers={"X-API-Key": write})).status == 200  # write includes read
+    # The chat token opens a socket that can post: reading is not enough for it.
+    assert (await client.get("/chat/token", headers={"X-API-Key": read})).status == 403
+    assert (await client.get("/chat/token", headers={"X-API-Key": write})).status == 200
+
+
+async def test_area_scopes_hold_a_key_to_its_areas(client: ApiClient) -> None:
+    user = await client.register()
+    chat = (await _create(client, user, scopes=["read", "chat"]))["key"]
+    assert (await client.get("/conversations", headers={"X-API-Key": chat})).status == 200
+    outside = await client.get("/users/me", headers={"X-API-Key": chat})
+    assert outside.status == 403 and outside.body["details"]["areas"] == "chat"
+    created = await client.post("/conversations", json={"name": "x", "type": "group"}, headers={"X-API-Key": chat})
+    assert created.status == 403  # no write
+    # A key with no area may use every area but admin.
+    anywhere = (await _create(client, user, scopes=["read"]))["key"]
+    assert (await client.get("/conversations", headers={"X-API-Key": anywhere})).status == 200
+    # An admin key is held to the admin routes.
+    admin = await client.register(role="admin")
+    admin_key = (await _create(client, admin, scopes=["admin"]))["key"]
+    assert (await client.get("/users/me", headers={"X-API-Key": admin_key})).status == 403
+
+
+async def test_keys_cannot_manage_keys(client: ApiClient) -> None:
+    user = await client.register()
+    victim, key = await _create(client, user), (await _create(client, user, scopes=["write"]))["key"]
+    assert (await client.get("/developer/api-keys", headers={"X-API-Key": key})).status == 403
+    assert (await client.delete(f"/developer/api-keys/{victim['id']}", headers={"X-API-Key": key})).status == 403
+    assert (await client.get("/developer/api-keys", user=user)).data["total"] == 2
+
+
+async def test_the_cap_on_keys_holds_under_concurrent_creation(client: ApiClient) -> None:
+    from veza.api.developer import MAX_KEYS_PER_USER
+
+    user = await client.register()
+    replies = await asyncio.gather(*(client.post("/developer/api-keys", user=user, json={"name": f"k{i}"})
+                                     for i in range(MAX_KEYS_PER_USER + 5)))
+    assert sorted(r.status for r in replies) == [201] * MAX_KEYS_PER_USER + [400] * 5
+    assert (await client.get("/developer/api-keys", user=user)).data["total"] == MAX_KEYS_PER_USER
 
 
 async def test_non_admin_cannot_create_admin_scoped_key(client: ApiClient) -> None:
