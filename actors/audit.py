@@ -6,7 +6,10 @@ writes them with one statement. A full mailbox means the database is behind: the
 drops the batch and counts it rather than slowing requests down.
 
 The writer arrives in the context (`context.services["audit.write"]`, an
-`async (entries) -> None`), so this module knows nothing of SQL.
+`async (entries) -> None`), so this module knows nothing of SQL. It raises
+`RejectedEntries` when the store refuses what some entry holds: the actor then splits the
+batch to drop only those entries, where anything else (the database restarting) is retried
+as a whole.
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ from actors.runtime import Actor, Envelope
 log = logging.getLogger("actors.audit")
 
 WRITER = "audit.write"
+
+
+class RejectedEntries(Exception):
+    """The writer's answer when the store refuses the content of some entry of the batch:
+    writing the same batch again cannot succeed."""
 
 
 class AuditEntry(NamedTuple):
@@ -53,18 +61,34 @@ class AuditLog(Actor):
         for envelope in batch:
             envelope.reply(len(envelope.message))
 
-    async def _write(self, entries: list[AuditEntry]) -> None:
+    async def _write(self, entries: list[AuditEntry]) -> bool:
+        """Writes, retrying the whole batch while the database is unavailable; False when it
+        stayed so through the retries (the entries are dropped)."""
         write = self.context.services[WRITER]
         for delay in (*self.retry_delays, None):
             try:
                 await write(entries)
-                return
+                return True
+            except RejectedEntries as exc:  # no retry can help: find the bad entries
+                return await self._split(entries, exc)
             except Exception as exc:  # the database may be restarting: retry, then give up loudly
                 if delay is None:
                     log.error("dropping %d audit entries after retries: %r", len(entries), exc)
-                    return
+                    return False
                 log.warning("audit write failed (%r); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
+        return False  # pragma: no cover - the loop always returns
+
+    async def _split(self, entries: list[AuditEntry], exc: RejectedEntries) -> bool:
+        """Bisects a refused batch: the good entries are written, each bad one dropped once."""
+        if len(entries) == 1:
+            log.error("dropping audit entry of request %s: %r", entries[0][6], exc.__cause__ or exc)
+            return True
+        half = len(entries) // 2
+        if not await self._write(entries[:half]):  # unavailable meanwhile: the rest would wait as long
+            log.error("dropping %d audit entries after retries", len(entries) - half)
+            return False
+        return await self._write(entries[half:])
 
     async def receive(self, message: Any) -> Any:  # pragma: no cover - receive_many handles all
         raise TypeError(f"unexpected message {type(message).__name__}")

@@ -1,9 +1,11 @@
-"""Facts about the caller's connection: IP (honouring X-Forwarded-For only from trusted proxies)."""
+"""Facts about the caller's connection: IP (honouring X-Forwarded-For only from trusted
+proxies), user agent, and client text made fit to store."""
 
 from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from aiohttp import web
@@ -65,5 +67,18 @@ def client_ip(request: web.Request, proxies: tuple[str, ...] | None = None) -> s
     return ip
 
 
+# What PostgreSQL text refuses: NUL (`%00` in a path), and lone surrogates (the bytes of a
+# header value that are not UTF-8, as aiohttp decodes them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str, limit: int) -> str:
+    """Client-supplied text as a text column takes it: unstorable characters replaced by
+    U+FFFD, at most `limit` characters. Callers check `text.isascii()` and NUL first (both
+    C-level) and call this only when either trips."""
+    return _UNSTORABLE.sub("\ufffd", text[:limit])
+
+
 def user_agent(request: web.Request) -> str:
-    return request.headers.get("User-Agent", "")[:512]
+    agent = request.headers.get("User-Agent", "")
+    return agent[:512] if agent.isascii() else storable(agent, 512)  # headers cannot hold NUL

@@ -149,3 +149,18 @@ async def test_expired_forged_and_alg_none_tokens_are_401(client: ApiClient) -> 
         reply = await client.get("/users/me", token=token)
         assert reply.status == 401, token
         assert reply.body["code"] == "unauthorized"
+
+
+async def test_a_user_agent_that_is_not_utf8_is_stored_replaced_not_a_500(client: ApiClient) -> None:
+    """aiohttp hands non-UTF-8 header bytes on as lone surrogates, which PostgreSQL refuses."""
+    user = await client.register()
+    body = json.dumps({"email": user.email, "password": PASSWORD}).encode()
+    reader, writer = await asyncio.open_connection(client.raw.host, client.raw.port)
+    writer.write(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 b"User-Agent: probe/\xff\xfe\r\nConnection: close\r\n"
+                 b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    answer = await reader.read()
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    listed = (await client.get("/sessions", user=user)).data["sessions"]
+    assert "probe/\ufffd\ufffd" in [s["user_agent"] for s in listed]

@@ -1,10 +1,12 @@
 """The audit recorder: a request's entry is a list append; the AuditLog actor gets the
 pending entries as one batch per interval, at once when enough are pending, and at
-shutdown; a writer far behind costs dropped (and counted) batches, never a slow request."""
+shutdown; a writer far behind costs dropped (and counted) batches, never a slow request; what
+the client sends never makes PostgreSQL refuse a batch, and a refused entry costs only itself."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from types import SimpleNamespace
 
 from aiohttp.test_utils import make_mocked_request
@@ -12,7 +14,12 @@ from prometheus_client import CollectorRegistry, Counter
 
 from actors import ActorSystem
 from actors.audit import WRITER, AuditEntry, AuditLog
+from tests.actors.test_audit import _entry
+from tests.support import ApiClient
+from tests.veza.api.test_platform_admin import _audit_entries
+from veza import keys
 from veza.controls.audit import AuditRecorder
+from veza.http.client_info import storable
 
 
 def _recorder(write, actor: type[AuditLog] = AuditLog, **options) -> tuple[ActorSystem, AuditRecorder, CollectorRegistry]:  # type: ignore[no-untyped-def]
@@ -82,3 +89,31 @@ async def test_a_writer_far_behind_drops_and_counts_batches() -> None:
     assert registry.get_sample_value("audit_dropped_total") >= 2
     gate.set()
     await system.stop_all()
+
+
+def test_storable_replaces_what_postgresql_refuses_and_caps_the_length() -> None:
+    assert storable("/a\x00b", 2048) == "/a\ufffdb"
+    assert storable("1.2.3.4\udcffx", 64) == "1.2.3.4\ufffdx"  # a header's non-UTF-8 byte, as aiohttp decodes it
+    assert storable("/\x00" * 3000, 2048) == "/\ufffd" * 1024
+
+
+async def test_a_nul_in_the_path_costs_no_other_entry(client: ApiClient) -> None:
+    admin = await client.register(role="admin")
+    tag = f"/api/v1/nonexistent-{uuid.uuid4().hex[:8]}"
+    paths = [f"{tag}-{i}" for i in range(8)] + [f"{tag}-nul%00x"]
+    replies = await asyncio.gather(*(client.post(path) for path in paths))  # one recorder batch
+    assert all(reply.status == 404 for reply in replies)
+    entries = await _audit_entries(client, admin, f"resource={tag}", want=9)
+    assert sorted(e["resource"] for e in entries) == sorted([*paths[:8], f"{tag}-nul\ufffdx"])
+
+
+async def test_a_batch_with_rows_postgresql_refuses_keeps_the_others(client: ApiClient) -> None:
+    admin = await client.register(role="admin")
+    tag = f"/refused-{uuid.uuid4().hex[:8]}"
+    entries = [_entry(i)._replace(resource=f"{tag}/{i}") for i in range(10)]
+    # Past the recorder's sanitising: a NUL (refused by PostgreSQL) and a lone surrogate (by asyncpg).
+    entries[2] = entries[2]._replace(resource=f"{tag}/nul\x00")
+    entries[7] = entries[7]._replace(ip_address="1.2.3.4\udcff")
+    await client.app[keys.audit_log].ask(entries, timeout=30)  # answered once written
+    stored = await _audit_entries(client, admin, f"resource={tag}", want=8)
+    assert sorted(e["request_id"] for e in stored) == sorted(str(i) for i in range(10) if i not in (2, 7))
