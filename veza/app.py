@@ -13,6 +13,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from veza import keys, rooms
+from veza.announcements import announcements_ctx
 from veza.api import ROUTERS
 from veza.cluster.rooms import cluster_rooms_ctx
 from veza.cluster.setup import cluster_ctx
@@ -109,6 +110,7 @@ def create_app(settings: Settings, *, edge: bool = True) -> web.Application:
     app.cleanup_ctx.append(feeds_ctx)
     app.cleanup_ctx.append(rooms.chat_ctx)
     ws_gateway.setup(app)  # after the actors: sockets close before actors drain
+    app.cleanup_ctx.append(announcements_ctx)  # needs the hub
     setup_controls(app)
     app.cleanup_ctx.append(live_ctx)
     app.cleanup_ctx.append(cluster_rooms_ctx)  # needs the hub

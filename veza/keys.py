@@ -116,3 +116,9 @@ if TYPE_CHECKING:
 
 # Who is in a room / watching a stream, across every node (in-process without Redis).
 presence: web.AppKey[Presence] = web.AppKey("presence")
+
+if TYPE_CHECKING:
+    from veza.announcements import AnnouncementSchedule
+
+# Scheduled announcements' pushes at their start (`veza.announcements`).
+announcement_schedule: web.AppKey[AnnouncementSchedule] = web.AppKey("announcement_schedule")

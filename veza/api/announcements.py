@@ -1,7 +1,11 @@
 """Announcements: the public active list (AnnouncementBanner) and admin management.
 
-Creating one pushes an `announcement` event to every connected socket on every node
-(the hub's broadcast).
+An `announcement` event reaches every connected socket on every node when one becomes
+active: at once when created active (the hub's broadcast), at its start when scheduled
+(`veza.announcements.AnnouncementSchedule`).
+
+`starts_at`/`ends_at` must carry an offset (a naive time is refused, not guessed) and lie
+in 1970..9998 (UTC): beyond, conversions overflow and nobody means them.
 """
 
 from __future__ import annotations
@@ -13,8 +17,8 @@ from uuid import UUID
 import msgspec
 from aiohttp import web
 
-from protocols.frames import encode_event
 from veza import keys
+from veza.announcements import event
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest
@@ -22,6 +26,9 @@ from veza.http.routing import ApiRouter, path_uuid
 from veza.store import announcements as store
 
 router = ApiRouter("announcements")
+
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)  # exclusive
 
 
 class AnnouncementIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -49,7 +56,7 @@ class AnnouncementList(msgspec.Struct):
 
 class PageQuery(msgspec.Struct, forbid_unknown_fields=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
-    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    offset: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 0
 
 
 def _out(row: dict) -> AnnouncementOut:
@@ -60,8 +67,12 @@ def _check(body: AnnouncementIn) -> None:
     problems = {f: "must not be blank" for f in ("title", "content") if not getattr(body, f).strip()}
     for field in ("starts_at", "ends_at"):
         value = getattr(body, field)
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            continue
+        if value.tzinfo is None:
             problems[field] = "must include a timezone (e.g. 2026-03-01T12:00:00Z)"
+        elif not EARLIEST <= value < LATEST:  # compared without converting: year 1 +01:00 overflows
+            problems[field] = "must be between 1970-01-01T00:00:00Z and 9998-12-31T23:59:59Z"
     if not problems and body.ends_at is not None:
         start = body.starts_at or dt.datetime.now(dt.UTC)
         if body.ends_at <= start:
@@ -93,9 +104,11 @@ async def create(request: web.Request, body: AnnouncementIn, principal: Principa
     async with request.app[keys.db].connection() as conn:
         row = await store.create(conn, title=body.title.strip(), content=body.content.strip(), type=body.type,
                                  starts_at=body.starts_at, ends_at=body.ends_at, created_by=principal.user_id)
-    out = _out(row)
-    await request.app[keys.hub].broadcast(encode_event("announcement", announcement=msgspec.to_builtins(out)))
-    return ok(out, status=201)
+    if row["active"]:
+        await request.app[keys.hub].broadcast(event(row))
+    else:  # scheduled (or already over): every node pushes it at its start
+        await request.app[keys.announcement_schedule].changed()
+    return ok(_out(row), status=201)
 
 
 @router.delete("/admin/announcements/{id}", roles=("admin",), scope="admin", summary="Delete an announcement (admin)")
@@ -103,4 +116,5 @@ async def delete(request: web.Request, principal: Principal) -> web.Response:
     announcement_id = path_uuid(request, "id")
     async with request.app[keys.db].connection() as conn:
         await store.delete(conn, announcement_id)
+    await request.app[keys.announcement_schedule].changed()  # no push if it was yet to start
     return ok({"id": str(announcement_id), "deleted": True})
