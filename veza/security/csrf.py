@@ -16,7 +16,10 @@ import time
 
 from aiohttp import web
 
+from veza.http.auth import bearer_token
 from veza.http.errors import Forbidden
+from veza.security.api_keys import HEADER as API_KEY_HEADER
+from veza.security.api_keys import KEY_PREFIX
 
 COOKIE = "csrf_token"
 HEADER = "X-CSRF-Token"
@@ -28,7 +31,7 @@ class CsrfTokens:
         self._key = hashlib.sha256(b"veza-csrf:" + secret.encode()).digest()
 
     def _sign(self, body: str) -> str:
-        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.new(self._key, _raw(body), hashlib.sha256).hexdigest()[:32]
 
     def issue(self, now: float | None = None) -> str:
         body = f"{secrets.token_urlsafe(18)}.{int((now or time.time()) + TTL)}"
@@ -37,7 +40,7 @@ class CsrfTokens:
     def valid(self, token: str, now: float | None = None) -> bool:
         body, _, sig = token.rpartition(".")
         _, _, expires = body.partition(".")
-        if not body or not expires.isdigit() or not hmac.compare_digest(sig, self._sign(body)):
+        if not body or not expires.isdigit() or not hmac.compare_digest(_raw(sig), _raw(self._sign(body))):
             return False
         return int(expires) > (now or time.time())
 
@@ -50,10 +53,20 @@ class CsrfTokens:
         if not header:
             raise Forbidden("CSRF token required for cookie-authenticated requests",
                             details={HEADER: "missing; fetch one from GET /api/v1/csrf-token"})
-        if not cookie or not hmac.compare_digest(header, cookie) or not self.valid(header):
+        if not cookie or not hmac.compare_digest(_raw(header), _raw(cookie)) or not self.valid(header):
             raise Forbidden("CSRF token invalid", details={HEADER: "does not match the csrf_token cookie or expired"})
 
 
+def _raw(text: str) -> bytes:
+    # compare_digest raises TypeError on a non-ASCII str; headers that were not UTF-8 arrive
+    # with surrogate escapes, which a plain encode() refuses.
+    return text.encode("utf-8", "surrogateescape")
+
+
 def header_authenticated(request: web.Request) -> bool:
-    """True when the request carries a credential a cross-site page cannot send."""
-    return "Authorization" in request.headers or "X-API-Key" in request.headers
+    """True when the request carries a credential a cross-site page cannot send.
+
+    Only the credentials authentication accepts count (a Bearer token, an API key): a junk
+    `Authorization` header authenticates nothing, so it must not waive the check.
+    """
+    return bearer_token(request) is not None or request.headers.get(API_KEY_HEADER, "").strip().startswith(KEY_PREFIX)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.support import ApiClient
+from veza.security.csrf import CsrfTokens
 
 
 def _cookies(refresh: str, csrf: str | None = None) -> str:
@@ -58,3 +59,34 @@ async def test_body_token_and_bearer_requests_need_no_csrf(client: ApiClient) ->
     by_bearer = await client.post("/auth/logout", token=fresh["access_token"],
                                   headers={"Cookie": _cookies(fresh["refresh_token"])})
     assert by_bearer.status == 200
+
+
+async def test_non_ascii_token_is_403_not_500(client: ApiClient) -> None:
+    user = await client.register()
+    client.raw.session.cookie_jar.clear()
+    csrf = (await client.get("/csrf-token")).data["csrf_token"]
+    client.raw.session.cookie_jar.clear()
+    for header, cookie in (("é", csrf), (csrf, "é"), ("é.9999999999.é", "é.9999999999.é")):
+        reply = await client.post("/auth/refresh", headers={"Cookie": _cookies(user.refresh_token, cookie),
+                                                            "X-CSRF-Token": header})
+        assert reply.status == 403 and reply.body["error"] == "CSRF token invalid", (header, cookie, reply.body)
+    assert (await client.post("/auth/refresh", json={"refresh_token": user.refresh_token})).status == 200
+
+
+async def test_junk_authorization_header_does_not_waive_csrf(client: ApiClient) -> None:
+    user = await client.register()
+    client.raw.session.cookie_jar.clear()
+    for junk in ({"Authorization": "x"}, {"Authorization": "Basic dTpw"}, {"X-API-Key": "nope"}):
+        refresh = await client.post("/auth/refresh", headers={"Cookie": _cookies(user.refresh_token), **junk})
+        assert refresh.status == 403, (junk, refresh.body)
+        logout = await client.post("/auth/logout", headers={"Cookie": _cookies(user.refresh_token), **junk})
+        assert logout.status in (401, 403), (junk, logout.body)
+    # The session survived every attempt.
+    assert (await client.get("/users/me", user=user)).status == 200
+
+
+def test_undecodable_header_bytes_do_not_raise() -> None:
+    # aiohttp hands over header bytes that are not UTF-8 as surrogate escapes.
+    tokens = CsrfTokens("secret")
+    assert tokens.valid("\udcff.9999999999.\udcff") is False
+    assert tokens.valid(tokens.issue()) is True
