@@ -86,6 +86,12 @@ async def test_maintenance_mode(client: ApiClient, maintenance_off: None, aiohtt
     assert (await client.get("/admin/maintenance", user=user)).status == 403
     login = await client.post("/auth/login", json={"email": admin.email, "password": PASSWORD})
     assert login.status == 200
+    # An admin whose access token expires stays signed in: refresh (and its CSRF token) are open.
+    refreshed = await client.post("/auth/refresh", json={"refresh_token": login.data["refresh_token"]})
+    assert refreshed.status == 200
+    assert (await client.get("/csrf-token")).status == 200
+    signed_out = await client.post("/auth/logout", json={"refresh_token": refreshed.data["refresh_token"]})
+    assert signed_out.status == 200  # and anyone can sign out
     # Survives a restart: a new node loads it from the database.
     restarted = ApiClient(await aiohttp_client(create_app(settings)))
     assert (await restarted.get("/users/me", user=user)).status == 503

@@ -1,8 +1,9 @@
 """Maintenance mode: non-admin requests answer 503 (envelope + Retry-After) while it is on.
 
 Open during maintenance: health probes and metrics, `/api/v1/admin/*` (its own role
-checks still apply), login (so admins can sign in), Swagger and static pages. Admins
-pass everywhere. When off, the cost is one attribute read (`RequestControls.state.maintenance.enabled`);
+checks still apply), the session routes (login, refresh with its CSRF token, logout: so
+admins can sign in and stay signed in, and anyone can sign out), Swagger and static
+pages. Admins pass everywhere. When off, the cost is one attribute read (`RequestControls.state.maintenance.enabled`);
 whether a route is closed is decided once per route (`RoutePolicy.closable`).
 """
 
@@ -16,7 +17,8 @@ from veza.http.errors import ApiError, Unavailable
 
 OPEN_PREFIXES = (
     "/health", "/readyz", "/metrics", "/swagger", "/static/",
-    "/api/v1/health", "/api/v1/readyz", "/api/v1/metrics", "/api/v1/admin/", "/api/v1/auth/login",
+    "/api/v1/health", "/api/v1/readyz", "/api/v1/metrics", "/api/v1/admin/",
+    "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/csrf-token",
 )
 
 
