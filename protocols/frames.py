@@ -47,7 +47,9 @@ ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CLIENT_ID_CH
 Emoji = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_EMOJI_CHARS, pattern=NO_NUL)]
 Seq = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE_INT)]
 HistoryLimit = Annotated[int, msgspec.Meta(ge=1, le=HISTORY_MAX_LIMIT)]
-FeedName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_FEED_CHARS, pattern=r"^[A-Za-z0-9_:.\-]+$")]
+# `(?!\n)`: Python's `$` also matches before a final newline (msgspec searches with `re`).
+FeedName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_FEED_CHARS,
+                                        pattern=r"^[A-Za-z0-9_:.\-]+$(?!\n)")]
 
 
 TOO_DEEP = "frame is nested too deeply"

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import re
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,30}$")
+# Whole-string patterns, used with fullmatch: `$` also matches before a trailing newline.
+USERNAME_RE = re.compile(r"[A-Za-z0-9_.\-]{3,30}")
 # Pragmatic address check: one @, a dotted domain, no spaces. Deliverability is not ours to prove.
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)+")
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 
 
 def username_problems(value: str) -> list[str]:
-    if not USERNAME_RE.match(value):
+    if not USERNAME_RE.fullmatch(value):
         return ["must be 3-30 characters: letters, digits, '_', '.', '-'"]
     return []
 
 
 def email_problems(value: str) -> list[str]:
-    if len(value) > 254 or not EMAIL_RE.match(value):
+    if len(value) > 254 or not EMAIL_RE.fullmatch(value):
         return ["must be a valid email address"]
     return []
 
@@ -44,6 +45,6 @@ def password_problems(value: str) -> list[str]:
 
 
 def url_problems(value: str) -> list[str]:
-    if len(value) > 2048 or not re.match(r"^https?://[^\s/$.?#][^\s]*$", value):
+    if len(value) > 2048 or not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value):
         return ["must be an http(s) URL"]
     return []

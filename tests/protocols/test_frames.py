@@ -69,6 +69,7 @@ INVALID = [
     (json.dumps({"type": "history", "room": ROOM, "limit": 0}), None, "field `limit`"),
     (json.dumps({"type": "react", "room": ROOM, "message_id": MSG, "emoji": "x" * 33}), None, "field `emoji`"),
     (json.dumps({"type": "subscribe", "feed": "bad feed!"}), None, "field `feed`"),
+    (json.dumps({"type": "subscribe", "feed": "global\n"}), None, "field `feed`"),
     (json.dumps({"type": "ping", "ref": "r" * 65}), None, "field `ref`"),
     (json.dumps({"type": "ping", "ref": [1]}), None, "field `ref`"),
     (json.dumps({"type": "message", "room": ROOM, "content": "a\u0000b", "client_id": "c"}), None, "field `content`"),

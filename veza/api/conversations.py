@@ -19,6 +19,7 @@ from protocols.frames import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, NO_NUL, C
 from protocols.seq_cursor import BadCursor, SeqCursor
 from veza import keys, rooms
 from veza.api.schemas import Message
+from veza.api.track_schemas import DEFAULT_LIMIT, Limit, Offset
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -69,8 +70,8 @@ class ConversationList(msgspec.Struct):
 
 
 class ListQuery(msgspec.Struct):
-    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
-    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    limit: Limit = DEFAULT_LIMIT
+    offset: Offset = 0
 
 
 class CreateIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from actors.live_stream import UpdateMetadata
 from veza import keys
+from veza.api.track_schemas import DEFAULT_LIMIT, Limit, Offset
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import Forbidden, NotFound
@@ -47,8 +48,8 @@ class StreamPatch(msgspec.Struct):
 
 class ListQuery(msgspec.Struct):
     is_live: bool | None = None
-    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
-    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    limit: Limit = DEFAULT_LIMIT
+    offset: Offset = 0
 
 
 class KeyQuery(msgspec.Struct):

@@ -17,6 +17,7 @@ import msgspec
 from aiohttp import web
 
 from veza import feeds, keys
+from veza.api.track_schemas import Limit, Offset
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Forbidden
@@ -26,9 +27,6 @@ from veza.store import notifications as notification_store
 from veza.store import sessions
 
 router = ApiRouter("moderation")
-
-Limit = Annotated[int, msgspec.Meta(ge=1, le=100)]
-Offset = Annotated[int, msgspec.Meta(ge=0)]
 
 
 class ReportIn(msgspec.Struct, forbid_unknown_fields=True):

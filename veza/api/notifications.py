@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
 from aiohttp import web
 
 from veza import keys
+from veza.api.track_schemas import DEFAULT_LIMIT, Limit, Offset
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.routing import ApiRouter, path_uuid
@@ -19,8 +20,8 @@ router = ApiRouter("notifications")
 
 
 class ListQuery(msgspec.Struct, forbid_unknown_fields=False):
-    limit: Annotated[int, msgspec.Meta(ge=1, le=100, description="1..100, default 20")] = 20
-    offset: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 0
+    limit: Limit = DEFAULT_LIMIT
+    offset: Offset = 0
     unread: bool = False
 
 

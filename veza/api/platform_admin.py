@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
 from aiohttp import web
 
 from veza import keys
+from veza.api.track_schemas import Offset
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest
@@ -23,7 +24,7 @@ from veza.store import audit as audit_store
 
 router = ApiRouter("admin")
 
-FLAG_NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,63}$")
+FLAG_NAME = re.compile(r"[a-z0-9][a-z0-9_.\-]{0,63}")  # fullmatch: `$` would let a trailing newline in
 
 
 class FlagIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -58,14 +59,14 @@ class MaintenanceOut(msgspec.Struct):
 
 class AuditQuery(msgspec.Struct, forbid_unknown_fields=True):
     user_id: UUID | None = None
-    action: Annotated[str, msgspec.Meta(pattern="^(POST|PUT|PATCH|DELETE)$")] | None = None
+    action: Literal["POST", "PUT", "PATCH", "DELETE"] | None = None
     resource: Annotated[str, msgspec.Meta(max_length=512)] | None = None
     status: Annotated[int, msgspec.Meta(ge=100, le=599)] | None = None
     # `from`/`to` are Python keywords: renamed on the wire.
     since: dt.datetime | None = msgspec.field(default=None, name="from")
     until: dt.datetime | None = msgspec.field(default=None, name="to")
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 50
-    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    offset: Offset = 0
 
 
 class AuditEntryOut(msgspec.Struct):
@@ -109,7 +110,7 @@ async def list_flags(request: web.Request, principal: Principal) -> web.Response
             summary="Turn a feature flag on or off (admin); reaches every node")
 async def put_flag(request: web.Request, body: FlagIn, principal: Principal) -> web.Response:
     name = request.match_info["name"]
-    if not FLAG_NAME.match(name):
+    if not FLAG_NAME.fullmatch(name):
         raise BadRequest("Invalid flag name", details={"name": "1-64 of a-z, 0-9, '_', '.', '-', starting alphanumeric"})
     flag = await request.app[keys.control_plane].set_flag(name, body.enabled, body.description, principal.user_id)
     return ok(_flag(flag))

@@ -11,10 +11,11 @@ from aiohttp import web
 from protocols.cursor import FeedCursor, InvalidCursor
 from veza import feeds, keys
 from veza.api.social_schemas import (
-    CommentIn, FeedOut, FeedQuery, LikeIn, PageQuery, PostCommentOut, PostIn, PostLikeOut, PostListOut, PostOut,
+    CommentIn, FeedOut, FeedQuery, LikeIn, PostCommentOut, PostIn, PostLikeOut, PostListOut, PostOut,
     TrendingQuery, post_out,
 )
 from veza.api.tags import normalize_tags
+from veza.api.track_schemas import PageQuery
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest

@@ -16,11 +16,6 @@ class FeedQuery(msgspec.Struct, forbid_unknown_fields=False):
     cursor: Annotated[str, msgspec.Meta(max_length=512, description="base64 of created_at_unix_nano|uuid")] | None = None
 
 
-class PageQuery(msgspec.Struct, forbid_unknown_fields=False):
-    limit: Limit = DEFAULT_LIMIT
-    offset: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 0
-
-
 class TrendingQuery(msgspec.Struct, forbid_unknown_fields=False):
     limit: Limit = DEFAULT_LIMIT
 

@@ -22,7 +22,7 @@ from veza.api.track_schemas import (
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Forbidden, NotFound, UnsupportedMediaType
-from veza.http.routing import ApiRouter, path_uuid
+from veza.http.routing import ApiRouter, path_uuid, reject_nul
 from veza.services import audio
 from veza.services.storage import StoredObjectMissing
 from veza.services.streaming import stream_object
@@ -100,6 +100,10 @@ def _text_field(fields: dict[str, str], name: str, max_length: int, default: str
 
 
 def _metadata(fields: dict[str, str], filename: str | None) -> dict[str, Any]:
+    # Form fields skip the JSON body checks; PostgreSQL text cannot hold NUL.
+    for name, value in fields.items():
+        reject_nul(value, name)
+    reject_nul(filename or "", "file")
     stem = (filename or "").rsplit("/", 1)[-1].rsplit(".", 1)[0].strip()
     title = _text_field(fields, "title", 200, stem[:200] or None)
     if not title:

@@ -27,7 +27,7 @@ class LimitsOut(msgspec.Struct):
 class ValidateQuery(msgspec.Struct, forbid_unknown_fields=False):
     filename: Annotated[str, msgspec.Meta(max_length=255, description="Name of the file to upload")] | None = None
     content_type: Annotated[str, msgspec.Meta(max_length=100, description="Its MIME type")] | None = None
-    size: Annotated[int, msgspec.Meta(ge=0, description="Its size in bytes")] | None = None
+    size: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1, description="Its size in bytes")] | None = None
 
 
 class ValidateOut(msgspec.Struct):

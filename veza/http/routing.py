@@ -84,6 +84,40 @@ def validation_details(exc: msgspec.ValidationError) -> tuple[str, dict[str, str
     return text, {"body": text}
 
 
+# PostgreSQL text cannot hold U+0000, so every text input is refused with it at the edge.
+# Valid JSON can only carry it as this escape (a raw NUL byte is malformed JSON).
+_NUL_ESCAPE = b"\\u0000"
+NUL_PROBLEM = "must not contain NUL characters"
+
+
+def reject_nul(value: str, field: str, kind: str = "field") -> str:
+    """`value`, unless it holds a NUL: then a 400 naming `field` (a `kind`: field, query parameter, ...)."""
+    if "\x00" in value:
+        field = field.replace("\x00", "\\u0000") or "body"
+        raise BadRequest(f"Invalid {kind} '{field}': {NUL_PROBLEM}", details={field: NUL_PROBLEM})
+    return value
+
+
+def _reject_nul_in_json(raw: bytes) -> None:
+    """Walk the decoded document, keys and values, for a NUL (the escape seen may be an escaped backslash + "u0000")."""
+    try:
+        document = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return  # the typed decode reports malformed JSON
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:  # iterative: nesting depth is the client's choice
+        path, value = stack.pop()
+        if isinstance(value, str):
+            reject_nul(value, path)
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                field = f"{path}.{key}" if path else key
+                reject_nul(key, field)
+                stack.append((field, item))
+
+
 async def read_json_body(request: web.Request, body_type: type) -> Any:
     if request.body_exists:
         ctype = request.content_type
@@ -97,6 +131,8 @@ async def read_json_body(request: web.Request, body_type: type) -> Any:
         raw = b""
     if not raw.strip():
         raw = b"{}"
+    if _NUL_ESCAPE in raw:  # rare: only then decode untyped and walk it
+        _reject_nul_in_json(raw)
     try:
         return msgspec.json.decode(raw, type=body_type)
     except msgspec.ValidationError as exc:
@@ -107,6 +143,9 @@ async def read_json_body(request: web.Request, body_type: type) -> Any:
 
 
 def parse_query(request: web.Request, query_type: type) -> Any:
+    for name, value in request.query.items():
+        reject_nul(name, name, "query parameter")
+        reject_nul(value, name, "query parameter")
     try:
         return msgspec.convert(dict(request.query), query_type, strict=False)
     except msgspec.ValidationError as exc:

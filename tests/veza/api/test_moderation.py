@@ -160,3 +160,14 @@ async def test_resolve_bad_input(client: ApiClient) -> None:
     bad = await client.get("/admin/reports?status=open", user=admin)
     assert bad.status == 400 and "status" in bad.body["details"]
     assert (await client.get("/admin/reports?limit=1000", user=admin)).status == 400
+
+
+async def test_nul_in_resolve_message_is_400(client: ApiClient) -> None:
+    admin, reporter, target = await client.register(role="admin"), await client.register(), await client.register()
+    report = (await client.post("/reports", user=reporter,
+                                json={"content_type": "user", "content_id": target.id, "reason": "spam"})).data
+    reply = await client.post(f"/admin/reports/{report['id']}/resolve", user=admin,
+                              json={"action": "warn", "message": "m\x00"})
+    assert reply.status == 400 and "message" in reply.body["details"], reply.body
+    pending = (await client.get("/admin/reports?status=pending&limit=100", user=admin)).data["reports"]
+    assert report["id"] in [r["id"] for r in pending]

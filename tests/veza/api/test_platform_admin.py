@@ -161,3 +161,11 @@ async def test_audit_bad_input(client: ApiClient) -> None:
                          ("status=abc", "status"), ("from=yesterday", "from"), ("to=2026-01-01T00:00:00", "to")):
         reply = await client.get(f"/admin/audit?{query}", user=admin)
         assert reply.status == 400 and field in reply.body["details"], (query, reply.body)
+
+
+async def test_nul_or_newline_in_flag_name_path_is_400(client: ApiClient) -> None:
+    admin = await client.register(role="admin")
+    for name in ("evil%00", "evil%0A"):
+        reply = await client.put(f"/admin/feature-flags/{name}", user=admin, json={"enabled": True})
+        assert reply.status == 400 and "name" in reply.body["details"], reply.body
+    assert all("\n" not in f["name"] for f in (await client.get("/admin/feature-flags", user=admin)).data["flags"])
