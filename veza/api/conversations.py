@@ -239,7 +239,8 @@ async def send_message(request: web.Request, body: SendIn, principal: Principal)
 
 
 @router.post("/conversations/{id}/members", body=MemberIn, response=MemberOut, status=201, auth="required",
-             summary="Add a member (moderators; anyone may join a public conversation themselves)")
+             summary="Add a member (moderators; anyone may join a public conversation themselves); "
+                     "200 for one already in, whom role admin promotes")
 async def add_member(request: web.Request, body: MemberIn, principal: Principal) -> web.Response:
     room = await _room(request, principal)
     if room.type == "direct":
@@ -249,9 +250,16 @@ async def add_member(request: web.Request, body: MemberIn, principal: Principal)
         rooms.require_moderator(room)
     if body.role == "admin" and room.role != "owner" and not room.platform_admin:
         raise Forbidden("Only the owner can make admins")
-    async with request.app[keys.db].connection() as conn:
-        member = await conversations.add_member(conn, room.room_id, body.user_id, body.role)
-    return ok(MemberOut(id=member["id"], username=member["username"], role=member["role"]), status=201)
+    async with request.app[keys.db].transaction() as conn:
+        existing = await conversations.get_member(conn, room.room_id, body.user_id)
+        if existing is None:
+            member = await conversations.add_member(conn, room.room_id, body.user_id, body.role)
+        else:  # re-adding never demotes; asking for admin promotes a member
+            if body.role == "admin":
+                await conversations.promote(conn, room.room_id, body.user_id)
+            member = await conversations.get_member(conn, room.room_id, body.user_id) or existing
+    return ok(MemberOut(id=member["id"], username=member["username"], role=member["role"]),
+              status=201 if existing is None else 200)
 
 
 @router.delete("/conversations/{id}/members/{user_id}", response=Message, auth="required",

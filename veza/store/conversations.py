@@ -88,6 +88,12 @@ async def add_member(conn: asyncpg.Connection, room_id: UUID, user_id: UUID, rol
     return await get_member(conn, room_id, user_id)  # type: ignore[return-value]
 
 
+async def promote(conn: asyncpg.Connection, room_id: UUID, user_id: UUID) -> None:
+    """A member becomes an admin (the owner stays the owner)."""
+    await conn.execute("UPDATE conversation_members SET role = 'admin'"
+                       " WHERE conversation_id = $1 AND user_id = $2 AND role = 'member'", room_id, user_id)
+
+
 async def get_member(conn: asyncpg.Connection, room_id: UUID, user_id: UUID) -> dict[str, Any] | None:
     row = await conn.fetchrow(
         "SELECT m.user_id AS id, u.username, m.role, m.last_read_seq, m.joined_at FROM conversation_members m"

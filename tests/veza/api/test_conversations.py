@@ -184,6 +184,23 @@ async def test_members_added_and_removed(client: ApiClient) -> None:
     await cat_ws.close()
 
 
+async def test_re_adding_a_member_promotes_on_request_and_never_demotes(client: ApiClient) -> None:
+    ann, bob, cat = await client.register(), await client.register(), await client.register()
+    rid = await room(client, ann, members=[bob])
+    again = await client.post(f"/conversations/{rid}/members", json={"user_id": bob.id}, user=ann)
+    assert again.status == 200 and again.data["role"] == "member"
+    promoted = await client.post(f"/conversations/{rid}/members", json={"user_id": bob.id, "role": "admin"}, user=ann)
+    assert promoted.status == 200 and promoted.data["role"] == "admin"
+    # Now a moderator: bob may add people; re-adding him as a plain member keeps him admin.
+    assert (await client.post(f"/conversations/{rid}/members", json={"user_id": cat.id}, user=bob)).status == 201
+    kept = await client.post(f"/conversations/{rid}/members", json={"user_id": bob.id}, user=ann)
+    assert kept.status == 200 and kept.data["role"] == "admin"
+    owner = await client.post(f"/conversations/{rid}/members", json={"user_id": ann.id, "role": "admin"}, user=ann)
+    assert owner.status == 200 and owner.data["role"] == "owner"
+    assert (await client.post(f"/conversations/{rid}/members", json={"user_id": cat.id, "role": "admin"},
+                              user=bob)).status == 403  # only the owner makes admins
+
+
 async def test_public_rooms_are_readable_by_any_signed_in_user(client: ApiClient) -> None:
     ann, bob = await client.register(), await client.register()
     public = await room(client, ann, "public", name="Lobby")
