@@ -131,7 +131,10 @@ async def logout(request: web.Request, body: RefreshIn, principal: Principal | N
     user_id, session_id = (principal.user_id, principal.session_id) if principal else (None, None)
     token = presented_refresh_token(request, body) if session_id is None else None
     if token:
-        user_id, session_id = decode_refresh(request.app[keys.tokens], token)
+        try:
+            user_id, session_id = decode_refresh(request.app[keys.tokens], token)
+        except Unauthorized:  # expired or garbage: nothing to revoke, but the cookie still goes
+            pass
     if user_id is not None and session_id is not None:
         async with request.app[keys.db].connection() as conn:
             await sessions.revoke_session(conn, session_id, reason="logout")

@@ -128,6 +128,13 @@ async def test_logout_revokes_access_and_refresh(client: ApiClient) -> None:
     assert (await client.post("/auth/refresh", json={"refresh_token": user.refresh_token})).status == 401
 
 
+async def test_logout_with_a_dead_refresh_token_still_clears_the_cookie(client: ApiClient) -> None:
+    """A browser must be able to drop a cookie the server no longer honours."""
+    reply = await client.post("/auth/logout", json={"refresh_token": "garbage"})
+    assert reply.status == 200
+    assert "refresh_token=" in reply.headers.get("Set-Cookie", "") and "Max-Age=0" in reply.headers["Set-Cookie"]
+
+
 async def test_logout_without_token_is_harmless(client: ApiClient) -> None:
     reply = await client.post("/auth/logout")
     assert reply.status == 200
