@@ -23,7 +23,8 @@ Offset = Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFSET, description=f"Rows to 
 
 class TrackListQuery(msgspec.Struct, forbid_unknown_fields=False):
     limit: Limit = DEFAULT_LIMIT
-    page: Annotated[int, msgspec.Meta(ge=1, le=1_000_000, description="Legacy OFFSET page, 1-based")] | None = None
+    page: Annotated[int, msgspec.Meta(ge=1, le=MAX_OFFSET + 1, description=(
+        f"Legacy OFFSET page, 1-based; (page - 1) * limit at most {MAX_OFFSET}, else a 400"))] | None = None
     cursor: Annotated[str, msgspec.Meta(max_length=512, description="Opaque next_cursor of the previous page")] | None = None
     genre: Annotated[str, msgspec.Meta(max_length=50)] | None = None
     format: Annotated[str, msgspec.Meta(max_length=10)] | None = None

@@ -6,6 +6,8 @@ Likes and comments live in `veza/api/track_engagement.py`.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import math
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -17,9 +19,10 @@ from veza import keys
 from veza.api.schemas import Message
 from veza.api.tags import normalize_tags
 from veza.api.track_schemas import (
-    SearchOut, SearchQuery, TrackListOut, TrackListQuery, TrackOut, TrackUpdateIn, track_out, tracks_out,
+    MAX_OFFSET, SearchOut, SearchQuery, TrackListOut, TrackListQuery, TrackOut, TrackUpdateIn, track_out, tracks_out,
 )
 from veza.http.auth import Principal
+from veza.http.client_info import storable
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Forbidden, NotFound, UnsupportedMediaType
 from veza.http.routing import ApiRouter, path_uuid, reject_nul
@@ -32,7 +35,44 @@ from veza.store import users as user_store
 
 router = ApiRouter("tracks")
 
-_NUMERIC_SORTS = {"duration", "like_count", "comment_count"}
+_COUNT_SORTS = {"like_count", "comment_count"}  # integer columns (int4)
+_INT4_MIN, _INT4_MAX = -(2**31), 2**31 - 1
+_TEXT_SORTS = {"title", "artist"}  # text columns of at most 200 characters
+
+
+def _bad_cursor(problem: str) -> BadRequest:
+    return BadRequest(f"Invalid cursor: {problem}", details={"cursor": problem})
+
+
+def _sort_value(sort_by: str, value: Any) -> Any:
+    """A forged cursor's value as the sort column's SQL type takes it, or a 400: anything
+    out of the column's range would fail in PostgreSQL (or before, in Python) as a 500."""
+    if sort_by in _COUNT_SORTS:
+        if not isinstance(value, int) or not _INT4_MIN <= value <= _INT4_MAX:
+            raise _bad_cursor("value must be an integer in the column's range")
+        return value
+    if sort_by in _TEXT_SORTS:
+        if not isinstance(value, str) or len(value) > 200 or "\x00" in value or not _utf8(value):
+            raise _bad_cursor("value must be text of at most 200 characters")
+        return value
+    if isinstance(value, str):  # duration, a double precision
+        raise _bad_cursor("value must be a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise _bad_cursor("value must be a finite number") from None
+    if not math.isfinite(number):
+        raise _bad_cursor("value must be a finite number")
+    return number
+
+
+def _utf8(text: str) -> bool:
+    """False for lone surrogates (JSON can carry "\\ud800"), which no UTF-8 text column holds."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _keyset_after(query: TrackListQuery) -> tuple[Any, Any, uuid.UUID] | None:
@@ -44,12 +84,11 @@ def _keyset_after(query: TrackListQuery) -> tuple[Any, Any, uuid.UUID] | None:
         raise BadRequest(f"Invalid cursor: {exc}", details={"cursor": str(exc)}) from None
     if cursor.sort_by != query.sort_by:
         raise BadRequest("The cursor was made for another sort_by", details={"cursor": "sort_by mismatch"})
-    value = cursor.value
-    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if query.sort_by in _NUMERIC_SORTS and not numeric or query.sort_by in {"title", "artist"} and not isinstance(value, str):
-        raise BadRequest("Invalid cursor: value does not fit sort_by", details={"cursor": "bad value"})
-    if query.sort_by == "like_count" or query.sort_by == "comment_count":
-        value = int(value)  # type: ignore[arg-type]
+    try:
+        cursor.created_at.astimezone(dt.UTC)  # what asyncpg does; years 1 and 9999 can overflow
+    except OverflowError:
+        raise _bad_cursor("created_at is out of range") from None
+    value = None if query.sort_by == "created_at" else _sort_value(query.sort_by, cursor.value)
     return value, cursor.created_at, cursor.id
 
 
@@ -63,10 +102,14 @@ def _next_cursor(row: Mapping[str, Any], sort_by: str) -> str:
 async def list_tracks(request: web.Request, query: TrackListQuery) -> web.Response:
     if query.page is not None and query.cursor is not None:
         raise BadRequest("Use either page or cursor, not both", details={"cursor": "conflicts with page"})
+    offset = (query.page - 1) * query.limit if query.page else 0
+    if offset > MAX_OFFSET:  # deep OFFSET pages cost a scan of every row skipped; cursors do not
+        raise BadRequest(f"page is too deep: (page - 1) * limit must be at most {MAX_OFFSET}; use the cursor",
+                         details={"page": f"at most {MAX_OFFSET // query.limit + 1} with limit {query.limit}"})
+    genre = query.genre.lower() if query.genre is not None else None  # genres are stored lower-cased
     q = store.TrackQuery(
-        limit=query.limit, genre=query.genre, format=query.format, sort_by=query.sort_by,
-        descending=query.sort_order == "desc", after=_keyset_after(query),
-        offset=(query.page - 1) * query.limit if query.page else 0,
+        limit=query.limit, genre=genre, format=query.format, sort_by=query.sort_by,
+        descending=query.sort_order == "desc", after=_keyset_after(query), offset=offset,
     )
     async with request.app[keys.db].connection() as conn:
         rows, has_more = await store.list_tracks(conn, q)
@@ -99,20 +142,31 @@ def _text_field(fields: dict[str, str], name: str, max_length: int, default: str
     return value or default
 
 
+def _genre(value: str | None) -> str | None:
+    """Genres are stored lower-cased; lowering can lengthen text ("İ" is two characters
+    lower-cased), so the 50-character limit is checked on the stored form."""
+    genre = (value or "").strip().lower()
+    if len(genre) > 50:
+        raise BadRequest("genre is longer than 50 characters", details={"genre": "too long"})
+    return genre or None
+
+
 def _metadata(fields: dict[str, str], filename: str | None) -> dict[str, Any]:
     # Form fields skip the JSON body checks; PostgreSQL text cannot hold NUL.
     for name, value in fields.items():
         reject_nul(value, name)
     reject_nul(filename or "", "file")
     stem = (filename or "").rsplit("/", 1)[-1].rsplit(".", 1)[0].strip()
-    title = _text_field(fields, "title", 200, stem[:200] or None)
+    # A filename's bytes that are not UTF-8 arrive as lone surrogates: made storable, not refused.
+    stem = stem[:200] if stem.isascii() else storable(stem, 200)
+    title = _text_field(fields, "title", 200, stem or None)
     if not title:
         raise BadRequest("title is required", details={"title": "required"})
     return {
         "title": title,
         "artist": _text_field(fields, "artist", 200),
         "description": _text_field(fields, "description", 5000, ""),
-        "genre": (_text_field(fields, "genre", 50) or "").lower() or None,
+        "genre": _genre(fields.get("genre")),
         "tags": normalize_tags(fields.get("tags")),
     }
 
@@ -180,7 +234,7 @@ async def update_track(request: web.Request, body: TrackUpdateIn, principal: Pri
         if name in changes:
             changes[name] = changes[name].strip()
     if "genre" in changes:
-        changes["genre"] = changes["genre"].strip().lower() or None
+        changes["genre"] = _genre(changes["genre"])
     if "tags" in changes:
         changes["tags"] = normalize_tags(changes["tags"])
     async with request.app[keys.db].transaction() as conn:

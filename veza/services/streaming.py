@@ -2,7 +2,9 @@
 
 One range (`bytes=a-b`, `bytes=a-`, `bytes=-n`) answers 206 with Content-Range; a range
 starting past the end answers 416 with `Content-Range: bytes */size`; several ranges or
-a malformed header are ignored and the whole object is sent (both allowed by the RFC).
+a malformed header (including `bytes=5-3`, last before first) are ignored and the whole
+object is sent (both allowed by the RFC). A number too long to be any real offset is read
+as "past any end": as a first-pos that is a 416, as a last-pos or suffix it means the end.
 """
 
 from __future__ import annotations
@@ -19,12 +21,26 @@ from veza.http.errors import ApiError
 from veza.services.storage import Storage
 
 log = logging.getLogger("veza.streaming")
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# ASCII digits only: `\d` would take other scripts' digits, which int() accepts too.
+_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
+# More digits than any object size can have (2**63 has 19). Longer numbers are never
+# handed to int(), which refuses more than 4300 digits and is slow well before that.
+_MAX_DIGITS = 19
+_BEYOND = 10**_MAX_DIGITS
 
 
 class RangeNotSatisfiable(ApiError):
     code = ErrorCode.RANGE_NOT_SATISFIABLE
     message = "Requested range not satisfiable"
+
+
+def _position(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return _BEYOND if len(digits) > _MAX_DIGITS else int(digits)
+
+
+def _unsatisfiable(size: int) -> RangeNotSatisfiable:
+    return RangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -37,16 +53,18 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     first, last = match.groups()
     if not first and not last:
         return None
-    if not first:  # suffix: the last n bytes
-        length = int(last)
-        if length == 0:
-            raise RangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
+    if not first:  # suffix: the last n bytes (all of them if n is larger than the object)
+        length = _position(last)
+        if length == 0 or size == 0:
+            raise _unsatisfiable(size)
         return max(0, size - length), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or (last and int(last) < start):
-        raise RangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
-    return start, end
+    start = _position(first)
+    end = _position(last) if last else None
+    if end is not None and end < start:
+        return None  # an invalid range-spec (RFC 9110 14.1.1): ignored, not a 416
+    if start >= size:
+        raise _unsatisfiable(size)
+    return start, size - 1 if end is None else min(end, size - 1)
 
 
 async def stream_object(request: web.Request, storage: Storage, key: str, content_type: str) -> web.StreamResponse:

@@ -13,9 +13,13 @@ import uuid
 from pathlib import Path
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from veza.http.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
+# What aiohttp's multipart reader raises on a broken body: no starting boundary, a part cut
+# off before its boundary (ValueError or a failed assert), a bad part header line.
+_MALFORMED = (ValueError, AssertionError, BadHttpMessage)
 MAX_FIELD_BYTES = 8 * 1024
 MAX_FIELDS = 20
 # Room for the multipart framing and text fields around the file itself.
@@ -41,18 +45,17 @@ async def receive_upload(request: web.Request, tmp_dir: Path, max_bytes: int, fi
         raise UnsupportedMediaType("Content-Type must be multipart/form-data")
     if request.content_length is not None and request.content_length > max_bytes + FORM_OVERHEAD:
         raise PayloadTooLarge(f"File exceeds the upload limit of {max_bytes} bytes", details={"max_bytes": max_bytes})
-    try:
-        reader = await request.multipart()
-    except (ValueError, AssertionError):
-        raise BadRequest("Malformed multipart body") from None
     upload = Upload(fields={})
     try:
+        reader = await request.multipart()
         count = 0
         while (part := await reader.next()) is not None:
             count += 1
             if count > MAX_FIELDS or not isinstance(part, BodyPartReader):
                 raise BadRequest("Too many or nested form parts")
             if part.name == file_field and part.filename is not None:
+                if not part.filename:  # what a browser sends when no file was chosen
+                    raise BadRequest(f"Missing audio file part '{file_field}'", details={file_field: "required"})
                 if upload.path is not None:
                     raise BadRequest("Only one file per upload", details={file_field: "duplicate"})
                 upload.filename = part.filename
@@ -60,6 +63,9 @@ async def receive_upload(request: web.Request, tmp_dir: Path, max_bytes: int, fi
                 upload.size = await _stream_to_file(part, upload.path, max_bytes)
             elif part.name:
                 upload.fields[part.name] = await _read_field(part)
+    except _MALFORMED:
+        upload.discard()
+        raise BadRequest("Malformed multipart body", details={"body": "malformed multipart/form-data"}) from None
     except BaseException:
         upload.discard()
         raise

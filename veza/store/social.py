@@ -20,9 +20,15 @@ async def create_post(conn: asyncpg.Connection, *, author_id: UUID, content: str
                       track_id: UUID | None) -> dict[str, Any]:
     if track_id is not None and not await conn.fetchval("SELECT true FROM tracks WHERE id = $1", track_id):
         raise NotFound("Track not found", details={"track_id": "unknown"})
-    post_id = await conn.fetchval(
-        "INSERT INTO posts (author_id, content, tags, track_id) VALUES ($1, $2, $3, $4) RETURNING id",
-        author_id, content, tags, track_id)
+    try:
+        post_id = await conn.fetchval(
+            "INSERT INTO posts (author_id, content, tags, track_id) VALUES ($1, $2, $3, $4) RETURNING id",
+            author_id, content, tags, track_id)
+    except asyncpg.ForeignKeyViolationError as exc:
+        # The track was deleted since the check above (a concurrent DELETE).
+        if "track_id" not in (exc.constraint_name or ""):
+            raise
+        raise NotFound("Track not found", details={"track_id": "unknown"}) from None
     await tag_store.adjust(conn, added=tags, removed=[])
     return await get_post(conn, post_id)
 

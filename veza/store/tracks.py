@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -136,18 +138,33 @@ async def delete_track(conn: asyncpg.Connection, track_id: UUID) -> str:
     return row["file_key"]
 
 
+@contextlib.contextmanager
+def _track_must_exist() -> Iterator[None]:
+    """An insert that references a track checked a moment ago: a concurrent DELETE of the
+    track can land in between, and the insert's foreign key then fails. That is a 404."""
+    try:
+        yield
+    except asyncpg.ForeignKeyViolationError as exc:
+        if "track_id" in (exc.constraint_name or ""):
+            raise NotFound("Track not found") from None
+        raise  # another reference (the user's): not a missing track
+
+
 async def like(conn: asyncpg.Connection, track_id: UUID, user_id: UUID) -> tuple[bool, int]:
     """Idempotent like: (newly liked?, like count). The counter moves only when the
     (track, user) row really appears, so concurrent likes stay exact."""
     await owner_of(conn, track_id)
-    inserted = await conn.fetchval(
-        "INSERT INTO track_likes (track_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
-        track_id, user_id)
+    with _track_must_exist():
+        inserted = await conn.fetchval(
+            "INSERT INTO track_likes (track_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+            track_id, user_id)
     if inserted:
         count = await conn.fetchval("UPDATE tracks SET like_count = like_count + 1 WHERE id = $1 RETURNING like_count",
                                     track_id)
     else:
         count = await conn.fetchval("SELECT like_count FROM tracks WHERE id = $1", track_id)
+    if count is None:  # already liked, and the track deleted meanwhile
+        raise NotFound("Track not found")
     return bool(inserted), count
 
 
@@ -156,9 +173,13 @@ async def unlike(conn: asyncpg.Connection, track_id: UUID, user_id: UUID) -> int
     deleted = await conn.fetchval("DELETE FROM track_likes WHERE track_id = $1 AND user_id = $2 RETURNING true",
                                   track_id, user_id)
     if deleted:
-        return await conn.fetchval(
+        count = await conn.fetchval(
             "UPDATE tracks SET like_count = like_count - 1 WHERE id = $1 RETURNING like_count", track_id)
-    return await conn.fetchval("SELECT like_count FROM tracks WHERE id = $1", track_id)
+    else:
+        count = await conn.fetchval("SELECT like_count FROM tracks WHERE id = $1", track_id)
+    if count is None:  # the track was deleted meanwhile
+        raise NotFound("Track not found")
+    return count
 
 
 async def liked_by(conn: asyncpg.Connection, track_id: UUID, user_id: UUID) -> bool:
@@ -168,12 +189,13 @@ async def liked_by(conn: asyncpg.Connection, track_id: UUID, user_id: UUID) -> b
 
 async def add_comment(conn: asyncpg.Connection, track_id: UUID, author_id: UUID, content: str) -> dict[str, Any]:
     await owner_of(conn, track_id)
-    row = await conn.fetchrow(
-        """WITH c AS (INSERT INTO track_comments (track_id, author_id, content) VALUES ($1, $2, $3) RETURNING *),
-                bump AS (UPDATE tracks SET comment_count = comment_count + 1 WHERE id = $1)
-           SELECT c.id, c.track_id, c.content, c.created_at, u.id AS author_id, u.username AS author_username
-           FROM c JOIN users u ON u.id = c.author_id""",
-        track_id, author_id, content)
+    with _track_must_exist():
+        row = await conn.fetchrow(
+            """WITH c AS (INSERT INTO track_comments (track_id, author_id, content) VALUES ($1, $2, $3) RETURNING *),
+                    bump AS (UPDATE tracks SET comment_count = comment_count + 1 WHERE id = $1)
+               SELECT c.id, c.track_id, c.content, c.created_at, u.id AS author_id, u.username AS author_username
+               FROM c JOIN users u ON u.id = c.author_id""",
+            track_id, author_id, content)
     return dict(row)
 
 

@@ -86,3 +86,17 @@ async def test_owner_is_notified_but_not_for_own_actions(client: ApiClient) -> N
     kinds = [(n["kind"], n["actor_username"], n["subject_id"]) for n in listed["notifications"]]
     assert kinds == [("track_comment", fan.username, track["id"]), ("track_like", fan.username, track["id"])]
     assert listed["notifications"][0]["data"]["excerpt"] == "love it"
+
+
+async def test_likes_and_comments_racing_the_delete_are_2xx_or_404(client: ApiClient) -> None:
+    owner = await client.register(role="creator")
+    fans = [await client.register() for _ in range(6)]
+    for _ in range(3):
+        track = await make_track(client, owner)
+        path = f"/tracks/{track['id']}"
+        requests = [client.post(f"{path}/like", user=f) for f in fans]
+        requests += [client.post(f"{path}/comments", user=f, json={"content": "hi"}) for f in fans]
+        requests.insert(len(requests) // 2, client.delete(path, user=owner))
+        replies = await asyncio.gather(*requests)
+        assert {r.status for r in replies} <= {200, 201, 404}, [r.body for r in replies if r.status >= 500]
+        assert (await client.get(path)).status == 404

@@ -175,3 +175,48 @@ async def test_every_track_answer_has_exactly_the_documented_fields(client: ApiC
         assert set(track) == fields
         assert track["stream_url"] == f"/api/v1/tracks/{track_id}/stream"
     assert len(listed) == 1 and any(t["id"] == track_id for t in found)
+
+
+def _forged(sort_by: str, value: object, created_at: str = "2026-01-01T00:00:00Z") -> str:
+    body = {"created_at": created_at, "id": str(uuid.uuid4()), "sort_by": sort_by, "value": value}
+    return base64.urlsafe_b64encode(json.dumps(body).encode()).decode()
+
+
+async def test_forged_cursor_values_out_of_the_column_range_are_400(client: ApiClient) -> None:
+    # Each of these used to reach int(), asyncpg or PostgreSQL and fail there as a 500.
+    cases = [
+        ("like_count", float("inf")), ("like_count", float("-inf")), ("like_count", float("nan")),
+        ("like_count", 1e30), ("like_count", 2**40), ("like_count", 2**31), ("like_count", -(2**31) - 1),
+        ("like_count", 1.5), ("comment_count", 1e30), ("comment_count", 2**40), ("comment_count", float("nan")),
+        ("duration", float("inf")), ("duration", float("nan")), ("duration", "60"),
+        ("title", "a\u0000b"), ("title", "\ud800"), ("artist", "\udfff x"), ("title", "t" * 201),
+    ]
+    for sort_by, value in cases:
+        reply = await client.get("/tracks", params={"sort_by": sort_by, "cursor": _forged(sort_by, value)})
+        assert reply.status == 400, (sort_by, value, reply.body)
+        assert reply.body["code"] == "invalid" and "cursor" in reply.body["details"]
+    for created_at in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        reply = await client.get("/tracks", params={"cursor": _forged("created_at", None, created_at)})
+        assert reply.status == 400 and "cursor" in reply.body["details"], (created_at, reply.body)
+    # In range, they are ordinary positions.
+    for sort_by, value in (("like_count", 2**31 - 1), ("comment_count", 0), ("duration", 1e300), ("title", "é")):
+        reply = await client.get("/tracks", params={"sort_by": sort_by, "cursor": _forged(sort_by, value)})
+        assert reply.status == 200, (sort_by, value, reply.body)
+
+
+async def test_genre_filter_ignores_case(client: ApiClient) -> None:
+    owner = await client.register(role="creator")
+    genre = f"g{uuid.uuid4().hex[:8]}"
+    (track_id,) = await _seed(client, owner.id, [{"genre": genre}])
+    for asked in (genre, genre.upper(), genre.capitalize()):
+        reply = await client.get("/tracks", params={"genre": asked})
+        assert [t["id"] for t in reply.data["tracks"]] == [track_id], asked
+
+
+async def test_legacy_page_is_bounded_by_the_offset_limit(client: ApiClient) -> None:
+    for params in ({"page": "1000000", "limit": "100"}, {"page": "1002", "limit": "100"}, {"page": "100002"}):
+        reply = await client.get("/tracks", params=params)
+        assert reply.status == 400 and "page" in reply.body["details"], (params, reply.body)
+    # The deepest page allowed: OFFSET 100,000.
+    assert (await client.get("/tracks", params={"page": "1001", "limit": "100"})).status == 200
+    assert (await client.get("/tracks", params={"page": "100001", "limit": "1"})).status == 200

@@ -153,3 +153,73 @@ async def test_upload_limits_and_validate_type_report_the_enforced_settings(clie
         reply = await client.get("/upload/validate-type", params=params)
         assert reply.status == 200 and reply.data["valid"] is False and reply.data["reasons"], params
     assert (await client.get("/upload/validate-type", params={"size": "-1"})).status == 400
+
+
+async def test_stream_range_with_absurd_or_backwards_numbers(client: ApiClient) -> None:
+    creator = await client.register(role="creator")
+    audio = wav_bytes(0.2)
+    track = await make_track(client, creator, data=audio)
+    path = f"/tracks/{track['id']}/stream"
+    nines = "9" * 5000  # past int()'s 4300-digit limit: these used to be 500s
+    beyond = await client.get(path, headers={"Range": f"bytes={nines}-"})
+    assert beyond.status == 416 and beyond.headers["Content-Range"] == f"bytes */{len(audio)}"
+    # A last-pos or suffix longer than the object means "to the end" / "all of it" (RFC 9110 14.1.2).
+    for header in (f"bytes=0-{nines}", f"bytes=-{nines}", "bytes=0-00000000000000000000000000000009"):
+        reply = await client.get(path, headers={"Range": header})
+        assert reply.status == 206 and reply.body == audio[:len(reply.body)] and reply.body, header[:40]
+    assert (await client.get(path, headers={"Range": f"bytes=-{nines}"})).body == audio
+    # Last before first is an invalid range: ignored, so the whole file (not a 416).
+    for header in ("bytes=5-3", f"bytes={nines}-3", "bytes=\u0663-"):  # the last: an Arabic-Indic 3
+        reply = await client.get(path, headers={"Range": header})
+        assert reply.status == 200 and reply.body == audio, header[:40]
+
+
+def _raw_multipart(*parts: bytes) -> bytes:
+    return b"".join(b"--abc\r\n" + part + b"\r\n" for part in parts) + b"--abc--\r\n"
+
+
+def _file_part(filename: bytes, data: bytes) -> bytes:
+    return (b'Content-Disposition: form-data; name="file"; filename="' + filename + b'"\r\n'
+            b"Content-Type: audio/wav\r\n\r\n" + data)
+
+
+async def test_malformed_multipart_is_400_and_leaves_nothing(client: ApiClient) -> None:
+    creator = await client.register(role="creator")
+    title = b'Content-Disposition: form-data; name="title"\r\n\r\nA song'
+    whole = _raw_multipart(title, _file_part(b"a.wav", wav_bytes(0.2)))
+    bodies = {
+        "no boundary": b"garbage",
+        "cut inside the file": whole[: len(whole) - 2000],
+        "header without colon": _raw_multipart(b'Content-Disposition: form-data; name="title"\r\nbroken\r\n\r\nx'),
+        "empty filename": _raw_multipart(title, _file_part(b"", b"")),
+    }
+    for name, body in bodies.items():
+        reply = await client.post("/tracks", user=creator, data=body,
+                                  headers={"Content-Type": "multipart/form-data; boundary=abc"})
+        assert reply.status == 400 and reply.body["code"] == "invalid", (name, reply.body)
+        assert _stored_files(client) == [], name
+    missing = await client.post("/tracks", user=creator, data=bodies["empty filename"],
+                                headers={"Content-Type": "multipart/form-data; boundary=abc"})
+    assert "file" in missing.body["details"]
+
+
+async def test_filename_that_is_not_utf8_still_gives_a_title(client: ApiClient) -> None:
+    creator = await client.register(role="creator")
+    body = _raw_multipart(_file_part("\xe9t\xe9.wav".encode("latin-1"), wav_bytes(0.2)))
+    reply = await client.post("/tracks", user=creator, data=body,
+                              headers={"Content-Type": "multipart/form-data; boundary=abc"})
+    assert reply.status == 201, reply.body
+    assert reply.data["title"] == "\ufffdt\ufffd"
+
+
+async def test_genre_is_limited_after_lower_casing(client: ApiClient) -> None:
+    creator = await client.register(role="creator")
+    dotted = "\u0130" * 50  # "İ": 50 characters, 100 once lower-cased
+    reply = await upload(client, creator, genre=dotted)
+    assert reply.status == 400 and "genre" in reply.body["details"], reply.body
+    assert _stored_files(client) == []
+    track = await make_track(client, creator, genre="Rock")
+    edited = await client.put(f"/tracks/{track['id']}", user=creator, json={"genre": dotted})
+    assert edited.status == 400 and "genre" in edited.body["details"], edited.body
+    fits = await client.put(f"/tracks/{track['id']}", user=creator, json={"genre": "\u0130" * 25})
+    assert fits.status == 200 and fits.data["genre"] == "\u0130".lower() * 25
