@@ -296,6 +296,7 @@ async def test_a_token_with_a_malformed_session_id_is_401(client: ApiClient) -> 
     refresh_claims = jwt.decode(user.refresh_token, options={"verify_signature": False})
     for bad in ({"sid": "not-a-uuid"}, {"sid": 5}, {"sub": ["x"]}):
         token = jwt.encode({**refresh_claims, **bad}, secret, algorithm="HS256")
-        for path in ("/auth/refresh", "/auth/logout"):
-            reply = await client.post(path, json={"refresh_token": token})
-            assert reply.status == 401, (path, bad, reply.body)
+        reply = await client.post("/auth/refresh", json={"refresh_token": token})
+        assert reply.status == 401, (bad, reply.body)
+        # Logout has nothing to revoke for such a token: it only clears the cookie.
+        assert (await client.post("/auth/logout", json={"refresh_token": token})).status == 200
