@@ -8,15 +8,27 @@ import asyncpg
 
 
 async def adjust(conn: asyncpg.Connection, *, added: Iterable[str], removed: Iterable[str]) -> None:
-    """Count tags in on create/edit and out on edit/delete; unused tags disappear."""
-    added, removed = sorted(set(added)), sorted(set(removed))
-    if added:
-        await conn.execute(
-            "INSERT INTO tags (name, use_count) SELECT unnest($1::text[]), 1 "
-            "ON CONFLICT (name) DO UPDATE SET use_count = tags.use_count + 1", added)
-    if removed:
-        await conn.execute("UPDATE tags SET use_count = use_count - 1 WHERE name = ANY($1::text[])", removed)
-        await conn.execute("DELETE FROM tags WHERE name = ANY($1::text[]) AND use_count <= 0", removed)
+    """Count tags in on create/edit and out on edit/delete; unused tags disappear.
+
+    Concurrent edits touch overlapping tag rows, so every row lock is taken by one statement
+    walking the names in sorted order: two transactions can never hold each other's next
+    row (the deadlock of locking added tags, then removed ones).
+    """
+    added, removed = set(added), set(removed)
+    deltas = {name: 1 for name in added - removed} | {name: -1 for name in removed - added}
+    if not deltas:
+        return
+    names = sorted(deltas)
+    # Rows are inserted/locked in the SELECT's ORDER BY order. A removal of an unknown tag
+    # inserts a row with a negative count that the DELETE below drops in this transaction.
+    await conn.execute(
+        "INSERT INTO tags (name, use_count) "
+        "SELECT d.name, d.delta FROM unnest($1::text[], $2::int[]) AS d(name, delta) ORDER BY d.name "
+        "ON CONFLICT (name) DO UPDATE SET use_count = GREATEST(tags.use_count + EXCLUDED.use_count, 0)",
+        names, [deltas[n] for n in names])
+    gone = [n for n in names if deltas[n] < 0]
+    if gone:  # rows this transaction already locked above: no new lock, no new order
+        await conn.execute("DELETE FROM tags WHERE name = ANY($1::text[]) AND use_count <= 0", gone)
 
 
 async def suggest(conn: asyncpg.Connection, prefix: str, limit: int) -> list[str]:
