@@ -8,7 +8,8 @@ which the API answers with a 400.
 - `KeysetCursor`: tracks. urlsafe base64 of compact JSON `{"created_at": ISO, "id": uuid}`,
   plus `sort_by`/`value` when the list is sorted by another column (the cursor is only
   valid for the ordering that produced it).
-- `FeedCursor`: the social feed, per the reference: base64 of `created_at_unix_nano|uuid`.
+- `FeedCursor`: the social feed, per the reference: base64 of `created_at_unix_nano|uuid`,
+  with the viewer's feed position appended when the feed is personalized.
 """
 
 from __future__ import annotations
@@ -105,18 +106,51 @@ class KeysetCursor:
         return cls(_timestamp(body["created_at"]), _uuid(body["id"]), sort_by, value)
 
 
+# A personalized feed cursor also carries the viewer's circle as it was on the first page:
+# short hex hashes of the accounts followed (at most MAX_CIRCLE, else none; see
+# veza/store/social.py `feed`), so paging never re-sorts posts already passed.
+CIRCLE_HASH_CHARS = 6
+MAX_CIRCLE = 48
+_HEX = frozenset("0123456789abcdef")
+
+
+def _nanos(value: str) -> dt.datetime:
+    if not value.isdigit() or len(value) > 19 or int(value) > _MAX_NANOS:
+        raise InvalidCursor("cursor time is not a unix nano count in range")
+    return _EPOCH + dt.timedelta(microseconds=int(value) // 1_000)
+
+
+def _to_nanos(value: dt.datetime) -> int:
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class FeedCursor:
+    """`created_at_unix_nano|uuid` (the reference format, the public feed), or for a
+    personalized feed `created_at_unix_nano|uuid|rank|since_unix_nano|circle`: rank 0 when
+    the last post was in the viewer's circle, 1 when in the rest; `since` the first page's
+    time; `circle` the concatenated hashes of the followees then (possibly empty)."""
+
     created_at: dt.datetime
     id: UUID
+    rank: int | None = None
+    since: dt.datetime | None = None
+    circle: tuple[str, ...] = ()
 
     @property
     def unix_nano(self) -> int:
-        delta = self.created_at - _EPOCH
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+        return _to_nanos(self.created_at)
+
+    @property
+    def personalized(self) -> bool:
+        return self.rank is not None
 
     def to_string(self) -> str:
-        return _b64encode(f"{self.unix_nano}|{self.id}".encode())
+        text = f"{self.unix_nano}|{self.id}"
+        if self.rank is not None and self.since is not None:
+            text += f"|{self.rank}|{_to_nanos(self.since)}|{''.join(self.circle)}"
+        return _b64encode(text.encode())
 
     @classmethod
     def from_string(cls, raw: str) -> FeedCursor:
@@ -124,10 +158,16 @@ class FeedCursor:
             text = _b64decode(raw).decode("ascii")
         except UnicodeDecodeError:
             raise InvalidCursor("cursor is not text") from None
-        nanos, sep, ident = text.partition("|")
-        if not sep or not nanos.isdigit() or len(nanos) > 19:
+        parts = text.split("|")
+        if len(parts) not in (2, 5) or not parts[0].isdigit():
             raise InvalidCursor("cursor is not created_at_unix_nano|uuid")
-        if int(nanos) > _MAX_NANOS:  # a signed 64-bit count, as every producer of these writes it
-            raise InvalidCursor("cursor time is out of range")
-        created = _EPOCH + dt.timedelta(microseconds=int(nanos) // 1_000)
-        return cls(created, _uuid(ident))
+        created, ident = _nanos(parts[0]), _uuid(parts[1])
+        if len(parts) == 2:
+            return cls(created, ident)
+        rank, since, circle = parts[2:]
+        if rank not in ("0", "1"):
+            raise InvalidCursor("cursor rank must be 0 or 1")
+        n = CIRCLE_HASH_CHARS
+        if len(circle) % n or len(circle) > n * MAX_CIRCLE or not set(circle) <= _HEX:
+            raise InvalidCursor("cursor circle is not a list of hashes")
+        return cls(created, ident, int(rank), _nanos(since), tuple(circle[i:i + n] for i in range(0, len(circle), n)))

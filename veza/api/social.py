@@ -28,17 +28,30 @@ router = ApiRouter("social")
 @router.get("/social/feed", query=FeedQuery, response=FeedOut, auth="optional",
             summary="The feed, newest first; followed and own posts first when authenticated")
 async def feed(request: web.Request, query: FeedQuery, principal: Principal | None) -> web.Response:
-    after = None
+    viewer = principal.user_id if principal else None
+    cursor = None
     if query.cursor is not None:
         try:
             cursor = FeedCursor.from_string(query.cursor)
         except InvalidCursor as exc:
             raise BadRequest(f"Invalid cursor: {exc}", details={"cursor": str(exc)}) from None
-        after = (cursor.created_at, cursor.id)
-    viewer = principal.user_id if principal else None
+        if cursor.personalized != (viewer is not None):
+            # A personalized position means nothing in the public feed and vice versa (also
+            # cursors from before positions were personalized): the client starts over.
+            raise BadRequest("This cursor belongs to another feed; load the feed again without it",
+                             details={"cursor": "personalized" if cursor.personalized else "public"})
     async with request.app[keys.db].connection() as conn:
-        rows, has_more = await social.feed(conn, viewer=viewer, after=after, limit=query.limit)
-    next_cursor = FeedCursor(rows[-1]["created_at"], rows[-1]["id"]).to_string() if has_more and rows else None
+        circle = None
+        if viewer is not None:
+            circle = (social.Circle(cursor.since, cursor.circle) if cursor and cursor.since
+                      else await social.circle_snapshot(conn, viewer))
+        after = (cursor.rank or 0, cursor.created_at, cursor.id) if cursor else None
+        rows, has_more, rank = await social.feed(conn, viewer=viewer, circle=circle, after=after, limit=query.limit)
+    next_cursor = None
+    if has_more and rows:
+        last = rows[-1]
+        next_cursor = (FeedCursor(last["created_at"], last["id"], rank, circle.since, circle.hashes) if circle
+                       else FeedCursor(last["created_at"], last["id"])).to_string()
     return ok(FeedOut(posts=[post_out(r) for r in rows], next_cursor=next_cursor, has_more=has_more,
                       personalized=viewer is not None))
 

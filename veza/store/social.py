@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from protocols.cursor import CIRCLE_HASH_CHARS, MAX_CIRCLE
 from veza.http.errors import BadRequest, NotFound
 from veza.store import tags as tag_store
 
@@ -40,23 +42,53 @@ async def get_post(conn: asyncpg.Connection, post_id: UUID) -> dict[str, Any]:
     return dict(row)
 
 
-async def feed(conn: asyncpg.Connection, *, viewer: UUID | None, after: tuple[dt.datetime, UUID] | None,
-               limit: int) -> tuple[list[dict[str, Any]], bool]:
-    """Newest first. For a viewer: posts of people they follow and their own first, then
-    everyone else's; `after` (created_at, id) is the last post seen, in either part."""
-    if viewer is None:
-        return await _page(conn, "true", [], after, limit)
-    circle = ("(p.author_id = $1 OR p.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1))")
-    in_circle = after is None or await conn.fetchval(
-        f"SELECT {circle} FROM posts p WHERE p.id = $2", viewer, after[1]) is not False
+@dataclasses.dataclass(frozen=True, slots=True)
+class Circle:
+    """Who counts as "followed" for one scroll of a viewer's feed, fixed at its first page:
+    hashes of the followees then (none when more than fit in a cursor) and the time."""
+    since: dt.datetime
+    hashes: tuple[str, ...]
+
+
+async def circle_snapshot(conn: asyncpg.Connection, viewer: UUID) -> Circle:
+    row = await conn.fetchrow(
+        "SELECT now() AS since, ARRAY(SELECT DISTINCT left(md5(followee_id::text), $2) FROM follows "
+        "WHERE follower_id = $1 LIMIT $3) AS hashes", viewer, CIRCLE_HASH_CHARS, MAX_CIRCLE + 1)
+    hashes = tuple(sorted(row["hashes"]))
+    return Circle(row["since"], hashes if len(hashes) <= MAX_CIRCLE else ())
+
+
+async def feed(conn: asyncpg.Connection, *, viewer: UUID | None, circle: Circle | None,
+               after: tuple[int, dt.datetime, UUID] | None, limit: int) -> tuple[list[dict[str, Any]], bool, int]:
+    """Newest first: (posts, more?, rank of the last one). For a viewer, ordered by
+    (rank, created_at DESC, id DESC): rank 0 for their own posts and those of their `circle`,
+    1 for everyone else's. `after` is the (rank, created_at, id) of the last post seen.
+
+    Guarantee: ranks come from the circle frozen at the first page, never from the live
+    follows, so following or unfollowing mid-scroll cannot move a post across the cursor:
+    a scroll never shows a post twice and never skips one that existed all along.
+    Follows made during the scroll count from the next scroll on. Limits, both by design
+    of a bounded cursor: a stranger whose short hash equals a followee's ranks with the
+    circle for that scroll (consistently, so still no repeat or skip; odds 1 in 2**24 per
+    followee); and for a viewer following more than MAX_CIRCLE accounts the cursor
+    holds only `since`, the circle being "followed at or before since" - then follows
+    still change nothing, but unfollowing someone mid-scroll can show that account's
+    already-seen posts again (it never skips one).
+    """
+    if viewer is None or circle is None:
+        rows, more = await _page(conn, "true", [], after[1:] if after else None, limit)
+        return rows, more, 1
+    in_circle = ("(p.author_id = $1 OR left(md5(p.author_id::text), $2) = ANY($3::text[]) OR p.author_id IN "
+                 "(SELECT followee_id FROM follows WHERE follower_id = $1 AND created_at <= $4))")
+    args = [viewer, CIRCLE_HASH_CHARS, list(circle.hashes), circle.since]
     rows: list[dict[str, Any]] = []
-    if in_circle:
-        rows, more = await _page(conn, circle, [viewer], after, limit)
+    if after is None or after[0] == 0:
+        rows, more = await _page(conn, in_circle, args, after[1:] if after else None, limit)
         if more:
-            return rows, True
+            return rows, True, 0
         after = None  # the circle is exhausted: the rest starts from the top
-    rest, more = await _page(conn, f"NOT {circle}", [viewer], after, limit - len(rows))
-    return rows + rest, more
+    rest, more = await _page(conn, f"NOT {in_circle}", args, after[1:] if after else None, limit - len(rows))
+    return rows + rest, more, 1 if rest else 0
 
 
 async def _page(conn: asyncpg.Connection, condition: str, args: list[Any], after: tuple[dt.datetime, UUID] | None,
