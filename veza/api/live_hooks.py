@@ -8,6 +8,10 @@ nginx-rtmp `on_publish` answers a good key with a 302 whose Location is the stre
 nginx-rtmp renames the stream to it, so HLS playlists and segments are named by the
 public id and the key never appears in a URL a viewer sees. A bad key, or a stream
 already live, is a 403, which makes nginx drop the publisher.
+
+These routes read their bodies themselves, so the router's NUL check does not see them:
+a stream name or session holding a NUL (PostgreSQL text cannot store one) is a malformed
+call, 400, like any other, which every media server takes as a refusal.
 """
 
 from __future__ import annotations
@@ -22,12 +26,18 @@ from protocols.live import IngestCall, mediamtx_call, nginx_call, srs_call
 from veza import keys
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Forbidden, Unauthorized
-from veza.http.routing import ApiRouter
+from veza.http.routing import ApiRouter, reject_nul
 from veza.live.service import ingest_heartbeat, start_ingest, stop_ingest
 
 router = ApiRouter("live-hooks")
 
 _FORM = "application/x-www-form-urlencoded"
+
+
+def _checked(call: IngestCall) -> IngestCall:
+    reject_nul(call.name, "name")
+    reject_nul(call.session, "session")
+    return call
 
 
 def _check_secret(request: web.Request) -> None:
@@ -41,9 +51,10 @@ async def _nginx(request: web.Request, expected: str) -> IngestCall:
     _check_secret(request)
     form = await request.post()
     try:
-        return nginx_call({k: str(v) for k, v in form.items()}, expected)  # type: ignore[arg-type]
+        call = nginx_call({k: str(v) for k, v in form.items()}, expected)  # type: ignore[arg-type]
     except ValueError as exc:
         raise BadRequest(str(exc), details={"call": "unexpected"}) from None
+    return _checked(call)
 
 
 @router.post("/live/hooks/rtmp/publish", content_type=_FORM,
@@ -74,9 +85,10 @@ async def rtmp_update(request: web.Request) -> web.Response:
 
 def _decode(parse: Any, raw: bytes) -> IngestCall:
     try:
-        return parse(raw)
+        call = parse(raw)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise BadRequest(f"Malformed hook body: {exc}", details={"body": "invalid"}) from None
+    return _checked(call)
 
 
 @router.post("/live/hooks/srs", content_type="application/json",
@@ -106,9 +118,10 @@ async def mediamtx_auth(request: web.Request) -> web.Response:
 
 
 @router.post("/live/hooks/mediamtx/unpublish", content_type="application/json",
-             summary="MediaMTX runOnNotReady: the publisher left (same JSON as auth)")
+             summary="MediaMTX runOnNotReady: the publisher left (same JSON as auth, with its id)")
 async def mediamtx_unpublish(request: web.Request) -> web.Response:
     _check_secret(request)
     call = _decode(mediamtx_call, await request.read())
-    await stop_ingest(request.app, call.name, None)
+    # Only the publisher that went live (same `id`) ends it: a late call of an older one ends nothing.
+    await stop_ingest(request.app, call.name, call.session)
     return ok({"ended": True})

@@ -72,12 +72,14 @@ async def whip_publish(request: web.Request) -> web.Response:
     sessions = request.app[keys.webrtc]
     session = sessions.new_session_id()
     answer = await _negotiate(sessions.publish(session, stream["id"], offer))
+    if answer is None:  # another offer for this stream won the race (and is live or about to be)
+        raise Conflict("This stream is already live")
     went_live = await stream_ref(request.app, stream["id"]).ask(GoLive(key=stream["key"], ingest="whip",
                                                                       session=session))
     if not went_live:
         await sessions.end_publisher(session, reason="refused")
         raise Conflict("This stream is already live")
-    return _answer(answer or "", f"/api/v1/live/whip/{session}")
+    return _answer(answer, f"/api/v1/live/whip/{session}")
 
 
 @router.delete("/live/whip/{session}", summary="WHIP: end the publishing session (Bearer stream key)")

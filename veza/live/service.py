@@ -146,7 +146,8 @@ async def live_ctx(app: web.Application) -> AsyncIterator[None]:
     async def whip_alive(stream_id: UUID, session: str) -> None:
         await stream_ref(app, stream_id).ask(Heartbeat(session=session))
 
-    webrtc = app[keys.webrtc] = WebRtcSessions(whip_ended, whip_alive, beat_every=settings.live_ingest_timeout / 3)
+    timeout = settings.live_ingest_timeout
+    webrtc = app[keys.webrtc] = WebRtcSessions(whip_ended, whip_alive, beat_every=timeout / 3, connect_timeout=timeout)
     async with app[keys.db].connection() as conn:
         for stream_id in await store.live_stream_ids(conn):
             system.ref(LiveStream, stream_id).tell(Tick())

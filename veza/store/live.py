@@ -8,6 +8,7 @@ actor only, which owns that state.
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 from uuid import UUID
@@ -26,13 +27,19 @@ _PUBLIC = (
 _FROM = "live_streams s JOIN users u ON u.id = s.owner_id"
 
 
+# What new_stream_key makes: token_urlsafe(32) is 32 bytes in unpadded base64url, 43 characters.
+_KEY_SHAPE = re.compile(re.escape(KEY_PREFIX) + r"[A-Za-z0-9_-]{43}")
+
+
 def new_stream_key() -> str:
     """A long random secret (256 bits), prefixed so it is recognisable in a leak scan."""
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
 def looks_like_key(value: str) -> bool:
-    return value.startswith(KEY_PREFIX) and 20 < len(value) <= 100
+    """Exactly the shape `new_stream_key` makes: anything else (a NUL, a stray newline) is
+    no key, refused before it reaches the database."""
+    return _KEY_SHAPE.fullmatch(value) is not None
 
 
 async def create_stream(conn: asyncpg.Connection, owner_id: UUID, *, title: str, description: str = "",

@@ -10,6 +10,7 @@ import pytest
 from tests.support import ApiClient
 from tests.veza.live_support import HOOK_SECRET, publish_rtmp
 from veza.config import Settings
+from veza.store.live import looks_like_key, new_stream_key
 
 
 @pytest.fixture
@@ -133,3 +134,18 @@ async def test_routes_are_documented(client: ApiClient) -> None:
     for path in ("/api/v1/live/streams", "/api/v1/live/streams/{id}", "/api/v1/live/streams/me",
                  "/api/v1/live/streams/me/key", "/api/v1/live/streams/me/key/regenerate", "/api/v1/live/whip"):
         assert path in paths, path
+
+
+@pytest.mark.parametrize("value, expected", [
+    (new_stream_key(), True),
+    ("live_" + "A-z_9" * 8 + "abc", True),
+    ("live_" + "a" * 42, False),  # one short
+    ("live_" + "a" * 44, False),
+    ("live_\x00" + "a" * 42, False),  # would reach PostgreSQL, which refuses NUL in text
+    ("live_" + "a" * 42 + "\n", False),
+    ("live_" + "a" * 41 + "+/", False),  # base64, not base64url
+    ("LIVE_" + "a" * 43, False),
+    ("", False),
+])
+def test_looks_like_key_is_exactly_the_generated_shape(value: str, expected: bool) -> None:
+    assert looks_like_key(value) is expected

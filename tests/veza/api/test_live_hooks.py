@@ -142,3 +142,46 @@ async def test_mediamtx_auth(client: ApiClient) -> None:
     assert (await client.post(url, params=params, json={**publish, "action": "api"})).status == 401
     done = await client.post("/live/hooks/mediamtx/unpublish", params=params, json=publish)
     assert done.status == 200 and stream["id"] not in await live_ids(client)
+
+
+async def test_mediamtx_unpublish_ends_only_the_session_that_went_live(client: ApiClient) -> None:
+    stream = await new_stream(client)
+    publish = {"action": "publish", "path": f"live/{stream['id']}", "id": "m1", "ip": "127.0.0.1",
+               "protocol": "rtmp", "query": f"key={stream['stream_key']}"}
+    url, params = "/live/hooks/mediamtx", {"secret": HOOK_SECRET}
+    assert (await client.post(f"{url}/auth", params=params, json=publish)).status == 200
+    stale = await client.post(f"{url}/unpublish", params=params, json={**publish, "id": "other"})
+    assert stale.status == 200 and stream["id"] in await live_ids(client)
+    # runOnNotReady knows the path (the stream id) and the source id, not necessarily the key.
+    done = await client.post(f"{url}/unpublish", params=params, json={**publish, "query": ""})
+    assert done.status == 200 and stream["id"] not in await live_ids(client)
+
+
+NUL_KEY = "live_\x00" + "a" * 42
+
+
+@pytest.mark.parametrize("hook, call", [("publish", "publish"), ("update", "update_publish"),
+                                        ("publish_done", "publish_done")])
+async def test_rtmp_hooks_refuse_nul_with_400(client: ApiClient, hook: str, call: str) -> None:
+    stream = await new_stream(client)
+    for name, clientid in ((NUL_KEY, "1"), (stream["stream_key"], "1\x00"), (stream["id"] + "\x00", "1")):
+        reply = await rtmp_hook(client, hook, name, call, clientid=clientid)
+        assert reply.status == 400 and reply.body["success"] is False, (name, clientid, reply.body)
+    assert stream["id"] not in await live_ids(client)
+
+
+async def test_srs_and_mediamtx_hooks_refuse_nul_with_400(client: ApiClient) -> None:
+    stream = await new_stream(client)
+    params = {"secret": HOOK_SECRET}
+    srs = {"action": "on_publish", "client_id": "c1", "app": "live", "stream": stream["stream_key"], "param": ""}
+    mediamtx = {"action": "publish", "path": f"live/{stream['id']}", "id": "m1", "query": ""}
+    calls = [("srs", {**srs, "stream": NUL_KEY}), ("srs", {**srs, "client_id": "c\x00"}),
+             ("srs", {**srs, "action": "on_unpublish", "stream": NUL_KEY}),
+             ("mediamtx/auth", {**mediamtx, "password": NUL_KEY}), ("mediamtx/auth", {**mediamtx, "path": "live/\x00"}),
+             ("mediamtx/auth", {**mediamtx, "password": stream["stream_key"], "id": "m\x00"}),
+             ("mediamtx/unpublish", {**mediamtx, "password": NUL_KEY}),
+             ("mediamtx/unpublish", {**mediamtx, "path": "live/\x00"})]
+    for hook, body in calls:
+        reply = await client.post(f"/live/hooks/{hook}", params=params, json=body)
+        assert reply.status == 400 and reply.body["code"] == "invalid", (hook, body, reply.body)
+    assert stream["id"] not in await live_ids(client)

@@ -7,6 +7,7 @@ interface (CI machines have one).
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 
 import pytest
@@ -14,7 +15,10 @@ from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 
 from tests.support import ApiClient
 from tests.veza.ws.test_live import watcher
+from veza import keys
+from veza.app import create_app
 from veza.config import Settings
+from veza.live.webrtc import sends_media
 
 pytestmark = pytest.mark.slow
 
@@ -24,8 +28,8 @@ def settings(settings: Settings) -> Settings:
     return settings.replace(live_viewers_interval=0.2)
 
 
-async def new_stream(client: ApiClient) -> dict:
-    owner = await client.register()
+async def new_stream(client: ApiClient, owner=None) -> dict:  # type: ignore[no-untyped-def]
+    owner = owner or await client.register()
     return (await client.post("/live/streams", json={"title": "Browser set"}, user=owner)).data
 
 
@@ -110,3 +114,87 @@ async def test_whep_refusals(client: ApiClient) -> None:
         assert (await client.delete(f"/api/v1/live/streams/{stream['id']}/whep/nope")).status == 404
     finally:
         await pc.close()
+
+
+async def test_whip_offer_without_media_to_receive_is_400(client: ApiClient) -> None:
+    stream = await new_stream(client)
+    viewer_like, data_only = RTCPeerConnection(), RTCPeerConnection()
+    try:
+        viewer_like.addTransceiver("video", direction="recvonly")
+        data_only.createDataChannel("chat")
+        sender = RTCPeerConnection()
+        sender.addTrack(VideoStreamTrack())
+        disabled = re.sub(r"^m=video \d+ ", "m=video 0 ", await offer(sender), flags=re.M)  # port 0: rejected
+        await sender.close()
+        for sdp in ("v=0\r\n", await offer(viewer_like), await offer(data_only), disabled):
+            reply = await client.post("/api/v1/live/whip", data=sdp, headers=sdp_headers(stream["stream_key"]))
+            assert reply.status == 400, (sdp, reply.body)
+            assert reply.body["success"] is False and "Unusable SDP offer" in reply.body["error"]
+        assert (await client.get(f"/live/streams/{stream['id']}")).data["is_live"] is False
+    finally:
+        await viewer_like.close()
+        await data_only.close()
+
+
+async def test_concurrent_offers_one_session_and_the_key_change_ends_it(client: ApiClient) -> None:
+    owner = await client.register()
+    stream = await new_stream(client, owner)
+    sid, key = stream["id"], stream["stream_key"]
+    pcs = [RTCPeerConnection() for _ in range(4)]
+    try:
+        for pc in pcs:
+            pc.addTrack(VideoStreamTrack())
+        offers = [await offer(pc) for pc in pcs]
+        replies = await asyncio.gather(*(client.post("/api/v1/live/whip", data=sdp, headers=sdp_headers(key))
+                                         for sdp in offers))
+        assert sorted(r.status for r in replies) == [201, 409, 409, 409], [r.body for r in replies]
+        winner = next(r for r in replies if r.status == 201)
+        sessions = client.app[keys.webrtc]
+        assert list(sessions.publishers) == [winner.headers["Location"].rsplit("/", 1)[1]]
+        assert sessions.by_stream[uuid.UUID(sid)] is next(iter(sessions.publishers.values()))
+
+        regenerated = await client.post("/live/streams/me/key/regenerate", params={"stream_id": sid}, user=owner)
+        assert regenerated.status == 200, regenerated.body
+        new_key = regenerated.data["stream_key"]
+        # Changing the key closed the winner's session: nothing is left to end.
+        gone = await client.delete(winner.headers["Location"], headers={"Authorization": f"Bearer {new_key}"})
+        assert gone.status == 404, gone.body
+        assert not sessions.publishers and not sessions.by_stream
+        assert (await client.get(f"/live/streams/{sid}")).data["is_live"] is False
+    finally:
+        for pc in pcs:
+            await pc.close()
+
+
+async def test_publisher_that_never_connects_ends_the_stream(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    client = ApiClient(await aiohttp_client(create_app(settings.replace(live_ingest_timeout=1.0))))
+    stream = await new_stream(client)
+    w, _ = await watcher(client, stream["id"])
+    pc = RTCPeerConnection()
+    try:
+        pc.addTrack(VideoStreamTrack())
+        # No candidates: the server's ICE waits for them forever, so the connection never gets past "connecting".
+        sdp = "\r\n".join(line for line in (await offer(pc)).split("\r\n")
+                           if not line.startswith(("a=candidate", "a=end-of-candidates")))
+        whip = await client.post("/api/v1/live/whip", data=sdp, headers=sdp_headers(stream["stream_key"]))
+        assert whip.status == 201, whip.body
+        assert (await w.next("stream_live", timeout=10))["stream"] == stream["id"]
+        assert (await w.next("stream_offline", timeout=30))["stream"] == stream["id"]
+        assert not client.app[keys.webrtc].publishers
+    finally:
+        await pc.close()
+        await w.ws.close()
+
+
+@pytest.mark.parametrize("sdp, expected", [
+    ("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n", True),  # no direction attribute: sendrecv
+    ("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\n", True),
+    ("v=0\r\na=recvonly\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n", False),  # session-level direction
+    ("v=0\r\na=recvonly\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n", True),  # the section's wins
+    ("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=inactive\r\n", False),
+    ("v=0\r\nm=video 0 UDP/TLS/RTP/SAVPF 96\r\n", False),
+    ("v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n", False),
+    ("v=0\r\nm=\r\n", False),
+])
+def test_sends_media(sdp: str, expected: bool) -> None:
+    assert sends_media(sdp) is expected
