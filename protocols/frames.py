@@ -29,6 +29,10 @@ HISTORY_DEFAULT_LIMIT = 50
 HISTORY_MAX_LIMIT = 100
 JOIN_RECENT = 50  # messages sent on a join without `since`
 REPLAY_LIMIT = 500  # most messages a join with `since` replays before giving up on recovery
+# The messages of one `joined` or `history` frame, encoded, stay within this (at least one
+# message is always sent): a reply is far below a socket's outbound cap and a client's
+# default maximum message size, whatever the messages hold.
+MESSAGES_BUDGET_BYTES = 256 * 1024
 
 # ---- close codes ----------------------------------------------------------------------
 CLOSE_GOING_AWAY = 1001
@@ -289,13 +293,35 @@ class PresenceUser(msgspec.Struct):
     username: str
 
 
+def newest_that_fit(messages: list[ChatMessage], budget: int = MESSAGES_BUDGET_BYTES) -> list[ChatMessage]:
+    """The newest messages of an oldest-first list whose encoding fits `budget` bytes.
+
+    The newest one is always kept, so a client paging back with `history` always moves.
+    Encodes from the newest back only until the budget is spent.
+    """
+    total = 0
+    for i in range(len(messages) - 1, -1, -1):
+        total += len(_encoder.encode(messages[i])) + 1  # + the comma
+        if total > budget and i < len(messages) - 1:
+            return messages[i + 1:]
+    return messages
+
+
 class Joined(Event, tag="joined"):
+    """Cut to `MESSAGES_BUDGET_BYTES` when built (oldest dropped first): a cut replay says
+    `recovered: false`, and the client pages back with `history` from its oldest message."""
+
     room: UUID
     seq: int
     recovered: bool
     messages: list[ChatMessage]
     presence: list[PresenceUser]
     last_read_seq: int = 0
+
+    def __post_init__(self) -> None:
+        kept = newest_that_fit(self.messages)
+        if len(kept) < len(self.messages):
+            self.messages, self.recovered = kept, False
 
 
 class Left(Event, tag="left"):
@@ -350,9 +376,17 @@ class TypingEvent(Event, tag="typing"):
 
 
 class History(Event, tag="history"):
+    """Cut to `MESSAGES_BUDGET_BYTES` when built (oldest dropped first): a cut page says
+    `has_more: true`, and the client asks again before its oldest message."""
+
     room: UUID
     messages: list[ChatMessage]
     has_more: bool
+
+    def __post_init__(self) -> None:
+        kept = newest_that_fit(self.messages)
+        if len(kept) < len(self.messages):
+            self.messages, self.has_more = kept, True
 
 
 class RoomClosed(Event, tag="room_closed"):

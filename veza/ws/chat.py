@@ -3,6 +3,11 @@
 Handlers authorize (the same rules as REST, `veza.rooms`) and hand the work to the room's
 actor, which answers the socket itself (`joined`, `ack`) so that nothing the room
 publishes can overtake the answer. A frame with a `ref` gets exactly one direct reply.
+
+No frame wakes a room's actor before a cheap check: `join` reads the room's access from
+the database first (an unknown room is `not_found`, no actor), and every other room frame
+needs the socket to have joined that room (`forbidden` otherwise), so random room ids
+cannot spawn actors. A socket joins at most `MAX_JOINED` rooms at once.
 """
 
 from __future__ import annotations
@@ -16,15 +21,25 @@ from actors import ActorDead
 from actors.chat_room import Delete, Edit, Join, Leave, MarkRead, React, Send, Typing
 from protocols import frames as f
 from veza import keys, rooms
+from veza.http.errors import ApiError, BadRequest, Forbidden
 from veza.store import messages
 from veza.ws.commands import CommandSet, send_error_for
 from veza.ws.connection import Connection
 
 commands = CommandSet("chat")
 
+MAX_JOINED = 50  # rooms one socket may have joined at once
+
 
 def joined_rooms(conn: Connection) -> set[UUID]:
     return conn.state.setdefault("rooms", set())
+
+
+def _require_joined(conn: Connection, room: UUID) -> None:
+    """Checked here, before any actor is touched: a frame naming a room this socket has not
+    joined (or one that does not exist) must not spawn that room's actor."""
+    if room not in joined_rooms(conn):
+        raise Forbidden("Join the room first")
 
 
 async def _access(conn: Connection, room: UUID) -> rooms.Access:
@@ -39,13 +54,21 @@ def _ok(conn: Connection, ref: Any) -> None:
 
 @commands.command("join", f.JoinFrame, auth=False)
 async def join(conn: Connection, frame: f.JoinFrame) -> None:
+    joined = joined_rooms(conn)
+    if frame.room not in joined and len(joined) >= MAX_JOINED:
+        raise BadRequest(f"a socket may join at most {MAX_JOINED} rooms at once: leave one first")
+    # Access first (a database read): an unknown or private room never reaches an actor.
     async with conn.app[keys.db].connection() as db:
         if conn.user_id is None:
             room = await rooms.access(db, frame.room, None)  # public rooms only
         else:
             room = await rooms.access_for_posting(db, frame.room, conn.user_id, conn.role)
-    joined_rooms(conn).add(frame.room)  # before the ask: a close meanwhile still leaves
-    await rooms.ask_room(conn.app, frame.room, Join(conn, frame.since, frame.ref, room.last_read_seq))
+    joined.add(frame.room)  # before the ask: a close meanwhile still leaves
+    try:
+        await rooms.ask_room(conn.app, frame.room, Join(conn, frame.since, frame.ref, room.last_read_seq))
+    except ApiError:
+        joined.discard(frame.room)  # the room refused (deleted meanwhile): not joined, not counted
+        raise
 
 
 @commands.command("leave", f.LeaveFrame, auth=False)
@@ -63,6 +86,7 @@ async def message(conn: Connection, frame: f.MessageFrame) -> None:
     order they came and acks each (after commit) on the socket itself; a refusal (not
     joined, room gone, ...) comes back as an error frame with the frame's ref."""
     assert conn.user_id is not None
+    _require_joined(conn, frame.room)
     send = Send(conn.user_id, conn.username or "", frame.content, frame.client_id, conn=conn, ref=frame.ref)
     reply = await rooms.room_ref(conn.app, frame.room).submit(send)
     reply.add_done_callback(functools.partial(_refused, conn, frame.ref))
@@ -76,6 +100,7 @@ def _refused(conn: Connection, ref: Any, reply: asyncio.Future[Any]) -> None:
 @commands.command("edit", f.EditFrame)
 async def edit(conn: Connection, frame: f.EditFrame) -> None:
     assert conn.user_id is not None
+    _require_joined(conn, frame.room)
     await rooms.ask_room(conn.app, frame.room, Edit(conn, conn.user_id, frame.message_id, frame.content))
     _ok(conn, frame.ref)
 
@@ -83,6 +108,7 @@ async def edit(conn: Connection, frame: f.EditFrame) -> None:
 @commands.command("delete", f.DeleteFrame)
 async def delete(conn: Connection, frame: f.DeleteFrame) -> None:
     assert conn.user_id is not None
+    _require_joined(conn, frame.room)
     await rooms.ask_room(conn.app, frame.room, Delete(conn, conn.user_id, frame.message_id, conn.role == "admin"))
     _ok(conn, frame.ref)
 
@@ -90,6 +116,7 @@ async def delete(conn: Connection, frame: f.DeleteFrame) -> None:
 @commands.command("react", f.ReactFrame)
 async def react(conn: Connection, frame: f.ReactFrame) -> None:
     assert conn.user_id is not None
+    _require_joined(conn, frame.room)
     await rooms.ask_room(conn.app, frame.room, React(conn, conn.user_id, frame.message_id, frame.emoji, True))
     _ok(conn, frame.ref)
 
@@ -97,6 +124,7 @@ async def react(conn: Connection, frame: f.ReactFrame) -> None:
 @commands.command("unreact", f.UnreactFrame)
 async def unreact(conn: Connection, frame: f.UnreactFrame) -> None:
     assert conn.user_id is not None
+    _require_joined(conn, frame.room)
     await rooms.ask_room(conn.app, frame.room, React(conn, conn.user_id, frame.message_id, frame.emoji, False))
     _ok(conn, frame.ref)
 
@@ -104,6 +132,7 @@ async def unreact(conn: Connection, frame: f.UnreactFrame) -> None:
 @commands.command("read", f.ReadFrame)
 async def read(conn: Connection, frame: f.ReadFrame) -> None:
     assert conn.user_id is not None
+    _require_joined(conn, frame.room)
     await rooms.ask_room(conn.app, frame.room, MarkRead(conn, conn.user_id, frame.seq))
     _ok(conn, frame.ref)
 
@@ -111,6 +140,7 @@ async def read(conn: Connection, frame: f.ReadFrame) -> None:
 @commands.command("typing", f.TypingFrame)
 async def typing(conn: Connection, frame: f.TypingFrame) -> None:
     assert conn.user_id is not None
+    _require_joined(conn, frame.room)
     await rooms.ask_room(conn.app, frame.room, Typing(conn, conn.user_id, conn.username or ""))
     _ok(conn, frame.ref)
 

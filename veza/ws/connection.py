@@ -14,6 +14,9 @@ command handlers) calls `deliver(bytes, volatile)`, which never blocks:
   soft threshold, and are the first thrown out when it would overflow;
 - a durable event that still does not fit closes the socket with 4009: the client
   reconnects and recovers with `since`, instead of slowing the room down.
+
+The cap bounds every unsent byte of a socket: the outbox plus what the transport still
+buffers, so a direct write too big for what is left of the cap is not taken either.
 """
 
 from __future__ import annotations
@@ -68,6 +71,13 @@ def _framed(payload: bytes) -> bytes:
     framed = header + payload
     _last_framed = (payload, framed)
     return framed
+
+
+def _abort_if_unflushed(transport: asyncio.BaseTransport) -> None:
+    """Cut a transport that still holds unsent bytes. One that flushed meanwhile has closed
+    by itself, and aborting a closed transport fails inside the event loop."""
+    if transport.get_write_buffer_size():  # type: ignore[attr-defined]
+        transport.abort()  # type: ignore[attr-defined]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -143,19 +153,21 @@ class Connection:
         if self.close_code is not None:
             return
         transport = self._transport
+        # What the transport still buffers is unsent too: it counts against the same cap.
+        buffered = transport.get_write_buffer_size() if transport is not None else 0
+        size = len(data)
         if (transport is not None and self._writer is None and self._started and not self._queue
-                and transport.get_write_buffer_size() <= DIRECT_WRITE_LIMIT):
+                and buffered <= DIRECT_WRITE_LIMIT and buffered + size <= self.limits.outbox_bytes):
             if transport.is_closing() or self.ws.closed:
                 return  # the peer is gone or closing: the read loop is about to finish
             transport.write(_framed(data))
             return
-        size = len(data)
-        if volatile and self._queued_bytes + size > self.limits.soft_bytes:
+        if volatile and buffered + self._queued_bytes + size > self.limits.soft_bytes:
             self.dropped += 1
             return
-        if self._queued_bytes + size > self.limits.outbox_bytes:
+        if buffered + self._queued_bytes + size > self.limits.outbox_bytes:
             self._drop_volatile()
-            if self._queued_bytes + size > self.limits.outbox_bytes:
+            if buffered + self._queued_bytes + size > self.limits.outbox_bytes:
                 self.close(frames.CLOSE_TOO_SLOW, "too slow: outbound queue over its limit")
                 return
         self._queue.append((data, volatile))
@@ -261,7 +273,7 @@ class Connection:
         if transport is not None and transport.get_write_buffer_size():
             # transport.close() waits for its buffer to flush, forever if the peer never reads.
             linger = SLOW_LINGER if too_slow else 0.0
-            asyncio.get_running_loop().call_later(linger, transport.abort)
+            asyncio.get_running_loop().call_later(linger, _abort_if_unflushed, transport)
 
     # ---- inbound rate limit ---------------------------------------------------------------
     def take_token(self) -> bool:

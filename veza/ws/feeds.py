@@ -19,6 +19,12 @@ commands = CommandSet("feeds")
 FEEDS: dict[str, bool] = {"global": True}
 
 
+def _ok(conn: Connection, ref: object) -> None:
+    """The protocol's answer to both frames: `ok`, and only to a frame with a `ref`."""
+    if ref is not None:
+        conn.send(f.Done(ref=ref))
+
+
 @commands.command("subscribe", f.SubscribeFrame, auth=False)
 async def subscribe(conn: Connection, frame: f.SubscribeFrame) -> None:
     public = FEEDS.get(frame.feed)
@@ -27,10 +33,10 @@ async def subscribe(conn: Connection, frame: f.SubscribeFrame) -> None:
     if not public and not conn.authenticated:
         raise Unauthorized("sign in to follow this feed")
     await conn.app[keys.hub].subscribe(f"feed:{frame.feed}", conn)
-    conn.deliver(f.encode_event("subscribed", ref=frame.ref, feed=frame.feed))
+    _ok(conn, frame.ref)
 
 
 @commands.command("unsubscribe", f.UnsubscribeFrame, auth=False)
 async def unsubscribe(conn: Connection, frame: f.UnsubscribeFrame) -> None:
     await conn.app[keys.hub].unsubscribe(f"feed:{frame.feed}", conn)
-    conn.deliver(f.encode_event("unsubscribed", ref=frame.ref, feed=frame.feed))
+    _ok(conn, frame.ref)

@@ -26,7 +26,7 @@ from veza.http.auth import bearer_token
 from veza.http.edge.edge import stamp
 from veza.http.errors import BadRequest
 from veza.http.routing import ApiRouter
-from veza.security.tokens import InvalidToken
+from veza.security.tokens import InvalidToken, uuid_claim
 from veza.store import sessions
 from veza.ws import COMMAND_SETS
 from veza.ws.commands import Dispatcher
@@ -54,9 +54,10 @@ async def _identity(request: web.Request) -> Identity | None:
         return None
     try:
         claims = request.app[keys.tokens].decode(token, "chat")
-        user_id = UUID(claims["sub"])
-        session_id = UUID(claims["sid"]) if claims.get("sid") else None
-    except (InvalidToken, KeyError, ValueError, TypeError):
+        # A malformed claim (a number, a list, ...) is an invalid token, not a 500.
+        user_id = uuid_claim(claims, "sub")
+        session_id = uuid_claim(claims, "sid") if claims.get("sid") is not None else None
+    except InvalidToken:
         raise _BadToken from None
     if session_id is not None and not await sessions.is_active(request.app[keys.db].pool, session_id):
         raise _BadToken

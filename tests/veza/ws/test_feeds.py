@@ -13,7 +13,7 @@ async def test_global_feed_pushes_new_posts_to_subscribers_only(client: ApiClien
     listener = await client.ws()  # anonymous sockets may follow the public feed
     bystander = await client.ws()
     await listener.send_json({"type": "subscribe", "feed": "global", "ref": "s"})
-    assert await recv(listener) == {"type": "subscribed", "ref": "s", "feed": "global"}
+    assert await recv(listener) == {"type": "ok", "ref": "s"}
     reply = await client.post("/social/posts", user=author, json={"content": "live!", "tags": ["news"]})
     event = await until(listener, "feed_post")
     assert event["feed"] == "global"
@@ -21,7 +21,7 @@ async def test_global_feed_pushes_new_posts_to_subscribers_only(client: ApiClien
     assert event["post"]["author_username"] == author.username
     assert await quiet(bystander) == []
     await listener.send_json({"type": "unsubscribe", "feed": "global", "ref": "u"})
-    assert (await until(listener, "unsubscribed"))["ref"] == "u"
+    assert (await until(listener, "ok"))["ref"] == "u"
     await client.post("/social/posts", user=author, json={"content": "after"})
     assert [f for f in await quiet(listener) if f["type"] == "feed_post"] == []
     await listener.close()
