@@ -154,14 +154,16 @@ function markRead() {
 const handlers = {
   joined(frame) {
     if (frame.room !== state.current) return;
-    if (!frame.recovered) state.messages.clear(); // too much missed: start over from the newest page
+    const rejoined = state.messages.size > 0;
+    if (!frame.recovered) state.messages.clear(); // too much missed (or too much to send): start from the newest
     for (const m of frame.messages) remember(m);
     if (frame.seq > (state.lastSeq.get(state.current) ?? -1)) state.lastSeq.set(state.current, frame.seq);
     state.presence = new Map(frame.presence.map((u) => [u.id, u.username]));
     $("message-input").disabled = false;
     $("send").disabled = false;
-    $("load-older").hidden = state.messages.size < 50;
-    notice(frame.recovered ? "" : "Some older messages were skipped while you were away.");
+    // Sequence numbers start at 1: anything above means there is older history to page back to.
+    $("load-older").hidden = state.messages.size === 0 || Math.min(...state.messages.keys()) <= 1;
+    notice(frame.recovered || !rejoined ? "" : "Some older messages were skipped while you were away.");
     resendPending();
     renderMessages();
     renderPresence();
