@@ -23,7 +23,7 @@ from protocols import frames as f
 from veza import keys, rooms
 from veza.http.errors import ApiError, BadRequest, Forbidden
 from veza.store import messages
-from veza.ws.commands import CommandSet, send_error_for
+from veza.ws.commands import CommandSet, send_error_for, send_ok
 from veza.ws.connection import Connection
 
 commands = CommandSet("chat")
@@ -45,11 +45,6 @@ def _require_joined(conn: Connection, room: UUID) -> None:
 async def _access(conn: Connection, room: UUID) -> rooms.Access:
     async with conn.app[keys.db].connection() as db:
         return await rooms.access(db, room, conn.user_id, conn.role)
-
-
-def _ok(conn: Connection, ref: Any) -> None:
-    if ref is not None:
-        conn.send(f.Done(ref=ref))
 
 
 @commands.command("join", f.JoinFrame, auth=False)
@@ -102,7 +97,7 @@ async def edit(conn: Connection, frame: f.EditFrame) -> None:
     assert conn.user_id is not None
     _require_joined(conn, frame.room)
     await rooms.ask_room(conn.app, frame.room, Edit(conn, conn.user_id, frame.message_id, frame.content))
-    _ok(conn, frame.ref)
+    send_ok(conn, frame.ref)
 
 
 @commands.command("delete", f.DeleteFrame)
@@ -110,7 +105,7 @@ async def delete(conn: Connection, frame: f.DeleteFrame) -> None:
     assert conn.user_id is not None
     _require_joined(conn, frame.room)
     await rooms.ask_room(conn.app, frame.room, Delete(conn, conn.user_id, frame.message_id, conn.role == "admin"))
-    _ok(conn, frame.ref)
+    send_ok(conn, frame.ref)
 
 
 @commands.command("react", f.ReactFrame)
@@ -118,7 +113,7 @@ async def react(conn: Connection, frame: f.ReactFrame) -> None:
     assert conn.user_id is not None
     _require_joined(conn, frame.room)
     await rooms.ask_room(conn.app, frame.room, React(conn, conn.user_id, frame.message_id, frame.emoji, True))
-    _ok(conn, frame.ref)
+    send_ok(conn, frame.ref)
 
 
 @commands.command("unreact", f.UnreactFrame)
@@ -126,7 +121,7 @@ async def unreact(conn: Connection, frame: f.UnreactFrame) -> None:
     assert conn.user_id is not None
     _require_joined(conn, frame.room)
     await rooms.ask_room(conn.app, frame.room, React(conn, conn.user_id, frame.message_id, frame.emoji, False))
-    _ok(conn, frame.ref)
+    send_ok(conn, frame.ref)
 
 
 @commands.command("read", f.ReadFrame)
@@ -134,7 +129,7 @@ async def read(conn: Connection, frame: f.ReadFrame) -> None:
     assert conn.user_id is not None
     _require_joined(conn, frame.room)
     await rooms.ask_room(conn.app, frame.room, MarkRead(conn, conn.user_id, frame.seq))
-    _ok(conn, frame.ref)
+    send_ok(conn, frame.ref)
 
 
 @commands.command("typing", f.TypingFrame)
@@ -142,7 +137,7 @@ async def typing(conn: Connection, frame: f.TypingFrame) -> None:
     assert conn.user_id is not None
     _require_joined(conn, frame.room)
     await rooms.ask_room(conn.app, frame.room, Typing(conn, conn.user_id, conn.username or ""))
-    _ok(conn, frame.ref)
+    send_ok(conn, frame.ref)
 
 
 @commands.command("history", f.HistoryFrame, auth=False)

@@ -73,6 +73,12 @@ class CommandSet:
         return hook
 
 
+def send_ok(conn: Connection, ref: Any) -> None:
+    """The protocol's `ok` for a frame with nothing else to say, sent only when it has a `ref`."""
+    if ref is not None:
+        conn.send(frames.Done(ref=ref))
+
+
 def send_error_for(conn: Connection, exc: BaseException, ref: Any) -> None:
     """The error frame for what a command (or the actor it handed work to) raised."""
     if isinstance(exc, ApiError):

@@ -10,19 +10,13 @@ from __future__ import annotations
 from protocols import frames as f
 from veza import keys
 from veza.http.errors import NotFound, Unauthorized
-from veza.ws.commands import CommandSet
+from veza.ws.commands import CommandSet, send_ok
 from veza.ws.connection import Connection
 
 commands = CommandSet("feeds")
 
 # Feed name -> whether an anonymous socket may follow it. Other domains add theirs here.
 FEEDS: dict[str, bool] = {"global": True}
-
-
-def _ok(conn: Connection, ref: object) -> None:
-    """The protocol's answer to both frames: `ok`, and only to a frame with a `ref`."""
-    if ref is not None:
-        conn.send(f.Done(ref=ref))
 
 
 @commands.command("subscribe", f.SubscribeFrame, auth=False)
@@ -33,10 +27,10 @@ async def subscribe(conn: Connection, frame: f.SubscribeFrame) -> None:
     if not public and not conn.authenticated:
         raise Unauthorized("sign in to follow this feed")
     await conn.app[keys.hub].subscribe(f"feed:{frame.feed}", conn)
-    _ok(conn, frame.ref)
+    send_ok(conn, frame.ref)
 
 
 @commands.command("unsubscribe", f.UnsubscribeFrame, auth=False)
 async def unsubscribe(conn: Connection, frame: f.UnsubscribeFrame) -> None:
     await conn.app[keys.hub].unsubscribe(f"feed:{frame.feed}", conn)
-    _ok(conn, frame.ref)
+    send_ok(conn, frame.ref)

@@ -14,13 +14,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from actors.live_stream import GetState, LiveStream
-from protocols.frames import Done, UnwatchFrame, WatchFrame
+from protocols.frames import UnwatchFrame, WatchFrame
 from protocols.live import StreamState, topic
 from veza import keys
 from veza.http.errors import BadRequest, NotFound
 from veza.live.service import stream_ref
 from veza.store import live as live_store
-from veza.ws.commands import CommandSet
+from veza.ws.commands import CommandSet, send_ok
 from veza.ws.connection import Connection
 
 commands = CommandSet("live")
@@ -67,4 +67,4 @@ async def unwatch(conn: Connection, frame: UnwatchFrame) -> None:
     if frame.stream in _watching(conn):
         _watching(conn).discard(frame.stream)
         await conn.app[keys.hub].unsubscribe(topic(frame.stream), conn)
-    conn.send(Done(ref=frame.ref))
+    send_ok(conn, frame.ref)

@@ -219,11 +219,12 @@ async def test_the_delayed_abort_of_a_slow_socket_leaves_no_error(aiohttp_client
     assert errors == [], [r.getMessage() for r in errors]
 
 
-# ---- 4. subscribe / unsubscribe answer `ok`, only with a ref -------------------------------------
+# ---- 4. subscribe / unsubscribe / unwatch answer `ok`, only with a ref -------------------------------------
 async def test_subscribe_and_unsubscribe_answer_ok_only_with_a_ref(client: ApiClient) -> None:
     ws = await client.ws()
     await ws.send_json({"type": "subscribe", "feed": "global"})
     await ws.send_json({"type": "unsubscribe", "feed": "global"})
+    await ws.send_json({"type": "unwatch", "stream": str(uuid.uuid4())})  # the same rule
     await ws.send_json({"type": "subscribe", "feed": "global", "ref": 7})
     assert await recv(ws) == {"type": "ok", "ref": 7}
     await ws.send_json({"type": "unsubscribe", "feed": "global", "ref": 8})
