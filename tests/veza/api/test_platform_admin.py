@@ -48,7 +48,7 @@ async def test_other_node_catches_up_by_reload(aiohttp_client, settings: Setting
     admin = await node_a.register(role="admin")
     name = f"fleet-{uuid.uuid4().hex[:6]}"
     await node_a.put(f"/admin/feature-flags/{name}", user=admin, json={"enabled": True})
-    for _ in range(100):
+    for _ in range(500):  # a 50 ms reload: up to 10 s, for a loaded machine
         if node_b.app[keys.platform_state].is_enabled(name):
             break
         await asyncio.sleep(0.02)
@@ -109,13 +109,16 @@ async def test_maintenance_bad_input(client: ApiClient) -> None:
         assert reply.status == 400 and field in reply.body["details"], (body, reply.body)
 
 
-async def _audit_entries(client: ApiClient, admin, query: str, want: int = 1) -> list[dict]:  # type: ignore[no-untyped-def]
-    for _ in range(100):  # written behind the request: poll until the batch lands
-        entries = (await client.get(f"/admin/audit?{query}", user=admin)).data["entries"]
-        if len(entries) >= want:
-            return entries
-        await asyncio.sleep(0.02)
-    return entries
+async def _audit_written(client: ApiClient) -> None:
+    """Audit rows are written behind the request: hand the recorder's pending rows to the
+    AuditLog actor and wait for its answer, which comes once what it received is written."""
+    client.app[keys.edge].controls.audit.flush()
+    await client.app[keys.audit_log].ask([], timeout=30)
+
+
+async def _audit_entries(client: ApiClient, admin, query: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    await _audit_written(client)
+    return (await client.get(f"/admin/audit?{query}", user=admin)).data["entries"]
 
 
 async def test_audit_records_writes_behind_the_request(client: ApiClient) -> None:
@@ -135,7 +138,7 @@ async def test_audit_records_writes_behind_the_request(client: ApiClient) -> Non
     assert any(e["request_id"] == rid + "-401" and e["user_id"] is None for e in failed)
     # GETs and admin paths are not audited (the reference's skipped paths).
     await client.put(f"/admin/feature-flags/audit-{uuid.uuid4().hex[:6]}", user=admin, json={"enabled": True})
-    await asyncio.sleep(0.1)
+    await _audit_written(client)
     assert (await client.get("/admin/audit?resource=/api/v1/admin", user=admin)).data["total"] == 0
     assert (await client.get("/admin/audit?resource=/api/v1/users/me/privacy&action=PUT", user=admin)).data["total"] == 0
 

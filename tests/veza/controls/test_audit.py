@@ -103,7 +103,7 @@ async def test_a_nul_in_the_path_costs_no_other_entry(client: ApiClient) -> None
     paths = [f"{tag}-{i}" for i in range(8)] + [f"{tag}-nul%00x"]
     replies = await asyncio.gather(*(client.post(path) for path in paths))  # one recorder batch
     assert all(reply.status == 404 for reply in replies)
-    entries = await _audit_entries(client, admin, f"resource={tag}", want=9)
+    entries = await _audit_entries(client, admin, f"resource={tag}")
     assert sorted(e["resource"] for e in entries) == sorted([*paths[:8], f"{tag}-nul\ufffdx"])
 
 
@@ -115,5 +115,5 @@ async def test_a_batch_with_rows_postgresql_refuses_keeps_the_others(client: Api
     entries[2] = entries[2]._replace(resource=f"{tag}/nul\x00")
     entries[7] = entries[7]._replace(ip_address="1.2.3.4\udcff")
     await client.app[keys.audit_log].ask(entries, timeout=30)  # answered once written
-    stored = await _audit_entries(client, admin, f"resource={tag}", want=8)
+    stored = await _audit_entries(client, admin, f"resource={tag}")
     assert sorted(e["request_id"] for e in stored) == sorted(str(i) for i in range(10) if i not in (2, 7))
