@@ -14,14 +14,24 @@ _SELECT = """SELECT n.id, n.user_id, n.kind, n.subject_id, n.data, n.read_at, n.
              FROM notifications n LEFT JOIN users a ON a.id = n.actor_id"""
 
 
+# Kinds that say the same thing again when repeated: liking after unliking, following
+# after unfollowing. One unread notice is enough (toggling must not spam someone).
+_ONCE_UNREAD = ("track_like", "post_like", "follow")
+
+
 async def create(conn: asyncpg.Connection, *, user_id: UUID, actor_id: UUID, kind: str, subject_id: UUID | None,
                  data: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """Record a notification for `user_id`; none for one's own actions (returns None)."""
+    """Record a notification for `user_id`; None for one's own actions, and for a like or
+    follow that the user has an unread notice of already (from the same actor, same subject)."""
     if user_id == actor_id:
         return None
     new_id = await conn.fetchval(
-        "INSERT INTO notifications (user_id, actor_id, kind, subject_id, data) VALUES ($1, $2, $3, $4, $5) "
-        "RETURNING id", user_id, actor_id, kind, subject_id, data or {})
+        "INSERT INTO notifications (user_id, actor_id, kind, subject_id, data) SELECT $1, $2, $3, $4, $5"
+        " WHERE NOT ($3 = ANY($6::text[]) AND EXISTS (SELECT 1 FROM notifications WHERE user_id = $1"
+        " AND actor_id = $2 AND kind = $3 AND subject_id IS NOT DISTINCT FROM $4 AND read_at IS NULL))"
+        " RETURNING id", user_id, actor_id, kind, subject_id, data or {}, list(_ONCE_UNREAD))
+    if new_id is None:
+        return None
     return dict(await conn.fetchrow(f"{_SELECT} WHERE n.id = $1", new_id))
 
 

@@ -39,3 +39,20 @@ async def test_someone_elses_notification_is_404(client: ApiClient) -> None:
     assert (await client.get("/notifications")).status == 401
     assert (await client.get("/notifications", user=me, params={"limit": "101"})).status == 400
     assert (await client.get("/notifications", user=me)).data["unread_count"] == 1
+
+
+async def test_toggling_a_follow_does_not_repeat_an_unread_notice(client: ApiClient) -> None:
+    me, fan = await client.register(), await client.register()
+    for _ in range(3):
+        assert (await client.post(f"/users/{me.id}/follow", user=fan)).status == 200
+        assert (await client.delete(f"/users/{me.id}/follow", user=fan)).status in (200, 204)
+    listed = (await client.get("/notifications", user=me)).data
+    assert listed["total"] == 1 and listed["notifications"][0]["kind"] == "follow"
+    # Once read, a new follow is news again.
+    await client.post(f"/notifications/{listed['notifications'][0]['id']}/read", user=me)
+    assert (await client.post(f"/users/{me.id}/follow", user=fan)).status == 200
+    assert (await client.get("/notifications", user=me)).data["unread_count"] == 1
+    # Another fan's follow is its own notice.
+    other = await client.register()
+    await client.post(f"/users/{me.id}/follow", user=other)
+    assert (await client.get("/notifications", user=me)).data["unread_count"] == 2
