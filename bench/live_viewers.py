@@ -110,7 +110,7 @@ async def start_server(dsn: str, port: int, data_dir: str) -> subprocess.Popen[b
            "VEZA_DATA_DIR": data_dir, "PYTHONPATH": ROOT,
            # Every socket comes from 127.0.0.1: the per-IP HTTP limit would refuse the
            # upgrades, which is not what is measured here (real viewers have their own IPs).
-           "RATE_LIMIT_ENABLED": "false"}
+           "RATE_LIMIT_ENABLED": "false", "REGISTER_MAX_PER_IP": "1000000000"}
     env.pop("REDIS_URL", None)  # one node, in-process broker: measures the node itself
     proc = subprocess.Popen([sys.executable, "-m", "veza", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             env=env, cwd=ROOT)

@@ -17,6 +17,11 @@ from veza.app import create_app
 from veza.config import Settings
 
 
+# Servers the tests start as processes (tests/server_process.py, tests/cluster_support.py,
+# test_serve) inherit this: every test registers its users from 127.0.0.1.
+os.environ.setdefault("REGISTER_MAX_PER_IP", "1000000")
+
+
 @pytest.fixture(scope="session")
 def test_database() -> Iterator[TestDatabase]:
     with TestDatabase() as db:
@@ -58,6 +63,7 @@ def settings(test_database: TestDatabase, tmp_path: Path, redis_url: str, redis_
         rate_limit_key_prefix=f"veza-test:{uuid.uuid4().hex}:",
         rate_limit_global=100_000,
         rate_limit_per_ip=10_000,
+        register_max_per_ip=1_000_000,  # every test registers from 127.0.0.1
     )
 
 

@@ -149,6 +149,8 @@ class Settings:
     rate_limit_sync_interval: float = 0.05
     login_max_failures: int = 10
     login_failure_window: int = 900
+    register_max_per_ip: int = 20
+    register_window: int = 3600
     validate_rate_limit: int = 30
     validate_rate_window: int = 60
     platform_refresh_interval: float = 30.0
@@ -231,6 +233,8 @@ class Settings:
             rate_limit_sync_interval=_positive(env, "RATE_LIMIT_SYNC_INTERVAL", 0.05),
             login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 10, minimum=1),
             login_failure_window=_int(env, "LOGIN_FAILURE_WINDOW", 900, minimum=1),
+            register_max_per_ip=_int(env, "REGISTER_MAX_PER_IP", 20, minimum=1),
+            register_window=_int(env, "REGISTER_WINDOW", 3600, minimum=1),
             validate_rate_limit=_int(env, "VALIDATE_RATE_LIMIT", 30, minimum=1),
             validate_rate_window=_int(env, "VALIDATE_RATE_WINDOW", 60, minimum=1),
             platform_refresh_interval=_positive(env, "PLATFORM_REFRESH_INTERVAL", 30.0),

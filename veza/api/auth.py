@@ -82,6 +82,7 @@ async def register(request: web.Request, body: RegisterIn) -> web.Response:
     if problems:
         first_field, first = next(iter(problems.items()))
         raise BadRequest(f"Invalid {first_field}: {first[0]}", details={k: "; ".join(v) for k, v in problems.items()})
+    await request.app[keys.login_guard].registration(client_ip(request))  # before the costly hash
     password_hash = await request.app[keys.passwords].hash(body.password)
     async with request.app[keys.db].transaction() as conn:
         # The unique indexes decide concurrent registrations: exactly one wins, others get 409.

@@ -7,6 +7,9 @@ limit while the first ones are still being checked. Over `LOGIN_MAX_FAILURES` wi
 clears the account's count; of the IP's it takes back only its own attempt (one known
 account must not launder a password-spraying IP). Accounts are keyed by a hash of the
 lower-cased email, so no address sits in Redis.
+
+Registrations are counted per IP too (`registration`): each costs an argon2id hash, and
+the auth routes are outside the request rate limiter.
 """
 
 from __future__ import annotations
@@ -30,10 +33,13 @@ def _ip_key(ip: str) -> str:
 
 
 class LoginGuard:
-    def __init__(self, counters: Counters, *, max_failures: int, window: int) -> None:
+    def __init__(self, counters: Counters, *, max_failures: int, window: int,
+                 max_registrations: int, registration_window: int) -> None:
         self.counters = counters
         self.max_failures = max_failures
         self.window = window
+        self.max_registrations = max_registrations
+        self.registration_window = registration_window
 
     async def attempt(self, email: str, ip: str) -> None:
         """Count an attempt (as a failure until `succeeded`); 429 once over the limit."""
@@ -55,3 +61,16 @@ class LoginGuard:
             await self.counters.hit((_ip_key(ip),), self.window, amount=-1)
         except Exception as exc:
             log.warning("login guard store unavailable: %r", exc)
+
+    async def registration(self, ip: str) -> None:
+        """Count a registration from `ip` (before its password is hashed); 429 once over the limit."""
+        try:
+            (count,) = await self.counters.hit(("register:ip:" + ip,), self.registration_window)
+        except Exception as exc:  # the store being down must not stop sign-ups
+            log.warning("login guard store unavailable: %r", exc)
+            return
+        if count.count > self.max_registrations:
+            retry = max(1, math.ceil(count.reset_in))
+            raise RateLimited("Too many registrations from this address; try again later",
+                              details={"retry_after_seconds": retry, "max_registrations": self.max_registrations},
+                              headers={"Retry-After": str(retry)})

@@ -83,3 +83,23 @@ async def test_guard_is_shared_across_nodes_with_redis(aiohttp_client, settings:
         await node.post("/auth/login", json={"email": user.email, "password": "bad"}, headers=_from("192.0.2.77"))
     assert (await node_b.post("/auth/login", json={"email": user.email, "password": PASSWORD},
                               headers=_from("192.0.2.78"))).status == 429
+
+
+async def test_registrations_are_limited_per_ip(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """Each registration costs an argon2id hash, and auth routes are outside the request limiter."""
+    client = ApiClient(await aiohttp_client(create_app(settings.replace(register_max_per_ip=3))))
+
+    async def register(n: int, ip: str):  # type: ignore[no-untyped-def]
+        name = f"reg{n}_{ip.replace('.', '_')}"
+        return await client.post("/auth/register", json={"username": name, "email": f"{name}@example.com",
+                                                         "password": PASSWORD}, headers=_from(ip))
+
+    assert [(await register(i, "192.0.2.70")).status for i in range(3)] == [201] * 3
+    refused = await register(3, "192.0.2.70")
+    assert refused.status == 429 and int(refused.headers["Retry-After"]) > 0
+    assert refused.body["details"]["max_registrations"] == 3
+    assert (await register(4, "192.0.2.71")).status == 201  # another address is not held back
+    bad = await client.post("/auth/register", json={"username": "x"}, headers=_from("192.0.2.72"))
+    assert bad.status == 400  # refused before it costs anything: not counted
+    for n in range(3):
+        assert (await register(10 + n, "192.0.2.72")).status == 201
