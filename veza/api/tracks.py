@@ -22,7 +22,7 @@ from veza.api.track_schemas import (
     MAX_OFFSET, SearchOut, SearchQuery, TrackListOut, TrackListQuery, TrackOut, TrackUpdateIn, track_out, tracks_out,
 )
 from veza.http.auth import Principal
-from veza.http.client_info import storable
+from veza.http.client_info import is_storable, storable
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Forbidden, NotFound, UnsupportedMediaType
 from veza.http.routing import ApiRouter, path_uuid, reject_nul
@@ -52,7 +52,7 @@ def _sort_value(sort_by: str, value: Any) -> Any:
             raise _bad_cursor("value must be an integer in the column's range")
         return value
     if sort_by in _TEXT_SORTS:
-        if not isinstance(value, str) or len(value) > 200 or "\x00" in value or not _utf8(value):
+        if not isinstance(value, str) or len(value) > 200 or not is_storable(value):
             raise _bad_cursor("value must be text of at most 200 characters")
         return value
     if isinstance(value, str):  # duration, a double precision
@@ -64,15 +64,6 @@ def _sort_value(sort_by: str, value: Any) -> Any:
     if not math.isfinite(number):
         raise _bad_cursor("value must be a finite number")
     return number
-
-
-def _utf8(text: str) -> bool:
-    """False for lone surrogates (JSON can carry "\\ud800"), which no UTF-8 text column holds."""
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _keyset_after(query: TrackListQuery) -> tuple[Any, Any, uuid.UUID] | None:

@@ -72,6 +72,11 @@ def client_ip(request: web.Request, proxies: tuple[str, ...] | None = None) -> s
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+def is_storable(text: str) -> bool:
+    """Whether a text column takes `text` as it is (no NUL, no lone surrogate)."""
+    return _UNSTORABLE.search(text) is None
+
+
 def storable(text: str, limit: int) -> str:
     """Client-supplied text as a text column takes it: unstorable characters replaced by
     U+FFFD, at most `limit` characters. Callers check `text.isascii()` and NUL first (both
