@@ -16,6 +16,11 @@ class ErrorCode(StrEnum):
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
     RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
+    # Domain-specific refinements: each still answers one status, below.
+    SOLD_OUT = "sold_out"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    FEATURE_DISABLED = "feature_disabled"
+    BAD_GATEWAY = "bad_gateway"
 
 
 # The HTTP status each code answers with on the REST side.
@@ -32,6 +37,13 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.INTERNAL: 500,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.RANGE_NOT_SATISFIABLE: 416,
+    ErrorCode.SOLD_OUT: 409,
+    ErrorCode.QUOTA_EXCEEDED: 507,
+    ErrorCode.FEATURE_DISABLED: 503,
+    ErrorCode.BAD_GATEWAY: 502,
 }
 
-CODE_FOR_STATUS: dict[int, ErrorCode] = {status: code for code, status in HTTP_STATUS.items()}
+# The code of a bare status (aiohttp's own errors): the generic code, never a refinement.
+_REFINEMENTS = {ErrorCode.SOLD_OUT, ErrorCode.QUOTA_EXCEEDED, ErrorCode.FEATURE_DISABLED}
+CODE_FOR_STATUS: dict[int, ErrorCode] = {
+    status: code for code, status in HTTP_STATUS.items() if code not in _REFINEMENTS}

@@ -19,7 +19,7 @@ from protocols.frames import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, NO_NUL, C
 from protocols.seq_cursor import BadCursor, SeqCursor
 from veza import keys, rooms
 from veza.api.schemas import Message
-from veza.api.track_schemas import DEFAULT_LIMIT, Limit, Offset
+from veza.api.pagination import DEFAULT_LIMIT, Limit, Offset
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Conflict, Forbidden, NotFound

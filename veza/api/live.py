@@ -15,7 +15,7 @@ from aiohttp import web
 
 from actors.live_stream import UpdateMetadata
 from veza import keys
-from veza.api.track_schemas import DEFAULT_LIMIT, Limit, Offset
+from veza.api.pagination import DEFAULT_LIMIT, Limit, Offset
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import Forbidden, NotFound

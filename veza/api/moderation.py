@@ -17,7 +17,7 @@ import msgspec
 from aiohttp import web
 
 from veza import feeds, keys
-from veza.api.track_schemas import Limit, Offset
+from veza.api.pagination import Limit, Offset
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Forbidden

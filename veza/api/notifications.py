@@ -10,7 +10,7 @@ import msgspec
 from aiohttp import web
 
 from veza import keys
-from veza.api.track_schemas import DEFAULT_LIMIT, Limit, Offset
+from veza.api.pagination import DEFAULT_LIMIT, Limit, Offset
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.routing import ApiRouter, path_uuid

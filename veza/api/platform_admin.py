@@ -15,7 +15,7 @@ import msgspec
 from aiohttp import web
 
 from veza import keys
-from veza.api.track_schemas import Offset
+from veza.api.pagination import Offset
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from veza.api.track_schemas import DEFAULT_LIMIT, Limit
+from veza.api.pagination import DEFAULT_LIMIT, Limit
 
 
 class FeedQuery(msgspec.Struct, forbid_unknown_fields=False):

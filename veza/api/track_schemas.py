@@ -9,16 +9,10 @@ from uuid import UUID
 
 import msgspec
 
+from veza.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Limit, Offset  # noqa: F401
 from veza.store.tracks import SORT_COLUMNS
 
-MAX_LIMIT = 100
-DEFAULT_LIMIT = 20
 SortBy = Literal[tuple(SORT_COLUMNS)]  # type: ignore[valid-type]
-Limit = Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT, description=(
-    f"Page size, 1..{MAX_LIMIT} (default {DEFAULT_LIMIT}); values outside the range are a 400"))]
-# Every OFFSET page is bounded: a huge offset is no use to anyone and overflows a bigint.
-MAX_OFFSET = 100_000
-Offset = Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFSET, description=f"Rows to skip, 0..{MAX_OFFSET}")]
 
 
 class TrackListQuery(msgspec.Struct, forbid_unknown_fields=False):

@@ -1,77 +1,28 @@
-"""Errors a handler or store raises; the edge (`veza.http.edge.errors`) turns them into envelopes.
+"""The errors as the HTTP edge names them: the domain errors under their HTTP-era names.
 
-Stores raise the domain errors (NotFound, Conflict, ...) too: they carry no HTTP types,
-only a stable code from `protocols.errors`, which maps to a status in one table.
+Everything is defined in `veza.domain.errors` (stores and domain code import it from
+there, never from here); the edge (`veza.http.edge.errors`) maps any `DomainError` to
+its status and envelope.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from veza.domain.errors import (  # noqa: F401 - re-exported for the edges
+    BadGateway,
+    Conflict,
+    DomainError,
+    FeatureDisabled,
+    Forbidden,
+    Invalid,
+    NotFound,
+    QuotaExceeded,
+    RateLimited,
+    SoldOut,
+    Unauthorized,
+    Unavailable,
+    UnsupportedMediaType,
+)
+from veza.domain.errors import TooLarge as PayloadTooLarge  # noqa: F401
 
-from protocols.errors import HTTP_STATUS, ErrorCode
-
-
-class ApiError(Exception):
-    code: ErrorCode = ErrorCode.INTERNAL
-    message: str = "Internal server error"
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        details: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.message = message or self.message
-        self.details = details
-        self.headers = headers or {}
-        super().__init__(self.message)
-
-    @property
-    def status(self) -> int:
-        return HTTP_STATUS[self.code]
-
-
-class BadRequest(ApiError):
-    code = ErrorCode.INVALID
-    message = "Invalid request"
-
-
-class Unauthorized(ApiError):
-    code = ErrorCode.UNAUTHORIZED
-    message = "Authentication required"
-
-
-class Forbidden(ApiError):
-    code = ErrorCode.FORBIDDEN
-    message = "Forbidden"
-
-
-class NotFound(ApiError):
-    code = ErrorCode.NOT_FOUND
-    message = "Not found"
-
-
-class Conflict(ApiError):
-    code = ErrorCode.CONFLICT
-    message = "Conflict"
-
-
-class PayloadTooLarge(ApiError):
-    code = ErrorCode.TOO_LARGE
-    message = "Request body too large"
-
-
-class UnsupportedMediaType(ApiError):
-    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
-    message = "Unsupported media type"
-
-
-class RateLimited(ApiError):
-    code = ErrorCode.RATE_LIMITED
-    message = "Too many requests"
-
-
-class Unavailable(ApiError):
-    code = ErrorCode.UNAVAILABLE
-    message = "Service unavailable"
+ApiError = DomainError
+BadRequest = Invalid

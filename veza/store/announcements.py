@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from veza.http.errors import NotFound
+from veza.domain.errors import NotFound
 
 _COLS = "id, title, content, type, starts_at, ends_at, created_by, created_at"
 # Seconds until it starts by the database's clock (the one `list_active` goes by).

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from veza.http.errors import NotFound
+from veza.domain.errors import NotFound
 
 _LISTED = "id, name, prefix, scopes, created_at, last_used_at"
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from veza.http.errors import BadRequest, NotFound
+from veza.domain.errors import Invalid, NotFound
 
 _ROOM = "id, type, name, owner_id, last_seq, created_at, updated_at, last_activity_at"
 
@@ -55,7 +55,7 @@ async def create_room(conn: asyncpg.Connection, *, type_: str, name: str, owner_
 async def find_or_create_direct(conn: asyncpg.Connection, user_id: UUID, peer_id: UUID) -> tuple[dict[str, Any], bool]:
     """The one direct conversation of a pair; (room, created)."""
     if user_id == peer_id:
-        raise BadRequest("A direct conversation needs another user", details={"members": "must name another user"})
+        raise Invalid("A direct conversation needs another user", details={"members": "must name another user"})
     await _check_users(conn, [peer_id])
     key = direct_key(user_id, peer_id)
     async with conn.transaction():

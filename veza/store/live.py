@@ -15,7 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
-from veza.http.errors import Forbidden, NotFound
+from veza.domain.errors import Forbidden, NotFound
 
 KEY_PREFIX = "live_"
 

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
-from veza.http.errors import Forbidden, NotFound
+from veza.domain.errors import Forbidden, NotFound
 
 _COLUMNS = """
     m.id, m.seq, m.room_id, m.author_id, coalesce(u.username, 'deleted user') AS author_name,

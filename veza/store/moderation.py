@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from veza.http.errors import Conflict, NotFound
+from veza.domain.errors import Conflict, NotFound
 
 _REPORT = ("id, reporter_id, content_type, content_id, reason, status, action, target_user_id,"
            " resolved_by, resolved_at, created_at")

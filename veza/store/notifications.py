@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from veza.http.errors import NotFound
+from veza.domain.errors import NotFound
 
 _SELECT = """SELECT n.id, n.user_id, n.kind, n.subject_id, n.data, n.read_at, n.created_at,
                     n.actor_id, a.username AS actor_username

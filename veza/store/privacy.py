@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from veza.http.errors import NotFound
+from veza.domain.errors import NotFound
 
 
 async def set_do_not_sell(conn: asyncpg.Connection, user_id: UUID, value: bool) -> dict[str, Any]:

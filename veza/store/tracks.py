@@ -10,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from veza.http.errors import NotFound
+from veza.domain.errors import NotFound
 from veza.store import tags as tag_store
 
 _COLUMNS = ("t.id, t.owner_id, u.username AS owner_username, t.title, t.artist, t.description, t.genre, "

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from veza.http.errors import Conflict, NotFound
+from veza.domain.errors import Conflict, NotFound
 
 # Columns safe to show the user themself; password_hash never leaves this module.
 _PUBLIC = "id, username, email, role, bio, avatar_url, is_banned, created_at, updated_at"
