@@ -8,6 +8,7 @@ from veza.api import (
     moderation, notifications, platform_admin, privacy, sessions, social, system, tags, track_engagement,
     tracks, uploads, users,
 )
+from veza.api import inventory
 
 ROUTERS = [
     health.router,
@@ -32,4 +33,5 @@ ROUTERS = [
     live.router,
     live_hooks.router,
     live_webrtc.router,
+    inventory.router,
 ]
