@@ -67,7 +67,9 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, size - 1 if end is None else min(end, size - 1)
 
 
-async def stream_object(request: web.Request, storage: Storage, key: str, content_type: str) -> web.StreamResponse:
+async def stream_object(request: web.Request, storage: Storage, key: str, content_type: str,
+                        headers: dict[str, str] | None = None) -> web.StreamResponse:
+    """`headers` are added to (or override) the defaults, e.g. a private Cache-Control."""
     size = await storage.size(key)
     wanted = parse_range(request.headers.get("Range"), size)
     start, end = wanted if wanted is not None else (0, size - 1)
@@ -78,6 +80,7 @@ async def stream_object(request: web.Request, storage: Storage, key: str, conten
     response.headers["Cache-Control"] = "public, max-age=3600"
     if wanted is not None:
         response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response.headers.update(headers or {})
     stamp(request, response)  # the headers leave with prepare, before the edge sees the response
     await response.prepare(request)
     try:

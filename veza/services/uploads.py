@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import uuid
 from pathlib import Path
+from typing import Any
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import BadHttpMessage
@@ -33,14 +35,19 @@ class Upload:
     path: Path | None = None
     filename: str | None = None
     size: int = 0
+    sha256: str | None = None  # hex digest of the file part, when asked for
 
     def discard(self) -> None:
         if self.path is not None:
             self.path.unlink(missing_ok=True)
 
 
-async def receive_upload(request: web.Request, tmp_dir: Path, max_bytes: int, file_field: str = "file") -> Upload:
-    """Read the form; the caller must `discard()` the upload when done with the file."""
+async def receive_upload(request: web.Request, tmp_dir: Path, max_bytes: int, file_field: str = "file", *,
+                         hash_sha256: bool = False, what: str = "audio file") -> Upload:
+    """Read the form; the caller must `discard()` the upload when done with the file.
+
+    `hash_sha256` computes the file's digest while it streams (no second read); `what`
+    names the file in the missing-part message."""
     if not request.content_type.startswith("multipart/form-data"):
         raise UnsupportedMediaType("Content-Type must be multipart/form-data")
     if request.content_length is not None and request.content_length > max_bytes + FORM_OVERHEAD:
@@ -55,12 +62,14 @@ async def receive_upload(request: web.Request, tmp_dir: Path, max_bytes: int, fi
                 raise BadRequest("Too many or nested form parts")
             if part.name == file_field and part.filename is not None:
                 if not part.filename:  # what a browser sends when no file was chosen
-                    raise BadRequest(f"Missing audio file part '{file_field}'", details={file_field: "required"})
+                    raise BadRequest(f"Missing {what} part '{file_field}'", details={file_field: "required"})
                 if upload.path is not None:
                     raise BadRequest("Only one file per upload", details={file_field: "duplicate"})
                 upload.filename = part.filename
                 upload.path = tmp_dir / f"upload-{uuid.uuid4().hex}.part"
-                upload.size = await _stream_to_file(part, upload.path, max_bytes)
+                hasher = hashlib.sha256() if hash_sha256 else None
+                upload.size = await _stream_to_file(part, upload.path, max_bytes, hasher)
+                upload.sha256 = hasher.hexdigest() if hasher is not None else None
             elif part.name:
                 upload.fields[part.name] = await _read_field(part)
     except _MALFORMED:
@@ -81,7 +90,13 @@ async def _read_field(part: BodyPartReader) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-async def _stream_to_file(part: BodyPartReader, path: Path, max_bytes: int) -> int:
+def _write(handle: Any, data: bytes, hasher: Any) -> None:
+    handle.write(data)
+    if hasher is not None:
+        hasher.update(data)  # off the loop: hashlib releases the GIL on large buffers
+
+
+async def _stream_to_file(part: BodyPartReader, path: Path, max_bytes: int, hasher: Any = None) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = await asyncio.to_thread(open, path, "wb")
     size, pending = 0, bytearray()
@@ -93,10 +108,10 @@ async def _stream_to_file(part: BodyPartReader, path: Path, max_bytes: int) -> i
                                       details={"max_bytes": max_bytes})
             pending += chunk
             if len(pending) >= _WRITE_BATCH:
-                await asyncio.to_thread(handle.write, bytes(pending))
+                await asyncio.to_thread(_write, handle, bytes(pending), hasher)
                 pending.clear()
         if pending:
-            await asyncio.to_thread(handle.write, bytes(pending))
+            await asyncio.to_thread(_write, handle, bytes(pending), hasher)
     finally:
         await asyncio.to_thread(handle.close)
     return size
