@@ -46,6 +46,11 @@ def notify(app: web.Application, notification: dict[str, Any] | None) -> None:
         _tell(app, Inbox, notification["user_id"], Notify(_json_ready(notification)))
 
 
+def notifier(app: web.Application) -> Any:
+    """`notify` bound to the app: the push a domain registers to run after commit."""
+    return lambda notification: notify(app, notification)
+
+
 def post_created(app: web.Application, post: dict[str, Any]) -> None:
     _tell(app, Feed, GLOBAL, PostCreated(_json_ready(post), post["created_at"].timestamp()))
 

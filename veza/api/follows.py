@@ -6,10 +6,12 @@ from aiohttp import web
 
 from veza import feeds, keys
 from veza.api.social_schemas import FollowOut, ProfileOut
+from veza.domain import notifications
+from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.routing import ApiRouter, path_uuid
-from veza.store import notifications, social
+from veza.store import social
 
 router = ApiRouter("users")
 
@@ -29,13 +31,11 @@ async def _followers(conn, user_id) -> int:  # type: ignore[no-untyped-def]
 @router.post("/users/{id}/follow", response=FollowOut, auth="required", summary="Follow a user (idempotent)")
 async def follow(request: web.Request, principal: Principal) -> web.Response:
     target = path_uuid(request)
-    notification = None
-    async with request.app[keys.db].transaction() as conn:
-        if await social.follow(conn, principal.user_id, target):
-            notification = await notifications.create(conn, user_id=target, actor_id=principal.user_id,
-                                                      kind="follow", subject_id=principal.user_id)
-        count = await _followers(conn, target)
-    feeds.notify(request.app, notification)
+    async with unit_of_work(request.app[keys.db]) as uow:
+        if await social.follow(uow.conn, principal.user_id, target):
+            await notifications.notify(uow, feeds.notifier(request.app), user_id=target, actor_id=principal.user_id,
+                                       kind="follow", subject_id=principal.user_id)
+        count = await _followers(uow.conn, target)
     return ok(FollowOut(user_id=target, following=True, follower_count=count))
 
 

@@ -18,12 +18,13 @@ from aiohttp import web
 
 from veza import feeds, keys
 from veza.api.pagination import Limit, Offset
+from veza.domain import notifications
+from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Forbidden
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import moderation as store
-from veza.store import notifications as notification_store
 from veza.store import sessions
 
 router = ApiRouter("moderation")
@@ -117,8 +118,8 @@ async def list_reports(request: web.Request, query: ReportsQuery, principal: Pri
              summary="Resolve a report: resolve, dismiss, ban or warn (admin)")
 async def resolve_report(request: web.Request, body: ResolveIn, principal: Principal) -> web.Response:
     report_id = path_uuid(request, "id")
-    notification = None
-    async with request.app[keys.db].transaction() as conn:
+    async with unit_of_work(request.app[keys.db]) as uow:
+        conn = uow.conn
         report = await store.lock_pending(conn, report_id)
         target = None
         if body.action in ("ban", "warn"):
@@ -139,13 +140,12 @@ async def resolve_report(request: web.Request, body: ResolveIn, principal: Princ
         elif body.action == "warn":
             message = body.message or f"A moderator reviewed a report about your {report['content_type']}: {report['reason']}"
             warning = await store.add_warning(conn, user_id=target, report_id=report_id, message=message[:1000])
-            notification = await notification_store.create(
-                conn, user_id=target, actor_id=None, kind="moderation_warning", subject_id=warning["id"],
-                data={"message": warning["message"], "report_id": str(report_id)})
+            # Pushed by the user's Inbox after commit.
+            await notifications.notify(uow, feeds.notifier(request.app), user_id=target, actor_id=None, kind="moderation_warning",
+                subject_id=warning["id"], data={"message": warning["message"], "report_id": str(report_id)})
         row = await store.decide(conn, report_id, action=body.action, target_user_id=target, resolved_by=principal.user_id)
     if body.action == "ban":
         await request.app[keys.session_events].revoked(target, None)
-    feeds.notify(request.app, notification)  # after commit: the user's Inbox pushes it live
     return ok(_report(row))
 
 

@@ -16,11 +16,13 @@ from veza.api.social_schemas import (
 )
 from veza.api.tags import normalize_tags
 from veza.api.track_schemas import PageQuery
+from veza.domain import notifications
+from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest
 from veza.http.routing import ApiRouter
-from veza.store import notifications, social
+from veza.store import social
 
 router = ApiRouter("social")
 
@@ -90,14 +92,12 @@ async def create_post(request: web.Request, body: PostIn, principal: Principal) 
 
 @router.post("/social/like", body=LikeIn, response=PostLikeOut, auth="required", summary="Like or unlike a post (toggle)")
 async def toggle_like(request: web.Request, body: LikeIn, principal: Principal) -> web.Response:
-    notification = None
-    async with request.app[keys.db].transaction() as conn:
-        liked, count, author = await social.toggle_like(conn, body.post_id, principal.user_id)
+    async with unit_of_work(request.app[keys.db]) as uow:
+        liked, count, author = await social.toggle_like(uow.conn, body.post_id, principal.user_id)
+        uow.after_commit(feeds.post_engaged, request.app, body.post_id, "like", 1 if liked else -1)
         if liked:
-            notification = await notifications.create(conn, user_id=author, actor_id=principal.user_id,
-                                                      kind="post_like", subject_id=body.post_id)
-    feeds.post_engaged(request.app, body.post_id, "like", 1 if liked else -1)
-    feeds.notify(request.app, notification)
+            await notifications.notify(uow, feeds.notifier(request.app), user_id=author, actor_id=principal.user_id,
+                                       kind="post_like", subject_id=body.post_id)
     return ok(PostLikeOut(post_id=body.post_id, liked=liked, like_count=count))
 
 
@@ -107,11 +107,9 @@ async def comment(request: web.Request, body: CommentIn, principal: Principal) -
     content = body.content.strip()
     if not content:
         raise BadRequest("content must not be blank", details={"content": "blank"})
-    async with request.app[keys.db].transaction() as conn:
-        row, author = await social.add_comment(conn, body.post_id, principal.user_id, content)
-        notification = await notifications.create(
-            conn, user_id=author, actor_id=principal.user_id, kind="post_comment", subject_id=body.post_id,
-            data={"comment_id": str(row["id"]), "excerpt": content[:140]})
-    feeds.post_engaged(request.app, body.post_id, "comment", 1)
-    feeds.notify(request.app, notification)
+    async with unit_of_work(request.app[keys.db]) as uow:
+        row, author = await social.add_comment(uow.conn, body.post_id, principal.user_id, content)
+        uow.after_commit(feeds.post_engaged, request.app, body.post_id, "comment", 1)
+        await notifications.notify(uow, feeds.notifier(request.app), user_id=author, actor_id=principal.user_id, kind="post_comment",
+            subject_id=body.post_id, data={"comment_id": str(row["id"]), "excerpt": content[:140]})
     return ok(PostCommentOut(**{f: row[f] for f in PostCommentOut.__struct_fields__}), status=201)

@@ -6,11 +6,13 @@ from aiohttp import web
 
 from veza import feeds, keys
 from veza.api.track_schemas import CommentIn, CommentListOut, CommentOut, LikeOut, PageQuery, comment_out
+from veza.domain import notifications
+from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest
 from veza.http.routing import ApiRouter, path_uuid
-from veza.store import notifications, tracks
+from veza.store import tracks
 
 router = ApiRouter("tracks")
 
@@ -18,15 +20,12 @@ router = ApiRouter("tracks")
 @router.post("/tracks/{id}/like", response=LikeOut, auth="required", summary="Like a track (idempotent)")
 async def like_track(request: web.Request, principal: Principal) -> web.Response:
     track_id = path_uuid(request)
-    notification = None
-    async with request.app[keys.db].transaction() as conn:
-        created, count = await tracks.like(conn, track_id, principal.user_id)
+    async with unit_of_work(request.app[keys.db]) as uow:
+        created, count = await tracks.like(uow.conn, track_id, principal.user_id)
         if created:
-            track = await tracks.get_track(conn, track_id)
-            notification = await notifications.create(
-                conn, user_id=track["owner_id"], actor_id=principal.user_id, kind="track_like", subject_id=track_id,
-                data={"track_title": track["title"]})
-    feeds.notify(request.app, notification)
+            track = await tracks.get_track(uow.conn, track_id)
+            await notifications.notify(uow, feeds.notifier(request.app), user_id=track["owner_id"], actor_id=principal.user_id, kind="track_like",
+                subject_id=track_id, data={"track_title": track["title"]})
     return ok(LikeOut(track_id=track_id, liked=True, like_count=count))
 
 
@@ -53,11 +52,10 @@ async def add_comment(request: web.Request, body: CommentIn, principal: Principa
     content = body.content.strip()
     if not content:
         raise BadRequest("content must not be blank", details={"content": "blank"})
-    async with request.app[keys.db].transaction() as conn:
-        comment = await tracks.add_comment(conn, track_id, principal.user_id, content)
-        track = await tracks.get_track(conn, track_id)
-        notification = await notifications.create(
-            conn, user_id=track["owner_id"], actor_id=principal.user_id, kind="track_comment", subject_id=track_id,
+    async with unit_of_work(request.app[keys.db]) as uow:
+        comment = await tracks.add_comment(uow.conn, track_id, principal.user_id, content)
+        track = await tracks.get_track(uow.conn, track_id)
+        await notifications.notify(uow, feeds.notifier(request.app), user_id=track["owner_id"], actor_id=principal.user_id, kind="track_comment",
+            subject_id=track_id,
             data={"track_title": track["title"], "comment_id": str(comment["id"]), "excerpt": content[:140]})
-    feeds.notify(request.app, notification)
     return ok(comment_out(comment), status=201)
