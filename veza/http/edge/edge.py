@@ -23,6 +23,8 @@ call `stamp(request, response)` before `prepare`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+import asyncio
+import logging
 from time import perf_counter
 
 from aiohttp import web
@@ -38,6 +40,10 @@ from veza.http.edge.security_headers import CONTENT_TYPE, CSP, JSON
 from veza.http.errors import ApiError
 from veza.logging_setup import request_id_var
 from veza.metrics import RequestStats
+
+log = logging.getLogger("veza.http")
+# nginx's status for a client that closed the connection before the answer.
+CLIENT_CLOSED = 499
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -156,6 +162,15 @@ def _edged(edge: Edge, policy: RoutePolicy | None, handler: Handler) -> Handler:
                     status = exc.status
                     raise
                 response = errors.from_http_exception(exc, rid)
+            except (ConnectionResetError, asyncio.CancelledError):
+                # The client went away mid-request (aiohttp cancels the handler, or a read
+                # fails): no answer to send and nothing to trace. A cancellation with the
+                # connection still open is the server's own (shutdown) and keeps its 500.
+                transport = request.transport
+                if transport is None or transport.is_closing():
+                    status = CLIENT_CLOSED
+                    log.info("client closed the connection: %s %s", request.method, request.path)
+                raise
             except Exception:
                 response = errors.internal(request, rid)
             status = response.status
