@@ -1,74 +1,27 @@
-"""Chat rooms: who may do what (one rule set for REST and the socket), and the services
-the `ChatRoom` actor is handed (it never imports `veza`).
+"""Rooms: conversations as the socket protocol sees them, each owned by a `ChatRoom` actor.
 
-Rules: a non-member can neither read, join, post in, nor learn of a group or direct
-room (404). A public room may be read by anyone, anonymous included; any signed-in user
-may join it and post (joining makes them a member). Moderators are the room's owner and
-admins, and platform admins.
+Asking a room's actor (its refusals become domain errors), and the store facade the actor
+is handed (it never imports `veza`). Who may do what is `veza.domain.conversations` and
+`veza.domain.messages`, one rule set for REST and the socket.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from uuid import UUID
 
 import asyncpg
-import msgspec
 from aiohttp import web
 
 from actors import ActorRef
 from actors.chat_room import ChatRoom, NotJoined, RoomGone
-from protocols.frames import Author, ChatMessage, Reaction
+from protocols.frames import ChatMessage
 from veza import keys
-from veza.http.errors import Forbidden, NotFound
+from veza.domain import messages as message_rules
+from veza.domain.errors import Forbidden, NotFound
+from veza.domain.messages import chat_message
 from veza.store import conversations, messages
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Access:
-    room_id: UUID
-    type: str
-    name: str
-    owner_id: UUID | None
-    role: str | None  # membership role, None when not a member
-    last_read_seq: int
-    platform_admin: bool = False
-
-    @property
-    def member(self) -> bool:
-        return self.role is not None
-
-    @property
-    def moderator(self) -> bool:
-        return self.role in ("owner", "admin") or self.platform_admin
-
-
-async def access(db_conn: Any, room_id: UUID, user_id: UUID | None, platform_role: str | None = None) -> Access:
-    """What the caller may see of the room; NotFound when they may not even know it exists."""
-    row = await conversations.access(db_conn, room_id, user_id)
-    admin = platform_role == "admin"
-    if row is None or (row["type"] != "public" and row["role"] is None and not admin):
-        raise NotFound("Conversation not found")
-    return Access(room_id=row["id"], type=row["type"], name=row["name"], owner_id=row["owner_id"], role=row["role"],
-                  last_read_seq=row["last_read_seq"], platform_admin=admin)
-
-
-async def access_for_posting(db_conn: Any, room_id: UUID, user_id: UUID, platform_role: str | None) -> Access:
-    """Members post; in a public room a signed-in user becomes a member by posting or joining."""
-    room = await access(db_conn, room_id, user_id, platform_role)
-    if room.member:
-        return room
-    if room.type != "public":
-        raise NotFound("Conversation not found")
-    await conversations.add_member(db_conn, room_id, user_id)
-    return dataclasses.replace(room, role="member")
-
-
-def require_moderator(room: Access) -> None:
-    if not room.moderator:
-        raise Forbidden("Only the room's owner or an admin can do this")
 
 
 def room_ref(app: web.Application, room_id: UUID) -> ActorRef[ChatRoom]:
@@ -90,17 +43,6 @@ async def ask_room(app: web.Application, room_id: UUID, message: Any, timeout: f
         return await room_ref(app, room_id).ask(message, timeout=timeout)
     except (RoomGone, NotJoined) as exc:
         raise api_error_of(exc) from None
-
-
-def chat_message(row: Mapping[str, Any]) -> ChatMessage:
-    return ChatMessage(
-        id=row["id"], seq=row["seq"], room=row["room_id"],
-        author=Author(id=row["author_id"], username=row["author_name"]) if row["author_id"] else
-        Author(id=UUID(int=0), username=row["author_name"]),
-        content=row["content"], client_id=row["client_id"], created_at=row["created_at"],
-        edited_at=row["edited_at"], deleted=row["deleted"],
-        reactions=[msgspec.convert(r, Reaction) for r in row["reactions"]],
-    )
 
 
 class ChatServices:
@@ -134,12 +76,12 @@ class ChatServices:
         return [chat_message(r) for r in reversed(rows)]
 
     async def edit(self, room_id: UUID, message_id: UUID, user_id: UUID, content: str) -> ChatMessage:
-        async with self.db.connection() as conn:
-            return chat_message(await messages.edit(conn, room_id, message_id, user_id, content))
+        async with self.db.transaction() as conn:
+            return await message_rules.edit(conn, room_id, message_id, user_id, content)
 
     async def delete(self, room_id: UUID, message_id: UUID, user_id: UUID, platform_admin: bool) -> int:
-        async with self.db.connection() as conn:
-            return (await messages.delete(conn, room_id, message_id, user_id, platform_admin))["seq"]
+        async with self.db.transaction() as conn:
+            return await message_rules.delete(conn, room_id, message_id, user_id, platform_admin)
 
     async def react(self, room_id: UUID, message_id: UUID, user_id: UUID, emoji: str, add: bool) -> tuple[bool, int]:
         async with self.db.connection() as conn:

@@ -1,7 +1,8 @@
-"""Conversations (the chat rooms) over REST; live changes go through the room's actor.
+"""Conversations over REST (the socket calls them rooms); live changes go through the room's actor.
 
-Non-members of a group or direct conversation get 404 everywhere: they cannot learn
-that it exists. Public conversations are readable by every signed-in user.
+The rules are `veza.domain.conversations`: non-members of a group or direct conversation
+get 404 everywhere, they cannot learn that it exists; public ones are readable by every
+signed-in user.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from protocols.seq_cursor import BadCursor, SeqCursor
 from veza import keys, rooms
 from veza.api.schemas import Message
 from veza.api.pagination import DEFAULT_LIMIT, Limit, Offset
+from veza.domain import conversations
+from veza.domain.messages import chat_message, history as read_history
 from veza.http.auth import Principal
 from veza.http.envelope import ok
-from veza.http.errors import BadRequest, Conflict, Forbidden, NotFound
+from veza.http.errors import BadRequest, NotFound
 from veza.http.routing import ApiRouter, path_uuid
-from veza.store import conversations, messages, users
+from veza.store import conversations as store
+from veza.store import messages, users
 
 log = logging.getLogger("veza.conversations")
 
@@ -112,15 +116,14 @@ def _conversation(row: dict[str, Any], **extra: Any) -> ConversationOut:
     return ConversationOut(**fields, **extra)
 
 
-async def _room(request: web.Request, principal: Principal) -> rooms.Access:
-    async with request.app[keys.db].connection() as conn:
-        return await rooms.access(conn, path_uuid(request, "id"), principal.user_id, principal.role)
+async def _access(conn: Any, request: web.Request, principal: Principal) -> conversations.Access:
+    return await conversations.access(conn, path_uuid(request, "id"), principal.user_id, principal.role)
 
 
-async def _notify(app: web.Application, room_id: UUID, message: Any) -> None:
+async def _notify(app: web.Application, conversation_id: UUID, message: Any) -> None:
     """Tell the room's live actors, on every node, of a REST change (the database has it)."""
     try:
-        await announce(app[keys.broker], room_id, message)
+        await announce(app[keys.broker], conversation_id, message)
     except Exception:  # the broker is down: live sockets learn it on their next join
         log.exception("room control announcement failed")
 
@@ -129,12 +132,12 @@ async def _notify(app: web.Application, room_id: UUID, message: Any) -> None:
             summary="List the user's conversations, newest activity first")
 async def list_conversations(request: web.Request, query: ListQuery, principal: Principal) -> web.Response:
     async with request.app[keys.db].connection() as conn:
-        rows, total = await conversations.list_for_user(conn, principal.user_id, query.limit, query.offset)
+        rows, total = await store.list_for_user(conn, principal.user_id, query.limit, query.offset)
         last = await messages.fetch_by_ids(conn, [r["last_message_id"] for r in rows if r["last_message_id"]])
     items = [_conversation(
         r, role=r["role"], last_read_seq=r["last_read_seq"], unread_count=r["unread_count"],
         member_count=r["member_count"], peer=msgspec.convert(r["peer"], Peer) if r["peer"] else None,
-        last_message=rooms.chat_message(last[r["last_message_id"]]) if r["last_message_id"] in last else None,
+        last_message=chat_message(last[r["last_message_id"]]) if r["last_message_id"] in last else None,
     ) for r in rows]
     return ok(ConversationList(conversations=items, total=total, limit=query.limit, offset=query.offset))
 
@@ -143,21 +146,11 @@ async def list_conversations(request: web.Request, query: ListQuery, principal: 
              summary="Create a conversation (a direct one is found or created once per pair)")
 async def create_conversation(request: web.Request, body: CreateIn, principal: Principal) -> web.Response:
     async with request.app[keys.db].connection() as conn:
-        if body.type == "direct":
-            peers = [body.user_id] if body.user_id else body.members
-            if len(peers) != 1:
-                raise BadRequest("A direct conversation names exactly one other user",
-                                 details={"user_id": "required: the other user"})
-            room, created = await conversations.find_or_create_direct(conn, principal.user_id, peers[0])
-        else:
-            if not body.name.strip():
-                raise BadRequest("A group or public conversation needs a name", details={"name": "required"})
-            room, created = await conversations.create_room(conn, type_=body.type, name=body.name.strip(),
-                                                            owner_id=principal.user_id, members=body.members), True
-        members = await conversations.members(conn, room["id"])
-    out = _conversation(room, role="owner" if room["owner_id"] == principal.user_id and body.type != "direct"
-                        else "member", members=[MemberOut(**m) for m in members], member_count=len(members))
-    return ok(out, status=201 if created else 200)
+        made = await conversations.create(conn, principal.user_id, type_=body.type, name=body.name,
+                                          members=body.members, peer=body.user_id)
+    out = _conversation(made.conversation, role=made.role, members=[MemberOut(**m) for m in made.members],
+                        member_count=len(made.members))
+    return ok(out, status=201 if made.created else 200)
 
 
 @router.get("/conversations/public", query=ListQuery, response=ConversationList, auth="optional",
@@ -165,61 +158,53 @@ async def create_conversation(request: web.Request, body: CreateIn, principal: P
 async def list_public(request: web.Request, query: ListQuery, principal: Principal | None) -> web.Response:
     user_id = principal.user_id if principal else None
     async with request.app[keys.db].connection() as conn:
-        rows, total = await conversations.list_public(conn, user_id, query.limit, query.offset)
+        rows, total = await store.list_public(conn, user_id, query.limit, query.offset)
     items = [_conversation(r, role=r["role"], member_count=r["member_count"]) for r in rows]
     return ok(ConversationList(conversations=items, total=total, limit=query.limit, offset=query.offset))
 
 
 @router.get("/conversations/{id}", response=ConversationOut, auth="required", summary="One conversation")
 async def get_conversation(request: web.Request, principal: Principal) -> web.Response:
-    room = await _room(request, principal)
     async with request.app[keys.db].connection() as conn:
-        row = await conversations.get_room(conn, room.room_id)
-        members = await conversations.members(conn, room.room_id)
+        access = await _access(conn, request, principal)
+        row = await store.get_room(conn, access.conversation_id)
+        members = await store.members(conn, access.conversation_id)
     if row is None:
-        raise NotFound("Conversation not found")
-    return ok(_conversation(row, role=room.role, last_read_seq=room.last_read_seq,
+        raise NotFound(conversations.NOT_FOUND)
+    return ok(_conversation(row, role=access.role, last_read_seq=access.last_read_seq,
                             members=[MemberOut(**m) for m in members], member_count=len(members)))
 
 
 @router.put("/conversations/{id}", body=UpdateIn, response=ConversationOut, auth="required",
             summary="Rename a conversation (its owner or an admin)")
 async def update_conversation(request: web.Request, body: UpdateIn, principal: Principal) -> web.Response:
-    room = await _room(request, principal)
-    if room.type == "direct":
-        raise BadRequest("A direct conversation has no name to change", details={"name": "not for direct"})
-    rooms.require_moderator(room)
     async with request.app[keys.db].connection() as conn:
-        row = await conversations.rename(conn, room.room_id, body.name.strip() or body.name)
-    await _notify(request.app, room.room_id, Rename(row["name"]))
-    return ok(_conversation(row, role=room.role))
+        access = await _access(conn, request, principal)
+        row = await conversations.rename(conn, access, body.name)
+    await _notify(request.app, access.conversation_id, Rename(row["name"]))
+    return ok(_conversation(row, role=access.role))
 
 
 @router.delete("/conversations/{id}", response=Message, auth="required",
                summary="Delete a conversation (its owner or an admin); live members get room_closed")
 async def delete_conversation(request: web.Request, principal: Principal) -> web.Response:
-    room = await _room(request, principal)
-    if room.role != "owner" and not room.platform_admin:
-        raise Forbidden("Only the owner or an admin can delete a conversation")
     async with request.app[keys.db].connection() as conn:
-        if not await conversations.delete_room(conn, room.room_id):
-            raise NotFound("Conversation not found")
-    await _notify(request.app, room.room_id, Close())
+        access = await _access(conn, request, principal)
+        await conversations.delete(conn, access)
+    await _notify(request.app, access.conversation_id, Close())
     return ok(Message(message="Conversation deleted"))
 
 
 @router.get("/conversations/{id}/history", query=HistoryQuery, response=HistoryOut, auth="required",
             summary="Message history, newest first, with an opaque cursor")
 async def history(request: web.Request, query: HistoryQuery, principal: Principal) -> web.Response:
-    room = await _room(request, principal)
-    try:
-        before = SeqCursor.from_string(query.cursor).before if query.cursor else None
-    except BadCursor:
-        raise BadRequest("Invalid query parameter 'cursor'", details={"cursor": "malformed cursor"}) from None
     async with request.app[keys.db].connection() as conn:
-        rows = await messages.before(conn, room.room_id, before, query.limit + 1)
-    page = [rooms.chat_message(r) for r in rows[: query.limit]]
-    has_more = len(rows) > query.limit
+        access = await _access(conn, request, principal)
+        try:
+            before = SeqCursor.from_string(query.cursor).before if query.cursor else None
+        except BadCursor:
+            raise BadRequest("Invalid query parameter 'cursor'", details={"cursor": "malformed cursor"}) from None
+        page, has_more = await read_history(conn, access, before, query.limit)
     cursor = SeqCursor(page[-1].seq).to_string() if has_more and page else None
     return ok(HistoryOut(messages=page, next_cursor=cursor, has_more=has_more))
 
@@ -229,12 +214,12 @@ async def history(request: web.Request, query: HistoryQuery, principal: Principa
 async def send_message(request: web.Request, body: SendIn, principal: Principal) -> web.Response:
     if not body.content.strip():
         raise BadRequest("Message content must not be blank", details={"content": "blank"})
-    room_id = path_uuid(request, "id")
+    conversation_id = path_uuid(request, "id")
     async with request.app[keys.db].connection() as conn:
-        await rooms.access_for_posting(conn, room_id, principal.user_id, principal.role)
+        await conversations.access_for_posting(conn, conversation_id, principal.user_id, principal.role)
         author = await users.get_user(conn, principal.user_id)
-    stored = await rooms.ask_room(request.app, room_id, Send(principal.user_id, author["username"], body.content,
-                                                             body.client_id))
+    stored = await rooms.ask_room(request.app, conversation_id, Send(principal.user_id, author["username"],
+                                                                     body.content, body.client_id))
     return ok(stored, status=201)
 
 
@@ -242,39 +227,19 @@ async def send_message(request: web.Request, body: SendIn, principal: Principal)
              summary="Add a member (moderators; anyone may join a public conversation themselves); "
                      "200 for one already in, whom role admin promotes")
 async def add_member(request: web.Request, body: MemberIn, principal: Principal) -> web.Response:
-    room = await _room(request, principal)
-    if room.type == "direct":
-        raise BadRequest("A direct conversation has exactly two members", details={"user_id": "not for direct"})
-    joining_self = body.user_id == principal.user_id and body.role == "member"
-    if not (joining_self and room.type == "public"):
-        rooms.require_moderator(room)
-    if body.role == "admin" and room.role != "owner" and not room.platform_admin:
-        raise Forbidden("Only the owner can make admins")
     async with request.app[keys.db].transaction() as conn:
-        existing = await conversations.get_member(conn, room.room_id, body.user_id)
-        if existing is None:
-            member = await conversations.add_member(conn, room.room_id, body.user_id, body.role)
-        else:  # re-adding never demotes; asking for admin promotes a member
-            if body.role == "admin":
-                await conversations.promote(conn, room.room_id, body.user_id)
-            member = await conversations.get_member(conn, room.room_id, body.user_id) or existing
+        access = await _access(conn, request, principal)
+        member, added = await conversations.add_member(conn, access, body.user_id, body.role)
     return ok(MemberOut(id=member["id"], username=member["username"], role=member["role"]),
-              status=201 if existing is None else 200)
+              status=201 if added else 200)
 
 
 @router.delete("/conversations/{id}/members/{user_id}", response=Message, auth="required",
                summary="Remove a member (moderators), or leave (yourself)")
 async def remove_member(request: web.Request, principal: Principal) -> web.Response:
-    room = await _room(request, principal)
-    target = path_uuid(request, "user_id")
-    if room.type == "direct":
-        raise BadRequest("A direct conversation has exactly two members", details={"user_id": "not for direct"})
-    if target == room.owner_id:
-        raise Conflict("The owner cannot leave or be removed: delete the conversation instead")
-    if target != principal.user_id:
-        rooms.require_moderator(room)
     async with request.app[keys.db].connection() as conn:
-        if not await conversations.remove_member(conn, room.room_id, target):
-            raise NotFound("Member not found")
-    await _notify(request.app, room.room_id, Kick(target))
+        access = await _access(conn, request, principal)
+        target = path_uuid(request, "user_id")
+        await conversations.remove_member(conn, access, target)
+    await _notify(request.app, access.conversation_id, Kick(target))
     return ok(Message(message="Member removed"))

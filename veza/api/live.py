@@ -18,9 +18,9 @@ from veza import keys
 from veza.api.pagination import DEFAULT_LIMIT, Limit, Offset
 from veza.http.auth import Principal
 from veza.http.envelope import ok
-from veza.http.errors import Forbidden, NotFound
+from veza.domain import live as rules
 from veza.http.routing import ApiRouter, path_uuid
-from veza.live.service import create_stream, end_live_stream, stream_ref
+from veza.live.service import end_live_stream, stream_ref
 from veza.store import live as store
 
 router = ApiRouter("live")
@@ -141,8 +141,8 @@ async def list_streams(request: web.Request, query: ListQuery) -> web.Response:
              summary="Create a stream (the response carries its stream key)")
 async def post_stream(request: web.Request, body: StreamIn, principal: Principal) -> web.Response:
     async with request.app[keys.db].transaction() as conn:
-        row = await create_stream(conn, principal.user_id, title=body.title, description=body.description,
-                                  category=body.category, tags=body.tags)
+        row = await rules.create_stream(conn, principal.user_id, title=body.title, description=body.description,
+                                        category=body.category, tags=body.tags)
     return ok(_owned(request, row), status=201)
 
 
@@ -154,22 +154,11 @@ async def my_streams(request: web.Request, principal: Principal) -> web.Response
     return ok({"streams": [_owned(request, r) for r in rows], "total": len(rows)})
 
 
-async def _target(conn: Any, principal: Principal, stream_id: UUID | None, *, create: bool) -> dict[str, Any]:
-    if stream_id is not None:
-        return await store.get_owned(conn, stream_id, principal.user_id)
-    row = await store.current_owned(conn, principal.user_id)
-    if row is None and create:
-        row = await create_stream(conn, principal.user_id, title="Untitled stream")
-    if row is None:
-        raise NotFound("You have no stream yet")
-    return row
-
-
 @router.get("/live/streams/me/key", query=KeyQuery, response=KeyOut, auth="required",
             summary="The caller's stream key and RTMP URL (creates a draft stream if none)")
 async def my_key(request: web.Request, query: KeyQuery, principal: Principal) -> web.Response:
     async with request.app[keys.db].transaction() as conn:
-        row = await _target(conn, principal, query.stream_id, create=True)
+        row = await rules.current_stream(conn, principal.user_id, query.stream_id)
     return ok(_key(request, row))
 
 
@@ -177,8 +166,8 @@ async def my_key(request: web.Request, query: KeyQuery, principal: Principal) ->
              summary="Replace the stream key (of ?stream_id=, else the current stream); the old one stops working")
 async def regenerate_key(request: web.Request, query: KeyQuery, principal: Principal) -> web.Response:
     async with request.app[keys.db].transaction() as conn:
-        row = await _target(conn, principal, query.stream_id, create=True)
-        row = await store.regenerate_key(conn, row["id"], principal.user_id)
+        row = await rules.current_stream(conn, principal.user_id, query.stream_id)
+        row = await rules.regenerate_key(conn, principal.user_id, row["id"])
     if row["status"] == "live":
         # The old key's publisher is cut off: nginx-rtmp's next on_update gets a 403.
         await end_live_stream(request.app, row["id"], reason="stream key regenerated")
@@ -198,9 +187,7 @@ async def get_stream(request: web.Request) -> web.Response:
 async def update_stream(request: web.Request, body: StreamPatch, principal: Principal) -> web.Response:
     stream_id = path_uuid(request, "id")
     async with request.app[keys.db].connection() as conn:
-        row = await store.get_stream(conn, stream_id)
-    if row["owner_id"] != principal.user_id and not principal.is_admin:
-        raise Forbidden("You do not own this stream")
+        await rules.editable_stream(conn, principal.user_id, principal.is_admin, stream_id)
     changes = tuple((k, v) for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET)
     row = await stream_ref(request.app, stream_id).ask(UpdateMetadata(changes=changes))
     return ok(_public(request, row))

@@ -17,7 +17,6 @@ from aiohttp import web
 from actors.live_stream import GoLive, GoOffline, Heartbeat, LiveServices, LiveStream, Tick
 from veza import keys
 from veza.live.webrtc import WebRtcSessions
-from veza.store import conversations
 from veza.store import live as store
 
 log = logging.getLogger("veza.live")
@@ -63,12 +62,6 @@ class StoreAdapter:
     async def update(self, stream_id: UUID, changes: dict[str, Any]) -> dict[str, Any]:
         async with self.db.connection() as conn:
             return await store.update_metadata(conn, stream_id, changes)
-
-
-async def create_stream(conn: Any, owner_id: UUID, **meta: Any) -> dict[str, Any]:
-    """A stream and its chat (a public conversation owned by the streamer), in the caller's transaction."""
-    room = await conversations.create_room(conn, type_="public", name=meta["title"], owner_id=owner_id, members=[])
-    return await store.create_stream(conn, owner_id, chat_room_id=room["id"], **meta)
 
 
 def stream_ref(app: web.Application, stream_id: UUID) -> Any:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from veza.domain.errors import Invalid, NotFound
+from veza.domain.errors import NotFound
 
 _ROOM = "id, type, name, owner_id, last_seq, created_at, updated_at, last_activity_at"
 
@@ -53,9 +53,8 @@ async def create_room(conn: asyncpg.Connection, *, type_: str, name: str, owner_
 
 
 async def find_or_create_direct(conn: asyncpg.Connection, user_id: UUID, peer_id: UUID) -> tuple[dict[str, Any], bool]:
-    """The one direct conversation of a pair; (room, created)."""
-    if user_id == peer_id:
-        raise Invalid("A direct conversation needs another user", details={"members": "must name another user"})
+    """The one direct conversation of a pair; (room, created). The pair is checked by
+    `veza.domain.conversations.direct_peer`."""
     await _check_users(conn, [peer_id])
     key = direct_key(user_id, peer_id)
     async with conn.transaction():
@@ -99,6 +98,11 @@ async def get_member(conn: asyncpg.Connection, room_id: UUID, user_id: UUID) -> 
         "SELECT m.user_id AS id, u.username, m.role, m.last_read_seq, m.joined_at FROM conversation_members m"
         " JOIN users u ON u.id = m.user_id WHERE m.conversation_id = $1 AND m.user_id = $2", room_id, user_id)
     return dict(row) if row else None
+
+
+async def member_role(conn: asyncpg.Connection, room_id: UUID, user_id: UUID) -> str | None:
+    return await conn.fetchval("SELECT role FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
+                               room_id, user_id)
 
 
 async def remove_member(conn: asyncpg.Connection, room_id: UUID, user_id: UUID) -> bool:

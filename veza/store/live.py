@@ -1,7 +1,8 @@
 """Live streams: metadata, stream keys and the persisted live state.
 
-The stream key only leaves this module through the `*_owned` functions (their rows carry
-`stream_key`); every other function selects `_PUBLIC`, which never names it. Live state
+The stream key only leaves this module through `get_with_key` and the `*_owned` functions
+(their rows carry `stream_key`; `veza.domain.live` hands them to the owner only); every
+other function selects `_PUBLIC`, which never names it. Live state
 changes (`go_live`, `go_offline`, heartbeats, viewer counts) are called by the LiveStream
 actor only, which owns that state.
 """
@@ -15,7 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
-from veza.domain.errors import Forbidden, NotFound
+from veza.domain.errors import NotFound
 
 KEY_PREFIX = "live_"
 
@@ -50,7 +51,7 @@ async def create_stream(conn: asyncpg.Connection, owner_id: UUID, *, title: str,
         " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         owner_id, title, description, category, list(tags or []), new_stream_key(), chat_room_id,
     )
-    return await get_owned(conn, stream_id, owner_id)
+    return await get_with_key(conn, stream_id)  # type: ignore[return-value]
 
 
 async def get_stream(conn: asyncpg.Connection, stream_id: UUID) -> dict[str, Any]:
@@ -82,14 +83,10 @@ def _without_total(row: asyncpg.Record) -> dict[str, Any]:
     return out
 
 
-async def get_owned(conn: asyncpg.Connection, stream_id: UUID, owner_id: UUID) -> dict[str, Any]:
-    """The stream with its key, for its owner; another user's stream is a 403."""
+async def get_with_key(conn: asyncpg.Connection, stream_id: UUID) -> dict[str, Any] | None:
+    """The stream with its key (for its owner only: `veza.domain.live.owned_stream`)."""
     row = await conn.fetchrow(f"SELECT {_PUBLIC}, s.stream_key FROM {_FROM} WHERE s.id = $1", stream_id)
-    if row is None:
-        raise NotFound("Stream not found")
-    if row["owner_id"] != owner_id:
-        raise Forbidden("You do not own this stream")
-    return dict(row)
+    return dict(row) if row else None
 
 
 async def list_owned(conn: asyncpg.Connection, owner_id: UUID) -> list[dict[str, Any]]:
@@ -110,11 +107,9 @@ async def current_owned(conn: asyncpg.Connection, owner_id: UUID) -> dict[str, A
     return dict(row) if row else None
 
 
-async def regenerate_key(conn: asyncpg.Connection, stream_id: UUID, owner_id: UUID) -> dict[str, Any]:
-    await get_owned(conn, stream_id, owner_id)
+async def replace_key(conn: asyncpg.Connection, stream_id: UUID) -> None:
     await conn.execute("UPDATE live_streams SET stream_key = $2, updated_at = now() WHERE id = $1",
                        stream_id, new_stream_key())
-    return await get_owned(conn, stream_id, owner_id)
 
 
 _EDITABLE = ("title", "description", "category", "tags")

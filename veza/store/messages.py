@@ -12,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
-from veza.domain.errors import Forbidden, NotFound
+from veza.domain.errors import NotFound
 
 _COLUMNS = """
     m.id, m.seq, m.room_id, m.author_id, coalesce(u.username, 'deleted user') AS author_name,
@@ -100,44 +100,33 @@ async def before(conn: asyncpg.Connection, room_id: UUID, before_seq: int | None
     return [_row(r) for r in records]
 
 
-async def _target(conn: asyncpg.Connection, room_id: UUID, message_id: UUID) -> asyncpg.Record:
+async def lock(conn: asyncpg.Connection, room_id: UUID, message_id: UUID) -> dict[str, Any]:
+    """The message's author (row-locked until the transaction ends); NotFound when it is
+    not in the room or deleted."""
     row = await conn.fetchrow("SELECT author_id, deleted_at FROM chat_messages WHERE id = $1 AND room_id = $2 FOR UPDATE",
                               message_id, room_id)
     if row is None or row["deleted_at"] is not None:
         raise NotFound("Message not found")
-    return row
+    return dict(row)
 
 
-async def edit(conn: asyncpg.Connection, room_id: UUID, message_id: UUID, user_id: UUID, content: str) -> dict[str, Any]:
-    """Only the author edits."""
-    async with conn.transaction():
-        target = await _target(conn, room_id, message_id)
-        if target["author_id"] != user_id:
-            raise Forbidden("Only the author can edit a message")
-        await conn.execute("UPDATE chat_messages SET content = $2, edited_at = now() WHERE id = $1", message_id, content)
-        return (await fetch_by_ids(conn, [message_id]))[message_id]
+async def set_content(conn: asyncpg.Connection, message_id: UUID, content: str) -> dict[str, Any]:
+    await conn.execute("UPDATE chat_messages SET content = $2, edited_at = now() WHERE id = $1", message_id, content)
+    return (await fetch_by_ids(conn, [message_id]))[message_id]
 
 
-async def delete(conn: asyncpg.Connection, room_id: UUID, message_id: UUID, user_id: UUID,
-                 platform_admin: bool) -> dict[str, Any]:
-    """The author, the room's owner or admins, or a platform admin may delete."""
-    async with conn.transaction():
-        target = await _target(conn, room_id, message_id)
-        if target["author_id"] != user_id and not platform_admin:
-            role = await conn.fetchval("SELECT role FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
-                                       room_id, user_id)
-            if role not in ("owner", "admin"):
-                raise Forbidden("Only the author or a room moderator can delete a message")
-        row = await conn.fetchrow("UPDATE chat_messages SET deleted_at = now() WHERE id = $1 RETURNING id, seq", message_id)
-        await conn.execute("DELETE FROM chat_reactions WHERE message_id = $1", message_id)
-        return dict(row)
+async def mark_deleted(conn: asyncpg.Connection, message_id: UUID) -> dict[str, Any]:
+    """Deleted (content hidden, reactions gone); returns id and seq."""
+    row = await conn.fetchrow("UPDATE chat_messages SET deleted_at = now() WHERE id = $1 RETURNING id, seq", message_id)
+    await conn.execute("DELETE FROM chat_reactions WHERE message_id = $1", message_id)
+    return dict(row)
 
 
 async def react(conn: asyncpg.Connection, room_id: UUID, message_id: UUID, user_id: UUID, emoji: str,
                 add: bool) -> tuple[bool, int]:
     """Add or remove one reaction; returns (changed, how many users now have that emoji)."""
     async with conn.transaction():
-        await _target(conn, room_id, message_id)
+        await lock(conn, room_id, message_id)
         if add:
             status = await conn.execute("INSERT INTO chat_reactions (message_id, user_id, emoji) VALUES ($1, $2, $3)"
                                         " ON CONFLICT DO NOTHING", message_id, user_id, emoji)

@@ -1,6 +1,6 @@
 """Chat over the socket: join/leave, message, edit/delete, react/unreact, read, typing, history.
 
-Handlers authorize (the same rules as REST, `veza.rooms`) and hand the work to the room's
+Handlers authorize (the same rules as REST, `veza.domain.conversations`) and hand the work to the room's
 actor, which answers the socket itself (`joined`, `ack`) so that nothing the room
 publishes can overtake the answer. A frame with a `ref` gets exactly one direct reply.
 
@@ -21,8 +21,9 @@ from actors import ActorDead
 from actors.chat_room import Delete, Edit, Join, Leave, MarkRead, React, Send, Typing
 from protocols import frames as f
 from veza import keys, rooms
+from veza.domain import conversations
+from veza.domain.messages import history as read_history
 from veza.http.errors import ApiError, BadRequest, Forbidden
-from veza.store import messages
 from veza.ws.commands import CommandSet, send_error_for, send_ok
 from veza.ws.connection import Connection
 
@@ -42,11 +43,6 @@ def _require_joined(conn: Connection, room: UUID) -> None:
         raise Forbidden("Join the room first")
 
 
-async def _access(conn: Connection, room: UUID) -> rooms.Access:
-    async with conn.app[keys.db].connection() as db:
-        return await rooms.access(db, room, conn.user_id, conn.role)
-
-
 @commands.command("join", f.JoinFrame, auth=False)
 async def join(conn: Connection, frame: f.JoinFrame) -> None:
     joined = joined_rooms(conn)
@@ -54,10 +50,7 @@ async def join(conn: Connection, frame: f.JoinFrame) -> None:
         raise BadRequest(f"a socket may join at most {MAX_JOINED} rooms at once: leave one first")
     # Access first (a database read): an unknown or private room never reaches an actor.
     async with conn.app[keys.db].connection() as db:
-        if conn.user_id is None:
-            room = await rooms.access(db, frame.room, None)  # public rooms only
-        else:
-            room = await rooms.access_for_posting(db, frame.room, conn.user_id, conn.role)
+        room = await conversations.access_for_joining(db, frame.room, conn.user_id, conn.role)
     joined.add(frame.room)  # before the ask: a close meanwhile still leaves
     try:
         await rooms.ask_room(conn.app, frame.room, Join(conn, frame.since, frame.ref, room.last_read_seq))
@@ -144,11 +137,10 @@ async def typing(conn: Connection, frame: f.TypingFrame) -> None:
 async def history(conn: Connection, frame: f.HistoryFrame) -> None:
     """Older messages, oldest first (ready to prepend); no actor needed to read."""
     async with conn.app[keys.db].connection() as db:
-        await rooms.access(db, frame.room, conn.user_id, conn.role)
-        rows = await messages.before(db, frame.room, frame.before, frame.limit + 1)
-    page = [rooms.chat_message(r) for r in rows[: frame.limit]]
+        access = await conversations.access(db, frame.room, conn.user_id, conn.role)
+        page, has_more = await read_history(db, access, frame.before, frame.limit)
     page.reverse()
-    conn.send(f.History(ref=frame.ref, room=frame.room, messages=page, has_more=len(rows) > frame.limit))
+    conn.send(f.History(ref=frame.ref, room=frame.room, messages=page, has_more=has_more))
 
 
 @commands.on_close
