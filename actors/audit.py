@@ -5,8 +5,8 @@ hands over what 50 ms of requests produced); the actor drains every list queued 
 writes them with one statement. A full mailbox means the database is behind: the sender
 drops the batch and counts it rather than slowing requests down.
 
-The writer arrives in the context (`context.services["audit.write"]`, an
-`async (entries) -> None`), so this module knows nothing of SQL. It raises
+The writer arrives in its `AuditServices` (`write`, an `async (entries) -> None`), so this
+module knows nothing of SQL. It raises
 `RejectedEntries` when the store refuses what some entry holds: the actor then splits the
 batch to drop only those entries, where anything else (the database restarting) is retried
 as a whole.
@@ -15,16 +15,15 @@ as a whole.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ClassVar, NamedTuple
 from uuid import UUID
 
 from actors.runtime import Actor, Envelope
 
 log = logging.getLogger("actors.audit")
-
-WRITER = "audit.write"
-
 
 class RejectedEntries(Exception):
     """The writer's answer when the store refuses the content of some entry of the batch:
@@ -46,8 +45,17 @@ class AuditEntry(NamedTuple):
     created_at: float  # Unix time: cheaper to take per request than a datetime
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuditServices:
+    """Everything the AuditLog needs from outside: the writer of a batch."""
+
+    write: Callable[[Sequence[AuditEntry]], Awaitable[None]]
+
+
 class AuditLog(Actor):
     """Messages are lists of AuditEntry (a sender's batch)."""
+
+    context: AuditServices
 
     mailbox_size: ClassVar[int] = 256  # lists: with the edge's lists of up to 100, ~25,000 entries
     max_batch: ClassVar[int] = 16  # lists written together (one COPY), when the writer fell behind
@@ -64,7 +72,7 @@ class AuditLog(Actor):
     async def _write(self, entries: list[AuditEntry]) -> bool:
         """Writes, retrying the whole batch while the database is unavailable; False when it
         stayed so through the retries (the entries are dropped)."""
-        write = self.context.services[WRITER]
+        write = self.context.write
         for delay in (*self.retry_delays, None):
             try:
                 await write(entries)

@@ -4,8 +4,8 @@ the one writer of the room's topic `room:<id>` on this node.
 
 Sends are batched: everything queued is persisted in ONE statement, each sender is acked
 only after that commit, then each event is encoded once and published to the room.
-Outside needs arrive in `context.services`: "chat" (the store facade: load_room,
-insert_batch, after, newest, edit, delete, react, mark_read) and "hub".
+What it needs from outside is its `RoomServices` (the store facade, the hub, the broker
+and, in a cluster, shared presence), handed over by `ActorSystem.provide`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import deque
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
 
+from actors.broker import Broker
+from actors.hub import Hub
 from actors.runtime import Actor, Envelope
 from protocols import frames as f
 from protocols.errors import ErrorCode
@@ -25,6 +28,39 @@ from protocols.errors import ErrorCode
 log = logging.getLogger("actors.chat_room")
 
 CACHE_SIZE = 200
+
+
+class RoomStore(Protocol):
+    """The room's persistence: messages come back as wire `ChatMessage`s (veza.rooms.ChatServices)."""
+
+    async def load_room(self, room_id: UUID) -> dict[str, Any] | None: ...
+    async def insert_batch(self, room_id: UUID,
+                           items: Sequence[tuple[UUID, str, str | None]]) -> list[tuple[bool, f.ChatMessage]]: ...
+    async def after(self, room_id: UUID, since: int, limit: int) -> list[f.ChatMessage]: ...
+    async def newest(self, room_id: UUID, limit: int) -> list[f.ChatMessage]: ...
+    async def edit(self, room_id: UUID, message_id: UUID, user_id: UUID, content: str) -> f.ChatMessage: ...
+    async def delete(self, room_id: UUID, message_id: UUID, user_id: UUID, platform_admin: bool) -> int: ...
+    async def react(self, room_id: UUID, message_id: UUID, user_id: UUID, emoji: str,
+                    add: bool) -> tuple[bool, int]: ...
+    async def mark_read(self, room_id: UUID, user_id: UUID, seq: int) -> int | None: ...
+
+
+class SharedPresence(Protocol):
+    """Who is online in a room on every node (veza.cluster.presence), with expiry."""
+
+    async def add(self, topic: str, member: str, conn_id: str) -> None: ...
+    async def remove(self, topic: str, member: str, conn_id: str) -> None: ...
+    async def members(self, topic: str) -> list[str]: ...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RoomServices:
+    """Everything a ChatRoom needs from outside."""
+
+    store: RoomStore
+    hub: Hub
+    broker: Broker  # the control channel (`announce`)
+    presence: SharedPresence | None = None  # a cluster's; None counts this node's sockets only
 
 
 class RoomGone(LookupError):
@@ -172,14 +208,15 @@ def _dedupe(envelopes: list[Envelope]) -> tuple[list[tuple[UUID, str, str | None
 class ChatRoom(Actor):
     mailbox_size = 4096
     max_batch = 512
+    context: RoomServices
 
     async def on_start(self) -> None:
         self.room_id: UUID = self.key
         self.topic = f"room:{self.room_id}"
-        self.chat = self.context.services["chat"]
-        self.hub = self.context.services["hub"]
+        self.chat = self.context.store
+        self.hub = self.context.hub
         # Cluster: who is online in the room on every node (None on a single node).
-        self.shared_presence = self.context.services.get("presence")
+        self.shared_presence = self.context.presence
         room = await self.chat.load_room(self.room_id)
         self.closed = room is None
         self.last_seq: int = room["last_seq"] if room else 0

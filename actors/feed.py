@@ -8,28 +8,46 @@ REST handlers tell it about new posts and engagement; it never waits on a socket
 Every node keeps its own counters; engagement crosses nodes on the broker channel
 `feed:<key>:events` so that each node's counters see every like and comment.
 
-Context it needs (`context.services`): "hub" (actors.hub.Hub), "actors" (the system, to
-message itself from the broker), "trending_seed" (async fn -> recent posts with their
-counts, to rebuild after a restart).
+What it needs from outside is its `FeedServices`: the hub, the broker, and the seed of
+recent posts with their counts (to rebuild the counters after a restart). Frames are
+`protocols.frames.FeedPost`, encoded once.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
+import msgspec
+
+from actors.broker import Broker
+from actors.hub import Hub
 from actors.runtime import Actor
 from actors.trending import TrendingScores
+from protocols.frames import FeedPost, encode
 
 log = logging.getLogger("actors.feed")
 
 GLOBAL = "global"
 EVENTS_CHANNEL = "feed:{feed}:events"
 SEED_WINDOW = 7 * 24 * 3600.0
+
+
+# since (Unix time) -> (post_id, created_at, likes, comments) of the posts created since then.
+TrendingSeed = Callable[[float], Awaitable[Sequence[tuple[UUID, float, int, int]]]]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FeedServices:
+    """Everything a Feed needs from outside."""
+
+    hub: Hub
+    broker: Broker  # engagement between the nodes' feeds; its node_id tells our own events apart
+    trending_seed: TrendingSeed | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -66,24 +84,24 @@ class Feed(Actor):
     idle_timeout: ClassVar[float | None] = None
     mailbox_size: ClassVar[int] = 4096
     clock = staticmethod(time.time)
+    context: FeedServices
 
     async def on_start(self) -> None:
         now = self.clock()
         self.scores = TrendingScores(now)
         self.channel = EVENTS_CHANNEL.format(feed=self.key)
-        seed = self.context.services.get("trending_seed")
+        seed = self.context.trending_seed
         if seed is not None:
             for post_id, created_at, likes, comments in await seed(now - SEED_WINDOW):
                 self.scores.add(post_id, "post", created_at)
                 self.scores.add(post_id, "like", created_at, count=likes)
                 self.scores.add(post_id, "comment", created_at, count=comments)
-        me = self.context.node_id
-        ref = self.context.services["actors"].ref(Feed, self.key)
+        me = self.context.broker.node_id
 
         def on_remote(payload: bytes, origin: str) -> None:
             if origin != me:
                 try:
-                    ref.tell(_Remote(payload))
+                    self.tell_self(_Remote(payload))
                 except Exception:  # noqa: BLE001 - a full mailbox drops one remote event, logged
                     log.warning("feed %s: dropped a remote event", self.key)
 
@@ -99,17 +117,13 @@ class Feed(Actor):
         if isinstance(message, Trending):
             return [(pid, score) for pid, score in self.scores.top(message.limit, self.clock())]
         if isinstance(message, _Remote):
-            self._apply(json.loads(message.payload))
+            self._apply(msgspec.json.decode(message.payload))
             return None
         event = _event_of(message)
         self._apply(event)
         if isinstance(message, PostCreated):
-            frame = json.dumps({"type": "feed_post", "feed": self.key, "post": message.post},
-                               separators=(",", ":")).encode()
-            hub = self.context.services.get("hub")
-            if hub is not None:
-                await hub.publish(f"feed:{self.key}", frame)
-        await self.context.broker.publish(self.channel, json.dumps(event, separators=(",", ":")).encode())
+            await self.context.hub.publish(f"feed:{self.key}", encode(FeedPost(feed=self.key, post=message.post)))
+        await self.context.broker.publish(self.channel, msgspec.json.encode(event))
         return None
 
     def _apply(self, event: dict[str, Any]) -> None:

@@ -5,17 +5,28 @@ the source of truth). The inbox batches what is queued, reads the unread count o
 batch (so it is right whichever node counted what), encodes each `notification` event
 once and hands it to the hub, which reaches every socket of the user on every node.
 
-Context it needs (`context.services`): "hub" (actors.hub.Hub), "unread_count" (async fn
-user_id -> int).
+What it needs from outside is its `InboxServices`: the hub and the unread count reader.
+Frames are `protocols.frames.NotificationEvent`, encoded once each.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
+from uuid import UUID
 
+from actors.hub import Hub
 from actors.runtime import Actor, Envelope
+from protocols.frames import NotificationEvent, encode
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboxServices:
+    """Everything an Inbox needs from outside."""
+
+    hub: Hub
+    unread_count: Callable[[UUID], Awaitable[int]] | None = None  # None: events carry no count
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -25,6 +36,7 @@ class Notify:
 
 class Inbox(Actor):
     idle_timeout: ClassVar[float | None] = 120.0
+    context: InboxServices
 
     async def receive_many(self, batch: list[Envelope]) -> None:
         notifies = [e for e in batch if isinstance(e.message, Notify)]
@@ -33,14 +45,11 @@ class Inbox(Actor):
                 envelope.fail(TypeError(f"Inbox cannot handle {type(envelope.message).__name__}"))
         if not notifies:
             return
-        counter = self.context.services.get("unread_count")
+        counter = self.context.unread_count
         unread = await counter(self.key) if counter else None
-        hub = self.context.services.get("hub")
         # Oldest first; the unread count each event carries is the one of its moment.
         for index, envelope in enumerate(notifies):
             count = None if unread is None else unread - (len(notifies) - 1 - index)
-            frame = json.dumps({"type": "notification", "notification": envelope.message.notification,
-                                "unread_count": count}, separators=(",", ":")).encode()
-            if hub is not None:
-                await hub.send_to_user(self.key, frame)
+            frame = encode(NotificationEvent(notification=envelope.message.notification, unread_count=count))
+            await self.context.hub.send_to_user(self.key, frame)
             envelope.reply(count)

@@ -114,7 +114,7 @@ class Hub(Protocol):
 
 @dataclasses.dataclass(slots=True)
 class LiveServices:
-    """`context.services["live"]`: everything LiveStream needs from outside."""
+    """Everything LiveStream needs from outside (`ActorSystem.provide(LiveStream, ...)`)."""
 
     store: LiveStreamStore
     hub: Hub
@@ -133,7 +133,7 @@ class LiveStream(Actor):
 
     def __init__(self, key: Hashable, context: Any) -> None:
         super().__init__(key, context)
-        self.svc: LiveServices = context.services["live"]
+        self.svc: LiveServices = context
         self.topic = topic(key)
         self.exists = False
         self.live = False

@@ -11,6 +11,9 @@
 - `max_failures` failures within `failure_window` seconds restart the actor: a new
   instance, `on_start` again, the mailbox (and so every accepted message) kept.
 - `stop_all()` lets every actor drain what it accepted, then calls `on_stop`.
+- Each actor class declares what it needs from outside as a typed object (a dataclass of
+  Protocols, e.g. `chat_room.RoomServices`); `system.provide(cls, deps)` hands it over and
+  every actor of that class is spawned with it as `self.context`.
 """
 
 from __future__ import annotations
@@ -57,7 +60,8 @@ class Actor:
     """Subclass and implement `receive` (or `receive_many` to batch).
 
     State lives on the instance; nothing outside the actor's task touches it. What the
-    actor needs from outside (stores, broker, clock) is in `self.context`.
+    actor needs from outside (stores, broker, clock) is in `self.context`: the object
+    `ActorSystem.provide` registered for its class.
     """
 
     mailbox_size: ClassVar[int] = 1024
@@ -136,7 +140,7 @@ class _Cell:
         self.task = asyncio.get_running_loop().create_task(self._run(), name=f"actor:{cls.__name__}:{key}")
 
     def _new_actor(self) -> Actor:
-        actor = self.cls(self.key, self.system.context)
+        actor = self.cls(self.key, self.system.dependencies(self.cls))
         actor._cell = self  # type: ignore[attr-defined]
         return actor
 
@@ -292,9 +296,23 @@ class ActorSystem:
     """Owns every actor of this node; one per app (no global registry)."""
 
     def __init__(self, context: Any = None) -> None:
-        self.context = context
+        self.context = context  # for actor classes with nothing provided
         self.stopping = False
         self._cells: dict[tuple[type[Actor], Hashable], _Cell] = {}
+        self._provided: dict[type[Actor], Any] = {}
+
+    def provide(self, cls: type[Actor], dependencies: Any) -> None:
+        """Spawn every `cls` actor (and subclass) with `dependencies` as its context.
+
+        Call it before the first message to `cls`; a running actor keeps what it got."""
+        self._provided[cls] = dependencies
+
+    def dependencies(self, cls: type[Actor]) -> Any:
+        """What `cls` was provided with (searching its bases), else the system's context."""
+        for base in cls.__mro__:
+            if base in self._provided:
+                return self._provided[base]
+        return self.context
 
     def ref(self, cls: type[A], key: Hashable) -> ActorRef[A]:
         return ActorRef(self, cls, key)

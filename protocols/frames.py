@@ -398,6 +398,20 @@ class RoomUpdated(Event, tag="room_updated"):
     name: str
 
 
+class FeedPost(Event, tag="feed_post"):
+    """A new post on a feed the socket subscribed to."""
+
+    feed: str
+    post: dict[str, Any]  # JSON-ready: the REST post object
+
+
+class NotificationEvent(Event, tag="notification"):
+    """A notification for the socket's user, with their unread count at that moment."""
+
+    notification: dict[str, Any]  # JSON-ready: the REST notification object
+    unread_count: int | None
+
+
 class Pong(Event, tag="pong"):
     pass
 

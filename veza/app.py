@@ -107,9 +107,9 @@ def create_app(settings: Settings, *, edge: bool = True) -> web.Application:
     app.cleanup_ctx.append(cluster_ctx)  # before the actors: they use its broker
     app.cleanup_ctx.append(actor_system_ctx)
     app.cleanup_ctx.append(storage_ctx)
-    app.cleanup_ctx.append(feeds_ctx)
-    app.cleanup_ctx.append(rooms.chat_ctx)
     ws_gateway.setup(app)  # after the actors: sockets close before actors drain
+    app.cleanup_ctx.append(feeds_ctx)  # needs the hub
+    app.cleanup_ctx.append(rooms.chat_ctx)  # needs the hub
     app.cleanup_ctx.append(announcements_ctx)  # needs the hub
     setup_controls(app)
     app.cleanup_ctx.append(live_ctx)

@@ -1,8 +1,8 @@
 """REST -> live bridge: handlers call these after commit; the Feed and Inbox actors
 broadcast. Handlers never touch sockets themselves.
 
-`feeds_ctx` (a cleanup_ctx entry, after the actor system) hands the actors what they
-need from veza (SQL seeds, counts) through the actor context and warms the Feed actor.
+`feeds_ctx` (a cleanup_ctx entry, after the hub) hands the Feed and Inbox actors their
+typed services (the hub, the broker, SQL seeds and counts) and warms the Feed actor.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from uuid import UUID
 from aiohttp import web
 
 from actors import ActorDead, MailboxFull
-from actors.feed import GLOBAL, Engaged, Feed, PostCreated, PostDeleted, Trending
-from actors.inbox import Inbox, Notify
+from actors.feed import GLOBAL, Engaged, Feed, FeedServices, PostCreated, PostDeleted, Trending
+from actors.inbox import Inbox, InboxServices, Notify
 from veza import keys
 from veza.http.envelope import encode
 from veza.store import notifications as notification_store
@@ -79,7 +79,8 @@ async def feeds_ctx(app: web.Application) -> AsyncIterator[None]:
         async with db.connection() as conn:
             return await notification_store.unread_count(conn, user_id)
 
-    system.context.services.update(actors=system, trending_seed=trending_seed, unread_count=unread_count)
+    system.provide(Feed, FeedServices(hub=app[keys.hub], broker=app[keys.broker], trending_seed=trending_seed))
+    system.provide(Inbox, InboxServices(hub=app[keys.hub], unread_count=unread_count))
     # Warm the feed now so the first trending read does not pay for the seed query.
     await system.ref(Feed, GLOBAL).ask(Trending(1), timeout=30.0)
     yield

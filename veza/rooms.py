@@ -15,7 +15,7 @@ import asyncpg
 from aiohttp import web
 
 from actors import ActorRef
-from actors.chat_room import ChatRoom, NotJoined, RoomGone
+from actors.chat_room import ChatRoom, NotJoined, RoomGone, RoomServices
 from protocols.frames import ChatMessage
 from veza import keys
 from veza.domain import messages as message_rules
@@ -46,7 +46,7 @@ async def ask_room(app: web.Application, room_id: UUID, message: Any, timeout: f
 
 
 class ChatServices:
-    """What a ChatRoom needs from the database, as ChatMessage structs (`context.services["chat"]`)."""
+    """The ChatRoom's `RoomStore`: what it needs from the database, as ChatMessage structs."""
 
     def __init__(self, db: Any) -> None:
         self.db = db
@@ -93,6 +93,8 @@ class ChatServices:
 
 
 async def chat_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Hands the ChatRoom actors their store facade (after the actor system starts)."""
-    app[keys.actors].context.services["chat"] = ChatServices(app[keys.db])
+    """Hands the ChatRoom actors their services (after the hub; with Redis, cluster presence)."""
+    presence = app[keys.presence] if app[keys.settings].redis_url else None
+    services = RoomServices(ChatServices(app[keys.db]), app[keys.hub], app[keys.broker], presence)
+    app[keys.actors].provide(ChatRoom, services)
     yield

@@ -21,12 +21,10 @@ import uuid
 
 from actors import ActorSystem
 from actors.broker import InProcessBroker
-from actors.chat_room import ChatRoom, Send
+from actors.chat_room import ChatRoom, RoomServices, Send
 from actors.hub import Hub
 from bench import procs
-from veza.config import Settings
 from veza.db import Database, migrate
-from veza.realtime import ActorContext
 from veza.rooms import ChatServices
 from veza.store import conversations, users
 
@@ -74,9 +72,8 @@ async def main_async(args: argparse.Namespace) -> None:
         broker = InProcessBroker("bench")
         hub = Hub(broker)
         await hub.start()
-        context = ActorContext(db=db, broker=broker, node_id="bench", settings=Settings(database_url=dsn),
-                               services={"chat": ChatServices(db), "hub": hub})
-        system = ActorSystem(context)
+        system = ActorSystem()
+        system.provide(ChatRoom, RoomServices(ChatServices(db), hub, broker))  # OneInsertPerMessage too
         modes = {"batched": ChatRoom, "one-insert": OneInsertPerMessage}
         rooms = {name: await make_rooms(db, owner, args.rooms) for name in modes}
         totals: dict[str, list[dict]] = {name: [] for name in modes}

@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from types import SimpleNamespace
 from typing import Any
 
 from actors import ActorSystem, MailboxFull
-from actors.audit import WRITER, AuditEntry, AuditLog, RejectedEntries
+from actors.audit import AuditEntry, AuditLog, AuditServices, RejectedEntries
 
 
 def _entry(i: int) -> AuditEntry:
@@ -19,7 +18,9 @@ def _entry(i: int) -> AuditEntry:
 
 
 def _system(write: Any) -> ActorSystem:
-    return ActorSystem(SimpleNamespace(services={WRITER: write}))
+    system = ActorSystem()
+    system.provide(AuditLog, AuditServices(write))
+    return system
 
 
 async def test_queued_lists_are_written_together_in_order_and_drained_on_stop() -> None:

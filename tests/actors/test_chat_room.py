@@ -34,6 +34,13 @@ class Sock:
         return [f for f in self.frames if f["type"] == type_]
 
 
+def another_node(system: ActorSystem) -> ActorSystem:
+    """A second actor system whose rooms share this one's services (database, broker, hub)."""
+    other = ActorSystem()
+    other.provide(ChatRoom, system.dependencies(ChatRoom))
+    return other
+
+
 async def make_room(client: ApiClient, n_members: int = 1) -> tuple[uuid.UUID, list]:
     users = [await client.register() for _ in range(n_members)]
     reply = await client.post("/conversations", json={"type": "group", "name": "r",
@@ -146,7 +153,7 @@ async def test_a_fresh_actor_reloads_from_postgres(client: ApiClient) -> None:
     for i in range(5):
         await ref.ask(Send(author, "a", f"m{i}", f"c{i}"))
     # A restarted node: a new actor system, same database.
-    restarted = ActorSystem(system.context)
+    restarted = another_node(system)
     ref = restarted.ref(ChatRoom, room_id)
     sock = Sock(author, "a")
     await ref.ask(Join(sock, since=2))
@@ -173,7 +180,7 @@ async def test_join_sees_writes_made_by_another_nodes_actor(client: ApiClient) -
     author = uuid.UUID(users[0].id)
     here = client.app[keys.actors].ref(ChatRoom, room_id)
     await here.ask(Send(author, "a", "m1", "c1"))
-    elsewhere = ActorSystem(client.app[keys.actors].context)  # the same room on a second node
+    elsewhere = another_node(client.app[keys.actors])  # the same room on a second node
     await elsewhere.ref(ChatRoom, room_id).ask(Send(author, "a", "m2", "c2"))
     await elsewhere.ref(ChatRoom, room_id).ask(Send(author, "a", "m3", "c3"))
     await elsewhere.stop_all()
@@ -211,7 +218,7 @@ async def test_rest_changes_reach_the_rooms_actor_on_every_node(client: ApiClien
 
     room_id, users = await make_room(client, 2)
     ua, ub = uuid.UUID(users[0].id), uuid.UUID(users[1].id)
-    other_node = ActorSystem(client.app[keys.actors].context)  # same broker, as two nodes would share Redis
+    other_node = another_node(client.app[keys.actors])  # same broker, as two nodes would share Redis
     here, there = Sock(ua, "a"), Sock(ub, "b")
     await client.app[keys.actors].ref(ChatRoom, room_id).ask(Join(here))
     await other_node.ref(ChatRoom, room_id).ask(Join(there))

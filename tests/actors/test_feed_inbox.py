@@ -7,14 +7,13 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from actors import ActorSystem
 from actors.broker import InProcessBroker, deliver
-from actors.feed import GLOBAL, Engaged, Feed, PostCreated, Trending
+from actors.feed import GLOBAL, Engaged, Feed, FeedServices, PostCreated, Trending
 from actors.hub import Hub
-from actors.inbox import Inbox, Notify
+from actors.inbox import Inbox, InboxServices, Notify
 
 
 @dataclass(eq=False)
@@ -36,13 +35,13 @@ class TwoNodeBroker(InProcessBroker):
         deliver(self._subs.get(channel, ()), payload, node)
 
 
-async def _system(**services: Any) -> tuple[ActorSystem, Hub, TwoNodeBroker]:
+async def _system(trending_seed: Any = None, unread_count: Any = None) -> tuple[ActorSystem, Hub, TwoNodeBroker]:
     broker = TwoNodeBroker("node-a")
     hub = Hub(broker)
     await hub.start()
-    context = SimpleNamespace(broker=broker, node_id="node-a", services={"hub": hub, **services})
-    system = ActorSystem(context)
-    context.services["actors"] = system
+    system = ActorSystem()
+    system.provide(Feed, FeedServices(hub=hub, broker=broker, trending_seed=trending_seed))
+    system.provide(Inbox, InboxServices(hub=hub, unread_count=unread_count))
     return system, hub, broker
 
 

@@ -107,3 +107,27 @@ def test_events_encode_once_with_their_type_and_ref() -> None:
                                                                    "error": "bad"}
     assert msgspec.json.decode(f.encode_event("stream_live", stream=ROOM, ref=None)) == {"type": "stream_live",
                                                                                         "stream": ROOM}
+
+
+# The Feed and Inbox actors built these two with json.dumps before they had Structs: the
+# same bytes for ASCII content; non-ASCII text is now raw UTF-8 like every other frame.
+@pytest.mark.parametrize("post", [
+    {"id": "3f2c", "content": "hi \"there\"", "likes": 3, "tags": ["a", "b"], "edited_at": None, "ok": True},
+    {"id": "x", "nested": {"deep": [1, {"k": "v"}]}, "score": 0.25},
+])
+def test_feed_post_and_notification_frames_keep_their_bytes(post: dict) -> None:
+    def dumps(value: dict) -> bytes:
+        return json.dumps(value, separators=(",", ":")).encode()
+
+    assert f.encode(f.FeedPost(feed="global", post=post)) == dumps(
+        {"type": "feed_post", "feed": "global", "post": post})
+    for count in (None, 0, 7):
+        assert f.encode(f.NotificationEvent(notification=post, unread_count=count)) == dumps(
+            {"type": "notification", "notification": post, "unread_count": count})
+
+
+def test_non_ascii_feed_content_is_the_same_json() -> None:
+    post = {"content": "café ✓ 🎵"}
+    data = f.encode(f.FeedPost(feed="global", post=post))
+    assert json.loads(data) == {"type": "feed_post", "feed": "global", "post": post}
+    assert "🎵".encode() in data

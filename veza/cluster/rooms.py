@@ -34,7 +34,6 @@ async def cluster_rooms_ctx(app: web.Application) -> AsyncIterator[None]:
         hub = app[keys.hub]
         head, fetch = room_reads(ChatServices(app[keys.db]))
         hub.enable_sequencing(head, fetch, settings.cluster_gap_wait)
-        app[keys.actors].context.services["presence"] = app[keys.presence]  # rooms' presence, cluster-wide
         broker = app[keys.broker]
         if hasattr(broker, "on_reconnect"):
             broker.on_reconnect(hub.resync_rooms)

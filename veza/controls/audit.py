@@ -20,7 +20,7 @@ from aiohttp import web
 from prometheus_client import Counter
 
 from actors import ActorDead, MailboxFull
-from actors.audit import WRITER, AuditEntry, AuditLog, RejectedEntries
+from actors.audit import AuditEntry, AuditLog, AuditServices, RejectedEntries
 from veza import keys
 from veza.http.client_info import storable
 from veza.store import audit as audit_store
@@ -113,7 +113,7 @@ def start_audit(app: web.Application) -> AuditRecorder:
                 raise RejectedEntries(str(exc)) from exc
 
     system = app[keys.actors]
-    system.context.services[WRITER] = write
+    system.provide(AuditLog, AuditServices(write))
     app[keys.audit_log] = system.ref(AuditLog, "node")
     dropped = Counter("veza_audit_dropped_total", "Audit entries dropped (writer behind)",
                       registry=app[keys.metrics_registry])

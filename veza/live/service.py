@@ -127,10 +127,10 @@ async def live_ctx(app: web.Application) -> AsyncIterator[None]:
     system = app[keys.actors]
     interval = settings.live_viewers_interval
     # Another node's count stops counting after three missed syncs (a crashed node).
-    adapter = StoreAdapter(app[keys.db], system.context.node_id, fresh_seconds=max(3 * interval, 2.0))
+    adapter = StoreAdapter(app[keys.db], app[keys.broker].node_id, fresh_seconds=max(3 * interval, 2.0))
     services = LiveServices(store=adapter, hub=app[keys.hub], system=system,
                             ingest_timeout=settings.live_ingest_timeout, viewers_interval=interval)
-    system.context.services["live"] = services
+    system.provide(LiveStream, services)
     app[keys.live] = services
 
     async def whip_ended(stream_id: UUID, session: str) -> None:

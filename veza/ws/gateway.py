@@ -175,11 +175,11 @@ async def close_sockets(app: web.Application) -> None:
 
 
 async def gateway_ctx(app: web.Application) -> AsyncIterator[None]:
-    """After the actor system: the hub is in actors' `context.services["hub"]`."""
+    """After the actor system (sockets close before actors drain), before the actors'
+    services that hold the hub (`veza.rooms.chat_ctx`, `veza.feeds.feeds_ctx`, ...)."""
     hub = Hub(app[keys.broker])
     await hub.start()
     app[keys.hub] = hub
-    app[keys.actors].context.services["hub"] = hub
     app[keys.ws_dispatcher] = Dispatcher(COMMAND_SETS)
     app[keys.ws_finishing] = set()
     app[keys.session_events].subscribe(revocation_listener(hub))

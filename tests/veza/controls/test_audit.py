@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from types import SimpleNamespace
 
 from aiohttp.test_utils import make_mocked_request
 from prometheus_client import CollectorRegistry, Counter
 
 from actors import ActorSystem
-from actors.audit import WRITER, AuditEntry, AuditLog
+from actors.audit import AuditEntry, AuditLog, AuditServices
 from tests.actors.test_audit import _entry
 from tests.support import ApiClient
 from tests.veza.api.test_platform_admin import _audit_entries
@@ -23,7 +22,8 @@ from veza.http.client_info import storable
 
 
 def _recorder(write, actor: type[AuditLog] = AuditLog, **options) -> tuple[ActorSystem, AuditRecorder, CollectorRegistry]:  # type: ignore[no-untyped-def]
-    system = ActorSystem(SimpleNamespace(services={WRITER: write}))
+    system = ActorSystem()
+    system.provide(AuditLog, AuditServices(write))
     registry = CollectorRegistry()
     dropped = Counter("audit_dropped", "", registry=registry)
     return system, AuditRecorder(system.ref(actor, "node"), dropped, **options), registry
