@@ -1,6 +1,7 @@
 """`create_app(settings)`: the one place that wires the application together.
 
-Resources live in `cleanup_ctx` pairs so teardown mirrors setup, in reverse order.
+Resources live in `cleanup_ctx` pairs so teardown mirrors setup, in reverse order; every
+one of them is in `RESOURCES`, in dependency order, and no setup function adds another.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from veza.cluster.rooms import cluster_rooms_ctx
 from veza.cluster.setup import cluster_ctx
 from veza.config import Settings
 from veza.cpu import cpu_pool
-from veza.controls.setup import setup_controls
+from veza.controls.setup import controls_ctx, setup_controls
 from veza.db import Database, migrate
 from veza.health import CheckResult, HealthChecks, disk_check
 from veza.heap import frozen_startup_heap
@@ -83,6 +84,24 @@ def _token_service(settings: Settings) -> TokenService:
                         chat_ttl=settings.chat_token_ttl)
 
 
+# Set up top to bottom, torn down bottom to top: each entry may use what is above it.
+RESOURCES = (
+    _cpu_pool,  # the CPU thread pool and the password hasher
+    _database,  # the pool, migrated
+    cluster_ctx,  # with Redis: its broker and presence (before the actors: they use the broker)
+    actor_system_ctx,  # the actor system and broker (its teardown drains the actors before the pool closes)
+    storage_ctx,
+    ws_gateway.gateway_ctx,  # the hub (after the actors: sockets close before actors drain)
+    feeds_ctx,  # the Feed and Inbox actors' services (they hold the hub)
+    rooms.chat_ctx,  # the ChatRoom actors' services (the hub, cluster presence)
+    announcements_ctx,  # scheduled pushes (the hub)
+    controls_ctx,  # rate limits, control plane, audit writer (flushed before the actors drain)
+    live_ctx,  # the LiveStream actors' services and WebRTC sessions (the hub)
+    cluster_rooms_ctx,  # with Redis: rooms delivered in seq order across nodes (the hub)
+    frozen_startup_heap,  # last: everything started is long-lived
+)
+
+
 def create_app(settings: Settings, *, edge: bool = True) -> web.Application:
     """The app; `edge=False` registers the handlers bare (only the middleware benchmark's
     baseline: no request ids, security headers, controls or envelope for 404s)."""
@@ -102,19 +121,9 @@ def create_app(settings: Settings, *, edge: bool = True) -> web.Application:
     app[keys.session_events] = SessionEvents()
     app[keys.edge] = Edge(settings.allowed_origins, app[keys.metrics].requests, settings.production, enabled=edge)
 
-    app.cleanup_ctx.append(_cpu_pool)
-    app.cleanup_ctx.append(_database)
-    app.cleanup_ctx.append(cluster_ctx)  # before the actors: they use its broker
-    app.cleanup_ctx.append(actor_system_ctx)
-    app.cleanup_ctx.append(storage_ctx)
-    ws_gateway.setup(app)  # after the actors: sockets close before actors drain
-    app.cleanup_ctx.append(feeds_ctx)  # needs the hub
-    app.cleanup_ctx.append(rooms.chat_ctx)  # needs the hub
-    app.cleanup_ctx.append(announcements_ctx)  # needs the hub
     setup_controls(app)
-    app.cleanup_ctx.append(live_ctx)
-    app.cleanup_ctx.append(cluster_rooms_ctx)  # needs the hub
-    app.cleanup_ctx.append(frozen_startup_heap)  # last: everything started is long-lived
+    app.cleanup_ctx.extend(RESOURCES)
+    ws_gateway.setup(app)
 
     for router in ROUTERS:
         router.add_to(app)

@@ -24,12 +24,12 @@ from veza.security.login_guard import LoginGuard
 
 
 def setup_controls(app: web.Application) -> None:
-    """Call from create_app after the authenticators and the actor system are set up."""
+    """Call from create_app after the authenticators are set up; `controls_ctx` is listed
+    in create_app's resources (after the actor system)."""
     app[keys.authenticators].append(api_key_authenticator)
     app[keys.platform_state] = PlatformState()
     settings = app[keys.settings]
     app[keys.csrf] = CsrfTokens(settings.jwt_secret or load_or_create_dev_secret(settings.data_dir))
-    app.cleanup_ctx.append(controls_ctx)
 
 
 async def controls_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -191,7 +191,7 @@ async def gateway_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup(app: web.Application) -> None:
-    """Routes, the hub resource and the shutdown hook (called by `create_app`)."""
+    """The route and the shutdown hook (called by `create_app`, which lists `gateway_ctx`
+    among its resources)."""
     router.add_to(app)
-    app.cleanup_ctx.append(gateway_ctx)
     app.on_shutdown.append(close_sockets)
