@@ -4,7 +4,7 @@
 """
 
 from veza.api import (
-    announcements, auth, chat, conversations, developer, follows, health, live, live_hooks, live_webrtc,
+    announcements, auth, chat, conversations, developer, health, live, live_hooks, live_webrtc,
     moderation, notifications, platform_admin, privacy, sessions, social, system, tags, track_engagement,
     tracks, uploads, users,
 )
@@ -21,7 +21,6 @@ ROUTERS = [
     track_engagement.router,
     uploads.router,
     social.router,
-    follows.router,
     tags.router,
     notifications.router,
     developer.router,
