@@ -31,7 +31,7 @@ CACHE_SIZE = 200
 
 
 class RoomStore(Protocol):
-    """The room's persistence: messages come back as wire `ChatMessage`s (veza.rooms.ChatServices)."""
+    """The room's persistence: messages come back as wire `ChatMessage`s (veza.rooms.RoomStoreAdapter)."""
 
     async def load_room(self, room_id: UUID) -> dict[str, Any] | None: ...
     async def insert_batch(self, room_id: UUID,

@@ -93,7 +93,7 @@ RESOURCES = (
     storage_ctx,
     ws_gateway.gateway_ctx,  # the hub (after the actors: sockets close before actors drain)
     feeds_ctx,  # the Feed and Inbox actors' services (they hold the hub)
-    rooms.chat_ctx,  # the ChatRoom actors' services (the hub, cluster presence)
+    rooms.rooms_ctx,  # the ChatRoom actors' services (the hub, cluster presence)
     announcements_ctx,  # scheduled pushes (the hub)
     controls_ctx,  # rate limits, control plane, audit writer (flushed before the actors drain)
     live_ctx,  # the LiveStream actors' services and WebRTC sessions (the hub)

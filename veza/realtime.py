@@ -1,7 +1,7 @@
 """The actor system and broker of this node, as one cleanup_ctx resource.
 
 The system starts empty: each domain's own cleanup_ctx entry hands its actor class the
-typed services it needs with `system.provide(...)` (`veza.rooms.chat_ctx` for ChatRoom,
+typed services it needs with `system.provide(...)` (`veza.rooms.rooms_ctx` for ChatRoom,
 `veza.feeds.feeds_ctx` for Feed and Inbox, `veza.live.service.live_ctx` for LiveStream,
 `veza.controls.audit.start_audit` for AuditLog); actors never import `veza`. Teardown
 runs before the database pool closes, so actors persist what they accepted first.

@@ -45,7 +45,7 @@ async def ask_room(app: web.Application, room_id: UUID, message: Any, timeout: f
         raise api_error_of(exc) from None
 
 
-class ChatServices:
+class RoomStoreAdapter:
     """The ChatRoom's `RoomStore`: what it needs from the database, as ChatMessage structs."""
 
     def __init__(self, db: Any) -> None:
@@ -53,7 +53,7 @@ class ChatServices:
 
     async def load_room(self, room_id: UUID) -> dict[str, Any] | None:
         async with self.db.connection() as conn:
-            return await conversations.get_room(conn, room_id)
+            return await conversations.get_conversation(conn, room_id)
 
     async def insert_batch(self, room_id: UUID,
                            items: Sequence[tuple[UUID, str, str | None]]) -> list[tuple[bool, ChatMessage]]:
@@ -92,9 +92,9 @@ class ChatServices:
             return await messages.mark_read(conn, room_id, user_id, seq)
 
 
-async def chat_ctx(app: web.Application) -> AsyncIterator[None]:
+async def rooms_ctx(app: web.Application) -> AsyncIterator[None]:
     """Hands the ChatRoom actors their services (after the hub; with Redis, cluster presence)."""
     presence = app[keys.presence] if app[keys.settings].redis_url else None
-    services = RoomServices(ChatServices(app[keys.db]), app[keys.hub], app[keys.broker], presence)
+    services = RoomServices(RoomStoreAdapter(app[keys.db]), app[keys.hub], app[keys.broker], presence)
     app[keys.actors].provide(ChatRoom, services)
     yield

@@ -25,7 +25,7 @@ from actors.chat_room import ChatRoom, RoomServices, Send
 from actors.hub import Hub
 from bench import procs
 from veza.db import Database, migrate
-from veza.rooms import ChatServices
+from veza.rooms import RoomStoreAdapter
 from veza.store import conversations, users
 
 
@@ -37,8 +37,8 @@ class OneInsertPerMessage(ChatRoom):
 
 async def make_rooms(db: Database, owner: dict, count: int) -> list[uuid.UUID]:
     async with db.connection() as conn:
-        return [(await conversations.create_room(conn, type_="public", name=f"bench {i}", owner_id=owner["id"],
-                                                 members=[]))["id"] for i in range(count)]
+        return [(await conversations.create_conversation(conn, type_="public", name=f"bench {i}",
+                                                         owner_id=owner["id"], members=[]))["id"] for i in range(count)]
 
 
 async def run_round(system: ActorSystem, cls: type[ChatRoom], rooms: list[uuid.UUID], owner: dict,
@@ -73,7 +73,7 @@ async def main_async(args: argparse.Namespace) -> None:
         hub = Hub(broker)
         await hub.start()
         system = ActorSystem()
-        system.provide(ChatRoom, RoomServices(ChatServices(db), hub, broker))  # OneInsertPerMessage too
+        system.provide(ChatRoom, RoomServices(RoomStoreAdapter(db), hub, broker))  # OneInsertPerMessage too
         modes = {"batched": ChatRoom, "one-insert": OneInsertPerMessage}
         rooms = {name: await make_rooms(db, owner, args.rooms) for name in modes}
         totals: dict[str, list[dict]] = {name: [] for name in modes}

@@ -15,7 +15,7 @@ def test_the_hub_comes_before_the_services_that_hold_it_and_after_the_actors() -
     names = [ctx.__name__ for ctx in RESOURCES]
     hub = names.index("gateway_ctx")
     assert names.index("actor_system_ctx") < hub
-    for holder in ("feeds_ctx", "chat_ctx", "announcements_ctx", "live_ctx", "cluster_rooms_ctx"):
+    for holder in ("feeds_ctx", "rooms_ctx", "announcements_ctx", "live_ctx", "cluster_rooms_ctx"):
         assert names.index(holder) > hub
     assert names.index("_database") < names.index("actor_system_ctx") < names.index("controls_ctx")
     assert names[-1] == "frozen_startup_heap"

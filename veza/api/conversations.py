@@ -167,7 +167,7 @@ async def list_public(request: web.Request, query: ListQuery, principal: Princip
 async def get_conversation(request: web.Request, principal: Principal) -> web.Response:
     async with request.app[keys.db].connection() as conn:
         access = await _access(conn, request, principal)
-        row = await store.get_room(conn, access.conversation_id)
+        row = await store.get_conversation(conn, access.conversation_id)
         members = await store.members(conn, access.conversation_id)
     if row is None:
         raise NotFound(conversations.NOT_FOUND)

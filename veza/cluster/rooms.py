@@ -11,10 +11,10 @@ from aiohttp import web
 
 from protocols import frames
 from veza import keys
-from veza.rooms import ChatServices
+from veza.rooms import RoomStoreAdapter
 
 
-def room_reads(chat: ChatServices):  # type: ignore[no-untyped-def]
+def room_reads(chat: RoomStoreAdapter):  # type: ignore[no-untyped-def]
     async def head(topic: str) -> int:
         room = await chat.load_room(UUID(topic.removeprefix("room:")))
         return int(room["last_seq"]) if room else 0
@@ -32,7 +32,7 @@ async def cluster_rooms_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.settings]
     if settings.redis_url:
         hub = app[keys.hub]
-        head, fetch = room_reads(ChatServices(app[keys.db]))
+        head, fetch = room_reads(RoomStoreAdapter(app[keys.db]))
         hub.enable_sequencing(head, fetch, settings.cluster_gap_wait)
         broker = app[keys.broker]
         if hasattr(broker, "on_reconnect"):

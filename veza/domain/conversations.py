@@ -137,7 +137,7 @@ async def create(conn: Any, user_id: UUID, *, type_: str, name: str, members: Se
         row, created = await store.find_or_create_direct(conn, user_id, direct_peer(user_id, peer, members))
         role = "member"
     else:
-        row, created = await store.create_room(conn, type_=type_, name=group_name(name), owner_id=user_id,
+        row, created = await store.create_conversation(conn, type_=type_, name=group_name(name), owner_id=user_id,
                                                members=members), True
         role = "owner"
     return Created(row, created, role, await store.members(conn, row["id"]))
@@ -163,7 +163,7 @@ def check_delete(access: Access) -> None:
 
 async def delete(conn: Any, access: Access) -> None:
     check_delete(access)
-    if not await store.delete_room(conn, access.conversation_id):
+    if not await store.delete_conversation(conn, access.conversation_id):
         raise NotFound(NOT_FOUND)
 
 

@@ -34,8 +34,8 @@ def check_editor(owner_id: UUID, user_id: UUID, platform_admin: bool) -> None:
 
 async def create_stream(conn: Any, owner_id: UUID, **meta: Any) -> dict[str, Any]:
     """A stream and its chat, in the caller's transaction; the row carries the key."""
-    chat = await conversation_store.create_room(conn, type_="public", name=meta["title"], owner_id=owner_id,
-                                                members=[])
+    chat = await conversation_store.create_conversation(conn, type_="public", name=meta["title"],
+                                                        owner_id=owner_id, members=[])
     return await store.create_stream(conn, owner_id, chat_room_id=chat["id"], **meta)
 
 

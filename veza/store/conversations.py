@@ -1,4 +1,4 @@
-"""Conversations (the chat rooms) and their members."""
+"""Conversations (the socket's rooms: `veza.domain.conversations`) and their members."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import asyncpg
 
 from veza.domain.errors import NotFound
 
-_ROOM = "id, type, name, owner_id, last_seq, created_at, updated_at, last_activity_at"
+_COLUMNS = "id, type, name, owner_id, last_seq, created_at, updated_at, last_activity_at"
 
 
 def direct_key(a: UUID, b: UUID) -> str:
@@ -18,17 +18,18 @@ def direct_key(a: UUID, b: UUID) -> str:
     return f"{low}:{high}"
 
 
-async def get_room(conn: asyncpg.Connection, room_id: UUID) -> dict[str, Any] | None:
-    row = await conn.fetchrow(f"SELECT {_ROOM} FROM conversations WHERE id = $1", room_id)
+async def get_conversation(conn: asyncpg.Connection, conversation_id: UUID) -> dict[str, Any] | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM conversations WHERE id = $1", conversation_id)
     return dict(row) if row else None
 
 
-async def access(conn: asyncpg.Connection | asyncpg.Pool, room_id: UUID, user_id: UUID | None) -> dict[str, Any] | None:
-    """The room's type/owner/last_seq plus the user's membership (role None when not a member)."""
+async def access(conn: asyncpg.Connection | asyncpg.Pool, conversation_id: UUID,
+                 user_id: UUID | None) -> dict[str, Any] | None:
+    """The conversation's type/owner/last_seq plus the user's membership (role None when not a member)."""
     row = await conn.fetchrow(
         "SELECT c.id, c.type, c.name, c.owner_id, c.last_seq, m.role, coalesce(m.last_read_seq, 0) AS last_read_seq"
         " FROM conversations c LEFT JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = $2"
-        " WHERE c.id = $1", room_id, user_id)
+        " WHERE c.id = $1", conversation_id, user_id)
     return dict(row) if row else None
 
 
@@ -39,82 +40,83 @@ async def _check_users(conn: asyncpg.Connection, user_ids: Sequence[UUID]) -> No
         raise NotFound("User not found", details={"members": ", ".join(missing)})
 
 
-async def create_room(conn: asyncpg.Connection, *, type_: str, name: str, owner_id: UUID,
+async def create_conversation(conn: asyncpg.Connection, *, type_: str, name: str, owner_id: UUID,
                       members: Sequence[UUID]) -> dict[str, Any]:
-    """A group or public room; the owner is a member with role 'owner'."""
+    """A group or public conversation; the owner is a member with role 'owner'."""
     others = [m for m in dict.fromkeys(members) if m != owner_id]
     await _check_users(conn, others)
     async with conn.transaction():
-        room = dict(await conn.fetchrow(f"INSERT INTO conversations (type, name, owner_id) VALUES ($1, $2, $3)"
-                                        f" RETURNING {_ROOM}", type_, name, owner_id))
+        row = dict(await conn.fetchrow(f"INSERT INTO conversations (type, name, owner_id) VALUES ($1, $2, $3)"
+                                       f" RETURNING {_COLUMNS}", type_, name, owner_id))
         await conn.executemany("INSERT INTO conversation_members (conversation_id, user_id, role) VALUES ($1, $2, $3)",
-                               [(room["id"], owner_id, "owner")] + [(room["id"], m, "member") for m in others])
-    return room
+                               [(row["id"], owner_id, "owner")] + [(row["id"], m, "member") for m in others])
+    return row
 
 
 async def find_or_create_direct(conn: asyncpg.Connection, user_id: UUID, peer_id: UUID) -> tuple[dict[str, Any], bool]:
-    """The one direct conversation of a pair; (room, created). The pair is checked by
+    """The one direct conversation of a pair; (conversation, created). The pair is checked by
     `veza.domain.conversations.direct_peer`."""
     await _check_users(conn, [peer_id])
     key = direct_key(user_id, peer_id)
     async with conn.transaction():
         row = await conn.fetchrow(f"INSERT INTO conversations (type, owner_id, direct_key) VALUES ('direct', $1, $2)"
-                                  f" ON CONFLICT (direct_key) DO NOTHING RETURNING {_ROOM}", user_id, key)
+                                  f" ON CONFLICT (direct_key) DO NOTHING RETURNING {_COLUMNS}", user_id, key)
         if row is None:
-            return dict(await conn.fetchrow(f"SELECT {_ROOM} FROM conversations WHERE direct_key = $1", key)), False
+            return dict(await conn.fetchrow(f"SELECT {_COLUMNS} FROM conversations WHERE direct_key = $1", key)), False
         await conn.executemany("INSERT INTO conversation_members (conversation_id, user_id, role) VALUES ($1, $2, 'member')",
                                [(row["id"], user_id), (row["id"], peer_id)])
     return dict(row), True
 
 
-async def rename(conn: asyncpg.Connection, room_id: UUID, name: str) -> dict[str, Any]:
-    row = await conn.fetchrow(f"UPDATE conversations SET name = $2, updated_at = now() WHERE id = $1 RETURNING {_ROOM}",
-                              room_id, name)
+async def rename(conn: asyncpg.Connection, conversation_id: UUID, name: str) -> dict[str, Any]:
+    row = await conn.fetchrow(f"UPDATE conversations SET name = $2, updated_at = now() WHERE id = $1 RETURNING {_COLUMNS}",
+                              conversation_id, name)
     if row is None:
         raise NotFound("Conversation not found")
     return dict(row)
 
 
-async def delete_room(conn: asyncpg.Connection, room_id: UUID) -> bool:
-    return (await conn.execute("DELETE FROM conversations WHERE id = $1", room_id)) != "DELETE 0"
+async def delete_conversation(conn: asyncpg.Connection, conversation_id: UUID) -> bool:
+    return (await conn.execute("DELETE FROM conversations WHERE id = $1", conversation_id)) != "DELETE 0"
 
 
-async def add_member(conn: asyncpg.Connection, room_id: UUID, user_id: UUID, role: str = "member") -> dict[str, Any]:
+async def add_member(conn: asyncpg.Connection, conversation_id: UUID, user_id: UUID,
+                     role: str = "member") -> dict[str, Any]:
     """Idempotent: an existing member keeps their role and read marker."""
     await _check_users(conn, [user_id])
     await conn.execute("INSERT INTO conversation_members (conversation_id, user_id, role) VALUES ($1, $2, $3)"
-                       " ON CONFLICT DO NOTHING", room_id, user_id, role)
-    return await get_member(conn, room_id, user_id)  # type: ignore[return-value]
+                       " ON CONFLICT DO NOTHING", conversation_id, user_id, role)
+    return await get_member(conn, conversation_id, user_id)  # type: ignore[return-value]
 
 
-async def promote(conn: asyncpg.Connection, room_id: UUID, user_id: UUID) -> None:
+async def promote(conn: asyncpg.Connection, conversation_id: UUID, user_id: UUID) -> None:
     """A member becomes an admin (the owner stays the owner)."""
     await conn.execute("UPDATE conversation_members SET role = 'admin'"
-                       " WHERE conversation_id = $1 AND user_id = $2 AND role = 'member'", room_id, user_id)
+                       " WHERE conversation_id = $1 AND user_id = $2 AND role = 'member'", conversation_id, user_id)
 
 
-async def get_member(conn: asyncpg.Connection, room_id: UUID, user_id: UUID) -> dict[str, Any] | None:
+async def get_member(conn: asyncpg.Connection, conversation_id: UUID, user_id: UUID) -> dict[str, Any] | None:
     row = await conn.fetchrow(
         "SELECT m.user_id AS id, u.username, m.role, m.last_read_seq, m.joined_at FROM conversation_members m"
-        " JOIN users u ON u.id = m.user_id WHERE m.conversation_id = $1 AND m.user_id = $2", room_id, user_id)
+        " JOIN users u ON u.id = m.user_id WHERE m.conversation_id = $1 AND m.user_id = $2", conversation_id, user_id)
     return dict(row) if row else None
 
 
-async def member_role(conn: asyncpg.Connection, room_id: UUID, user_id: UUID) -> str | None:
+async def member_role(conn: asyncpg.Connection, conversation_id: UUID, user_id: UUID) -> str | None:
     return await conn.fetchval("SELECT role FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
-                               room_id, user_id)
+                               conversation_id, user_id)
 
 
-async def remove_member(conn: asyncpg.Connection, room_id: UUID, user_id: UUID) -> bool:
+async def remove_member(conn: asyncpg.Connection, conversation_id: UUID, user_id: UUID) -> bool:
     status = await conn.execute("DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
-                                room_id, user_id)
+                                conversation_id, user_id)
     return status != "DELETE 0"
 
 
-async def members(conn: asyncpg.Connection, room_id: UUID, limit: int = 100) -> list[dict[str, Any]]:
+async def members(conn: asyncpg.Connection, conversation_id: UUID, limit: int = 100) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT m.user_id AS id, u.username, m.role FROM conversation_members m JOIN users u ON u.id = m.user_id"
-        " WHERE m.conversation_id = $1 ORDER BY m.joined_at LIMIT $2", room_id, limit)
+        " WHERE m.conversation_id = $1 ORDER BY m.joined_at LIMIT $2", conversation_id, limit)
     return [dict(r) for r in rows]
 
 
@@ -151,9 +153,9 @@ async def list_for_user(conn: asyncpg.Connection, user_id: UUID, limit: int, off
 
 async def list_public(conn: asyncpg.Connection, user_id: UUID | None, limit: int,
                       offset: int) -> tuple[list[dict[str, Any]], int]:
-    """Public rooms, newest activity first, with whether `user_id` is a member; (rows, total)."""
+    """Public conversations, newest activity first, with whether `user_id` is a member; (rows, total)."""
     rows = await conn.fetch(
-        f"SELECT {_ROOM}, (SELECT count(*) FROM conversation_members cm WHERE cm.conversation_id = c.id) AS member_count,"
+        f"SELECT {_COLUMNS}, (SELECT count(*) FROM conversation_members cm WHERE cm.conversation_id = c.id) AS member_count,"
         " (SELECT role FROM conversation_members cm WHERE cm.conversation_id = c.id AND cm.user_id = $1) AS role,"
         " count(*) OVER () AS total"
         " FROM conversations c WHERE type = 'public' ORDER BY last_activity_at DESC, id LIMIT $2 OFFSET $3",

@@ -176,7 +176,7 @@ async def close_sockets(app: web.Application) -> None:
 
 async def gateway_ctx(app: web.Application) -> AsyncIterator[None]:
     """After the actor system (sockets close before actors drain), before the actors'
-    services that hold the hub (`veza.rooms.chat_ctx`, `veza.feeds.feeds_ctx`, ...)."""
+    services that hold the hub (`veza.rooms.rooms_ctx`, `veza.feeds.feeds_ctx`, ...)."""
     hub = Hub(app[keys.broker])
     await hub.start()
     app[keys.hub] = hub
