@@ -1,0 +1,105 @@
+"""The import rules of docs/architecture.md, read from the source with `ast`.
+
+protocols import nothing of ours; actors never import veza; stores never import the
+edges (veza.http, veza.api, veza.ws); domain code never imports aiohttp or the edges;
+handlers (veza/api, veza/ws) hold no SQL. Imports inside functions and TYPE_CHECKING
+blocks count too.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EDGES = ("veza.http", "veza.api", "veza.ws")
+
+# (package directory, forbidden import prefixes, why)
+RULES = [
+    ("protocols", ("veza", "actors"), "protocols import nothing of ours"),
+    ("actors", ("veza",), "actors never import veza: their services are handed to them"),
+    ("veza/store", EDGES, "stores raise domain errors and know nothing of the edges"),
+    ("veza/domain", ("aiohttp", *EDGES), "domain code knows nothing of HTTP or sockets"),
+]
+HANDLERS = ("veza/api", "veza/ws")
+SQL = re.compile(r"^\s*(SELECT|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|WITH\s+\w+\s+AS)\b")
+QUERY_METHODS = frozenset({"fetch", "fetchrow", "fetchval", "execute", "executemany", "copy_records_to_table"})
+
+
+def imported(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """(line, module) for every import; `from a import b` yields both `a` and `a.b`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module
+            for alias in node.names:
+                yield node.lineno, f"{node.module}.{alias.name}"
+
+
+def violations(source: str, forbidden: tuple[str, ...]) -> list[str]:
+    return sorted({f"line {line}: {name}" for line, name in imported(ast.parse(source))
+                   if any(name == p or name.startswith(p + ".") for p in forbidden)})
+
+
+def sql_in(source: str) -> list[str]:
+    """SQL text and query calls in a module (what a handler must leave to a store)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.match(node.value):
+            found.append(f"line {node.lineno}: SQL {node.value.strip()[:40]!r}")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in QUERY_METHODS):
+            found.append(f"line {node.lineno}: .{node.func.attr}(...)")
+    return found
+
+
+def sources(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize(("package", "forbidden", "why"), RULES, ids=[r[0] for r in RULES])
+def test_imports_run_one_way(package: str, forbidden: tuple[str, ...], why: str) -> None:
+    files = sources(package)
+    assert files, f"no sources under {package}"
+    broken = {str(f.relative_to(ROOT)): v for f in files if (v := violations(f.read_text(), forbidden))}
+    assert not broken, f"{why}: {broken}"
+
+
+@pytest.mark.parametrize("package", HANDLERS)
+def test_handlers_hold_no_sql(package: str) -> None:
+    broken = {str(f.relative_to(ROOT)): v for f in sources(package) if (v := sql_in(f.read_text()))}
+    assert not broken, f"handlers call the domain or a store, never SQL: {broken}"
+
+
+@pytest.mark.parametrize(("source", "forbidden", "flagged"), [
+    ("from veza.http.errors import NotFound", EDGES, True),
+    ("from veza import http", EDGES, True),
+    ("import veza.api.users", EDGES, True),
+    ("def f():\n    from veza.ws import commands", EDGES, True),
+    ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import aiohttp", ("aiohttp",), True),
+    ("from aiohttp import web", ("aiohttp",), True),
+    ("from veza.domain.errors import NotFound", EDGES, False),
+    ("from veza.httpx import thing", EDGES, False),  # a prefix must end at a dot
+    ("import msgspec", ("veza", "actors"), False),
+    ("from . import sibling", ("veza",), False),
+])
+def test_the_import_checker_sees_every_kind_of_import(source: str, forbidden: tuple[str, ...], flagged: bool) -> None:
+    assert bool(violations(source, forbidden)) is flagged
+
+
+@pytest.mark.parametrize(("source", "flagged"), [
+    ('await conn.fetch("SELECT 1")', True),
+    ('q = """\n    UPDATE users SET name = $1"""', True),
+    ('await conn.execute(q)', True),
+    ('x = "DELETE FROM t"', True),
+    ('raise NotFound("Select a stream first")', False),
+    ('rows = await store.list_streams(conn, limit=1)', False),
+])
+def test_the_sql_checker_sees_queries(source: str, flagged: bool) -> None:
+    assert bool(sql_in(source)) is flagged
