@@ -16,9 +16,9 @@ from aiohttp import web
 from actors.live_stream import UpdateMetadata
 from veza import keys
 from veza.api.pagination import DEFAULT_LIMIT, Limit, Offset
+from veza.domain import live as rules
 from veza.http.auth import Principal
 from veza.http.envelope import ok
-from veza.domain import live as rules
 from veza.http.routing import ApiRouter, path_uuid
 from veza.live.service import end_live_stream, stream_ref
 from veza.store import live as store
