@@ -9,6 +9,7 @@ from veza.api import (
     tracks, uploads, users,
 )
 from veza.api import inventory
+from veza.api import admin_users
 
 ROUTERS = [
     health.router,
@@ -34,4 +35,5 @@ ROUTERS = [
     live_hooks.router,
     live_webrtc.router,
     inventory.router,
+    admin_users.router,
 ]

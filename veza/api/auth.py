@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
+from uuid import UUID
 
 import msgspec
 from aiohttp import web
 
 from veza import keys
-from veza.api.schemas import UserRef, user_ref
 from veza.http.auth import Principal
 from veza.http.client_info import client_ip, user_agent
 from veza.http.envelope import ok
@@ -25,10 +25,21 @@ REFRESH_COOKIE = "refresh_token"
 INVALID_CREDENTIALS = "Invalid email or password"
 
 
+
 class RegisterIn(msgspec.Struct, forbid_unknown_fields=False):
     username: Annotated[str, msgspec.Meta(max_length=64)]
     email: Annotated[str, msgspec.Meta(max_length=254)]
     password: Annotated[str, msgspec.Meta(max_length=256)]
+    # The roles an account may choose for itself ("creator" to sell and stream); "admin" is
+    # only granted by an admin (PUT /admin/users/:id/role) or `veza create-admin`.
+    role: Literal["user", "creator"] = "user"
+
+
+class AuthUser(msgspec.Struct):
+    id: UUID
+    username: str
+    email: str
+    role: str
 
 
 class LoginIn(msgspec.Struct):
@@ -41,7 +52,7 @@ class RefreshIn(msgspec.Struct):
 
 
 class AuthOut(msgspec.Struct):
-    user: UserRef
+    user: AuthUser
     access_token: str
     refresh_token: str
     expires_in: int
@@ -53,8 +64,8 @@ class LogoutOut(msgspec.Struct):
 
 
 def auth_response(request: web.Request, pair: TokenPair, user: dict, *, status: int = 200) -> web.Response:
-    body = AuthOut(user=user_ref(user), access_token=pair.access_token, refresh_token=pair.refresh_token,
-                   expires_in=pair.expires_in)
+    body = AuthOut(user=AuthUser(**{f: user[f] for f in AuthUser.__struct_fields__}), access_token=pair.access_token,
+                   refresh_token=pair.refresh_token, expires_in=pair.expires_in)
     response = ok(body, status=status)
     settings = request.app[keys.settings]
     response.set_cookie(REFRESH_COOKIE, pair.refresh_token, max_age=settings.refresh_token_ttl, path="/api/v1",
@@ -86,7 +97,8 @@ async def register(request: web.Request, body: RegisterIn) -> web.Response:
     password_hash = await request.app[keys.passwords].hash(body.password)
     async with request.app[keys.db].transaction() as conn:
         # The unique indexes decide concurrent registrations: exactly one wins, others get 409.
-        user = await users.create_user(conn, username=body.username, email=body.email.strip(), password_hash=password_hash)
+        user = await users.create_user(conn, username=body.username, email=body.email.strip(), password_hash=password_hash,
+                                       role=body.role)
         pair = await open_session(conn, request.app[keys.tokens], user,
                                   user_agent=user_agent(request), ip_address=client_ip(request))
     return auth_response(request, pair, user, status=201)

@@ -50,16 +50,25 @@ async def rotate_refresh(conn: asyncpg.Connection, session_id: UUID, presented_h
     return RotateResult("reused", current["user_id"])
 
 
-async def check_active(conn: asyncpg.Connection | asyncpg.Pool, session_id: UUID) -> tuple[bool, bool]:
-    """(active, stale): stale when `last_used_at` is over a minute old and wants a `touch`."""
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """What one request needs to know of its session, read in one indexed lookup."""
+
+    user_id: UUID  # the session's owner: a token naming anyone else is not this session's
+    active: bool
+    stale: bool  # `last_used_at` is over a minute old and wants a `touch`
+    role: str  # the owner's role and ban now, not when the token was issued
+    is_banned: bool
+    username: str
+
+
+async def state(conn: asyncpg.Connection | asyncpg.Pool, session_id: UUID) -> SessionState | None:
+    """The session with its owner's current role and ban (one primary-key join), or None."""
     row = await conn.fetchrow(
-        "SELECT revoked_at IS NULL AND expires_at > now() AS active,"
-        " last_used_at < now() - interval '60 seconds' AS stale FROM sessions WHERE id = $1", session_id)
-    return (bool(row["active"]), bool(row["stale"])) if row else (False, False)
-
-
-async def is_active(conn: asyncpg.Connection | asyncpg.Pool, session_id: UUID) -> bool:
-    return (await check_active(conn, session_id))[0]
+        "SELECT s.user_id, s.revoked_at IS NULL AND s.expires_at > now() AS active,"
+        " s.last_used_at < now() - interval '60 seconds' AS stale, u.role, u.is_banned, u.username"
+        " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1", session_id)
+    return SessionState(**row) if row else None
 
 
 async def revoke_session(conn: asyncpg.Connection, session_id: UUID, *, reason: str,
