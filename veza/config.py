@@ -57,6 +57,13 @@ def _positive(env: Mapping[str, str], key: str, default: float) -> float:
     return value
 
 
+def _nonnegative(env: Mapping[str, str], key: str, default: float) -> float:
+    value = _float(env, key, default)
+    if value < 0:
+        raise ConfigError(f"{key}: must be >= 0, got {value}")
+    return value
+
+
 def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
     raw = env.get(key)
     if raw is None or raw == "":
@@ -155,6 +162,9 @@ class Settings:
     validate_rate_window: int = 60
     platform_refresh_interval: float = 30.0
 
+    # Sessions and request bodies (issue 20: security hardening).
+    refresh_reuse_grace: float = 10.0
+
     # Live streaming: where publishers push and viewers play, and the media-server hooks.
     live_rtmp_url: str = "rtmp://localhost:1935/live"
     live_hls_url: str = "http://localhost:8088/hls"
@@ -238,6 +248,7 @@ class Settings:
             validate_rate_limit=_int(env, "VALIDATE_RATE_LIMIT", 30, minimum=1),
             validate_rate_window=_int(env, "VALIDATE_RATE_WINDOW", 60, minimum=1),
             platform_refresh_interval=_positive(env, "PLATFORM_REFRESH_INTERVAL", 30.0),
+            refresh_reuse_grace=_nonnegative(env, "REFRESH_REUSE_GRACE", 10.0),
 
             live_rtmp_url=_str(env, "LIVE_RTMP_URL", "rtmp://localhost:1935/live"),
             live_hls_url=(_str(env, "LIVE_HLS_URL", "http://localhost:8088/hls") or "").rstrip("/"),

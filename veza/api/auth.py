@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -73,6 +73,11 @@ def auth_response(request: web.Request, pair: TokenPair, user: dict, *, status: 
     return response
 
 
+def refresh_rules(request: web.Request) -> dict[str, Any]:
+    """What a refresh needs besides its token: the reuse grace and who hears of a revocation."""
+    return {"grace": request.app[keys.settings].refresh_reuse_grace, "events": request.app[keys.session_events]}
+
+
 def presented_refresh_token(request: web.Request, body: RefreshIn) -> str | None:
     if body.refresh_token:
         return body.refresh_token
@@ -134,7 +139,7 @@ async def refresh(request: web.Request, body: RefreshIn) -> web.Response:
         raise Unauthorized("Refresh token required (body or cookie)")
     # Autocommit, not one transaction: a detected reuse must stay revoked after the 401.
     async with request.app[keys.db].connection() as conn:
-        pair, user = await refresh_session(conn, request.app[keys.tokens], token)
+        pair, user = await refresh_session(conn, request.app[keys.tokens], token, **refresh_rules(request))
     return auth_response(request, pair, user)
 
 

@@ -11,8 +11,13 @@ import asyncpg
 
 @dataclass(frozen=True, slots=True)
 class RotateResult:
-    status: str  # "rotated" | "reused" | "revoked" | "missing"
+    # "rotated": the presented hash was current and is replaced; "previous": it is the one
+    # the last rotation replaced (at `rotated_at`, epoch seconds; the current hash is
+    # `current_hash`); "stale": older than that; "revoked": the session is over; "missing".
+    status: str
     user_id: UUID | None = None
+    rotated_at: int | None = None
+    current_hash: str | None = None
 
 
 async def create_session(conn: asyncpg.Connection, *, session_id: UUID, user_id: UUID, refresh_hash: str,
@@ -24,30 +29,35 @@ async def create_session(conn: asyncpg.Connection, *, session_id: UUID, user_id:
     )
 
 
-async def rotate_refresh(conn: asyncpg.Connection, session_id: UUID, presented_hash: str, new_hash: str,
-                         ttl_seconds: int) -> RotateResult:
-    """Swap the refresh hash if the presented one is current; a stale one revokes the session.
+async def rotate_refresh(conn: asyncpg.Connection, session_id: UUID, user_id: UUID, presented_hash: str,
+                         new_hash: str, ttl_seconds: int, rotated_at: int) -> RotateResult:
+    """Swap the refresh hash if the presented one is current, keeping the one replaced.
+    A session of another user than `user_id` (the token's subject) is "missing".
 
     The conditional UPDATE makes two concurrent uses of one token resolve to exactly one
-    winner; the loser is treated as reuse.
+    winner; the loser then finds its token as the `previous` one (what to do with it is
+    the caller's rule: a short grace, then reuse).
     """
     row = await conn.fetchrow(
-        "UPDATE sessions SET refresh_token_hash = $3, last_used_at = now(),"
-        " expires_at = now() + make_interval(secs => $4)"
-        " WHERE id = $1 AND refresh_token_hash = $2 AND revoked_at IS NULL AND expires_at > now()"
+        "UPDATE sessions SET previous_refresh_hash = refresh_token_hash, refresh_token_hash = $3,"
+        " rotated_at = to_timestamp($5), last_used_at = now(), expires_at = now() + make_interval(secs => $4)"
+        " WHERE id = $1 AND user_id = $6 AND refresh_token_hash = $2 AND revoked_at IS NULL AND expires_at > now()"
         " RETURNING user_id",
-        session_id, presented_hash, new_hash, ttl_seconds,
+        session_id, presented_hash, new_hash, ttl_seconds, rotated_at, user_id,
     )
     if row is not None:
-        return RotateResult("rotated", row["user_id"])
-    current = await conn.fetchrow("SELECT user_id, revoked_at, expires_at < now() AS expired FROM sessions WHERE id = $1",
-                                  session_id)
+        return RotateResult("rotated", row["user_id"], rotated_at, new_hash)
+    current = await conn.fetchrow(
+        "SELECT user_id, revoked_at IS NOT NULL OR expires_at < now() AS over, refresh_token_hash,"
+        " previous_refresh_hash = $2 AS previous, extract(epoch FROM rotated_at)::bigint AS rotated_at"
+        " FROM sessions WHERE id = $1 AND user_id = $3", session_id, presented_hash, user_id)
     if current is None:
         return RotateResult("missing")
-    if current["revoked_at"] is not None or current["expired"]:
+    if current["over"]:
         return RotateResult("revoked", current["user_id"])
-    await revoke_session(conn, session_id, reason="refresh_token_reuse")
-    return RotateResult("reused", current["user_id"])
+    if current["previous"]:
+        return RotateResult("previous", current["user_id"], current["rotated_at"], current["refresh_token_hash"])
+    return RotateResult("stale", current["user_id"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import uuid
 import jwt
 
 from tests.support import PASSWORD, ApiClient
+from tests.veza.security.test_refresh_grace import age_rotation
 
 
 async def test_register_matches_reference(client: ApiClient) -> None:
@@ -103,7 +104,9 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(client: ApiClient) 
     assert first.status == 200
     rotated = first.data["refresh_token"]
     assert rotated != user.refresh_token
-    # Presenting the spent token again is theft: the whole session dies.
+    # Presenting the spent token again, once the grace for a second tab is over, is theft:
+    # the whole session dies.
+    await age_rotation(client, first.data["access_token"])
     reuse = await client.post("/auth/refresh", json={"refresh_token": user.refresh_token})
     assert reuse.status == 401
     after = await client.post("/auth/refresh", json={"refresh_token": rotated})
