@@ -127,8 +127,11 @@ async def login(request: web.Request, body: LoginIn) -> web.Response:
     async with db.transaction() as conn:
         if hasher.needs_rehash(user["password_hash"]):
             await users.update_password_hash(conn, user["id"], await hasher.hash(body.password))
-        pair = await open_session(conn, request.app[keys.tokens], user,
-                                  user_agent=user_agent(request), ip_address=client_ip(request))
+        pair = await open_session(conn, request.app[keys.tokens], user, user_agent=user_agent(request),
+                                  ip_address=client_ip(request),
+                                  max_sessions=request.app[keys.settings].sessions_max_per_user)
+    if pair.revoked:  # the oldest sessions made room: their sockets close too
+        await request.app[keys.session_events].revoked(user["id"], list(pair.revoked))
     return auth_response(request, pair, user)
 
 

@@ -21,16 +21,20 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     session_id: uuid.UUID
+    # Older sessions this one pushed over SESSIONS_MAX_PER_USER: announce them after commit.
+    revoked: tuple[uuid.UUID, ...] = ()
 
 
 async def open_session(conn: asyncpg.Connection, tokens: TokenService, user: dict[str, Any], *,
-                       user_agent: str, ip_address: str) -> TokenPair:
+                       user_agent: str, ip_address: str, max_sessions: int | None = None) -> TokenPair:
+    """A new session (call in a transaction); past `max_sessions` live ones the oldest end."""
     session_id = uuid.uuid4()
     refresh = tokens.issue_refresh(user["id"], session_id)
     await sessions.create_session(conn, session_id=session_id, user_id=user["id"], refresh_hash=hash_token(refresh.token),
                                   user_agent=user_agent, ip_address=ip_address, ttl_seconds=tokens.refresh_ttl)
+    revoked = await sessions.cap(conn, user["id"], max_sessions) if max_sessions is not None else []
     access = tokens.issue_access(user["id"], user["role"], session_id)
-    return TokenPair(access.token, refresh.token, access.expires_in, session_id)
+    return TokenPair(access.token, refresh.token, access.expires_in, session_id, tuple(revoked))
 
 
 def decode_refresh(tokens: TokenService, refresh_token: str) -> tuple[uuid.UUID, uuid.UUID]:

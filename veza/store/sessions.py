@@ -101,6 +101,21 @@ async def revoke_all(conn: asyncpg.Connection, user_id: UUID, *, reason: str, ex
     return int(status.rsplit(" ", 1)[-1])
 
 
+async def cap(conn: asyncpg.Connection, user_id: UUID, keep: int) -> list[UUID]:
+    """Revoke the user's oldest live sessions beyond the newest `keep`; their ids.
+
+    Call in the transaction that created the newest one: the per-user lock makes
+    concurrent logins count each other (the second waits, then sees the first's session).
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('sessions:' || $1::uuid::text, 0))", user_id)
+    rows = await conn.fetch(
+        "UPDATE sessions SET revoked_at = now(), revoked_reason = 'session_limit' WHERE id IN ("
+        " SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()"
+        " ORDER BY created_at DESC, id DESC OFFSET $2) RETURNING id",
+        user_id, keep)
+    return [r["id"] for r in rows]
+
+
 async def list_active(conn: asyncpg.Connection, user_id: UUID) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT id, user_agent, ip_address, created_at, last_used_at, expires_at FROM sessions"
