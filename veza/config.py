@@ -169,6 +169,9 @@ class Settings:
     login_max_failures_per_account: int = 100
     login_delay_after: int = 20
     login_max_delay: int = 60
+    body_read_timeout: float = 900.0
+    body_min_rate: int = 1024
+    body_rate_window: float = 10.0
 
     # Live streaming: where publishers push and viewers play, and the media-server hooks.
     live_rtmp_url: str = "rtmp://localhost:1935/live"
@@ -259,6 +262,9 @@ class Settings:
             login_max_failures_per_account=_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 100, minimum=1),
             login_delay_after=_int(env, "LOGIN_DELAY_AFTER", 20, minimum=0),
             login_max_delay=_int(env, "LOGIN_MAX_DELAY", 60, minimum=1),
+            body_read_timeout=_positive(env, "BODY_READ_TIMEOUT", 900.0),
+            body_min_rate=_int(env, "BODY_MIN_RATE", 1024, minimum=0),
+            body_rate_window=_positive(env, "BODY_RATE_WINDOW", 10.0),
 
             live_rtmp_url=_str(env, "LIVE_RTMP_URL", "rtmp://localhost:1935/live"),
             live_hls_url=(_str(env, "LIVE_HLS_URL", "http://localhost:8088/hls") or "").rstrip("/"),
