@@ -176,3 +176,5 @@ async def test_the_stream_key_needs_a_write_key(client: ApiClient) -> None:
     assert got.status == 200 and got.data["stream_key"]
     assert (await client.get("/live/streams/me/key", user=user)).data["stream_key"] == got.data["stream_key"]
     assert (await client.get("/live/streams/me/key")).status == 401
+    document = (await client.get("/api/v1/openapi.json")).body
+    assert "creates a draft stream" in document["paths"]["/api/v1/live/streams/me/key"]["get"]["summary"]
