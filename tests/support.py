@@ -70,23 +70,23 @@ class ApiClient:
         return await self.call("DELETE", path, **kw)
 
     async def register(self, *, role: str | None = None, username: str | None = None) -> User:
-        """A fresh user; `role` promotes it directly in the database (creator/admin)."""
+        """A fresh user; a creator registers as one, an admin is promoted in the database
+        (the role is read from there on every request, so its tokens carry it at once)."""
         suffix = uuid.uuid4().hex[:10]
         name = username or f"user_{suffix}"
-        reply = await self.post("/auth/register", json={"username": name, "email": f"{name}@example.com",
-                                                        "password": PASSWORD})
+        body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+        if role == "creator":
+            body["role"] = "creator"
+        reply = await self.post("/auth/register", json=body)
         assert reply.status == 201, reply.body
         data = reply.data
         user = User(data["user"]["id"], name, data["user"]["email"], data["access_token"], data["refresh_token"])
-        if role and role != "user":
+        if role not in (None, "user", "creator"):
             from veza import keys
             from veza.store.users import set_role
 
             async with self.app[keys.db].connection() as conn:
                 await set_role(conn, uuid.UUID(user.id), role)
-            login = await self.post("/auth/login", json={"email": user.email, "password": PASSWORD})
-            user.access_token = login.data["access_token"]
-            user.refresh_token = login.data["refresh_token"]
         return user
 
     async def chat_token(self, user: User) -> str:

@@ -57,6 +57,13 @@ def _positive(env: Mapping[str, str], key: str, default: float) -> float:
     return value
 
 
+def _nonnegative(env: Mapping[str, str], key: str, default: float) -> float:
+    value = _float(env, key, default)
+    if value < 0:
+        raise ConfigError(f"{key}: must be >= 0, got {value}")
+    return value
+
+
 def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
     raw = env.get(key)
     if raw is None or raw == "":
@@ -155,6 +162,17 @@ class Settings:
     validate_rate_window: int = 60
     platform_refresh_interval: float = 30.0
 
+    # Sessions, login throttling and request bodies (issue 20: security hardening).
+    refresh_reuse_grace: float = 10.0
+    sessions_max_per_user: int = 50
+    login_max_failures_per_ip: int = 100
+    login_max_failures_per_account: int = 100
+    login_delay_after: int = 20
+    login_max_delay: int = 60
+    body_read_timeout: float = 900.0
+    body_min_rate: int = 1024
+    body_rate_window: float = 10.0
+
     # Live streaming: where publishers push and viewers play, and the media-server hooks.
     live_rtmp_url: str = "rtmp://localhost:1935/live"
     live_hls_url: str = "http://localhost:8088/hls"
@@ -238,6 +256,15 @@ class Settings:
             validate_rate_limit=_int(env, "VALIDATE_RATE_LIMIT", 30, minimum=1),
             validate_rate_window=_int(env, "VALIDATE_RATE_WINDOW", 60, minimum=1),
             platform_refresh_interval=_positive(env, "PLATFORM_REFRESH_INTERVAL", 30.0),
+            refresh_reuse_grace=_nonnegative(env, "REFRESH_REUSE_GRACE", 10.0),
+            sessions_max_per_user=_int(env, "SESSIONS_MAX_PER_USER", 50, minimum=1),
+            login_max_failures_per_ip=_int(env, "LOGIN_MAX_FAILURES_PER_IP", 100, minimum=1),
+            login_max_failures_per_account=_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 100, minimum=1),
+            login_delay_after=_int(env, "LOGIN_DELAY_AFTER", 20, minimum=0),
+            login_max_delay=_int(env, "LOGIN_MAX_DELAY", 60, minimum=1),
+            body_read_timeout=_positive(env, "BODY_READ_TIMEOUT", 900.0),
+            body_min_rate=_int(env, "BODY_MIN_RATE", 1024, minimum=0),
+            body_rate_window=_positive(env, "BODY_RATE_WINDOW", 10.0),
 
             live_rtmp_url=_str(env, "LIVE_RTMP_URL", "rtmp://localhost:1935/live"),
             live_hls_url=(_str(env, "LIVE_HLS_URL", "http://localhost:8088/hls") or "").rstrip("/"),

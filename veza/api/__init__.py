@@ -9,6 +9,7 @@ from veza.api import (
     tracks, uploads, users,
 )
 from veza.api import inventory
+from veza.api import admin_users
 
 ROUTERS = [
     health.router,
@@ -33,4 +34,5 @@ ROUTERS = [
     live_hooks.router,
     live_webrtc.router,
     inventory.router,
+    admin_users.router,
 ]

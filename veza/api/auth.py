@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 import msgspec
 from aiohttp import web
 
 from veza import keys
-from veza.api.schemas import UserRef, user_ref
 from veza.http.auth import Principal
 from veza.http.client_info import client_ip, user_agent
 from veza.http.envelope import ok
@@ -25,10 +25,21 @@ REFRESH_COOKIE = "refresh_token"
 INVALID_CREDENTIALS = "Invalid email or password"
 
 
+
 class RegisterIn(msgspec.Struct, forbid_unknown_fields=False):
     username: Annotated[str, msgspec.Meta(max_length=64)]
     email: Annotated[str, msgspec.Meta(max_length=254)]
     password: Annotated[str, msgspec.Meta(max_length=256)]
+    # The roles an account may choose for itself ("creator" to sell and stream); "admin" is
+    # only granted by an admin (PUT /admin/users/:id/role) or `veza create-admin`.
+    role: Literal["user", "creator"] = "user"
+
+
+class AuthUser(msgspec.Struct):
+    id: UUID
+    username: str
+    email: str
+    role: str
 
 
 class LoginIn(msgspec.Struct):
@@ -41,7 +52,7 @@ class RefreshIn(msgspec.Struct):
 
 
 class AuthOut(msgspec.Struct):
-    user: UserRef
+    user: AuthUser
     access_token: str
     refresh_token: str
     expires_in: int
@@ -53,13 +64,18 @@ class LogoutOut(msgspec.Struct):
 
 
 def auth_response(request: web.Request, pair: TokenPair, user: dict, *, status: int = 200) -> web.Response:
-    body = AuthOut(user=user_ref(user), access_token=pair.access_token, refresh_token=pair.refresh_token,
-                   expires_in=pair.expires_in)
+    body = AuthOut(user=AuthUser(**{f: user[f] for f in AuthUser.__struct_fields__}), access_token=pair.access_token,
+                   refresh_token=pair.refresh_token, expires_in=pair.expires_in)
     response = ok(body, status=status)
     settings = request.app[keys.settings]
     response.set_cookie(REFRESH_COOKIE, pair.refresh_token, max_age=settings.refresh_token_ttl, path="/api/v1",
                         httponly=True, samesite="Strict", secure=settings.production)
     return response
+
+
+def refresh_rules(request: web.Request) -> dict[str, Any]:
+    """What a refresh needs besides its token: the reuse grace and who hears of a revocation."""
+    return {"grace": request.app[keys.settings].refresh_reuse_grace, "events": request.app[keys.session_events]}
 
 
 def presented_refresh_token(request: web.Request, body: RefreshIn) -> str | None:
@@ -86,7 +102,8 @@ async def register(request: web.Request, body: RegisterIn) -> web.Response:
     password_hash = await request.app[keys.passwords].hash(body.password)
     async with request.app[keys.db].transaction() as conn:
         # The unique indexes decide concurrent registrations: exactly one wins, others get 409.
-        user = await users.create_user(conn, username=body.username, email=body.email.strip(), password_hash=password_hash)
+        user = await users.create_user(conn, username=body.username, email=body.email.strip(), password_hash=password_hash,
+                                       role=body.role)
         pair = await open_session(conn, request.app[keys.tokens], user,
                                   user_agent=user_agent(request), ip_address=client_ip(request))
     return auth_response(request, pair, user, status=201)
@@ -110,8 +127,11 @@ async def login(request: web.Request, body: LoginIn) -> web.Response:
     async with db.transaction() as conn:
         if hasher.needs_rehash(user["password_hash"]):
             await users.update_password_hash(conn, user["id"], await hasher.hash(body.password))
-        pair = await open_session(conn, request.app[keys.tokens], user,
-                                  user_agent=user_agent(request), ip_address=client_ip(request))
+        pair = await open_session(conn, request.app[keys.tokens], user, user_agent=user_agent(request),
+                                  ip_address=client_ip(request),
+                                  max_sessions=request.app[keys.settings].sessions_max_per_user)
+    if pair.revoked:  # the oldest sessions made room: their sockets close too
+        await request.app[keys.session_events].revoked(user["id"], list(pair.revoked))
     return auth_response(request, pair, user)
 
 
@@ -122,7 +142,7 @@ async def refresh(request: web.Request, body: RefreshIn) -> web.Response:
         raise Unauthorized("Refresh token required (body or cookie)")
     # Autocommit, not one transaction: a detected reuse must stay revoked after the 401.
     async with request.app[keys.db].connection() as conn:
-        pair, user = await refresh_session(conn, request.app[keys.tokens], token)
+        pair, user = await refresh_session(conn, request.app[keys.tokens], token, **refresh_rules(request))
     return auth_response(request, pair, user)
 
 

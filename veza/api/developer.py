@@ -15,7 +15,7 @@ from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Forbidden
 from veza.http.routing import ApiRouter, path_uuid
 from veza.security import api_keys
-from veza.security.scopes import SCOPES
+from veza.security.scopes import SCOPES, missing_level
 from veza.store import api_keys as store
 
 router = ApiRouter("developer")
@@ -56,6 +56,9 @@ def _check(body: ApiKeyIn, principal: Principal) -> list[str]:
     unknown = [s for s in body.scopes if s not in SCOPES]
     if unknown or not body.scopes:
         raise BadRequest("Unknown or empty scopes", details={"scopes": f"each one of {', '.join(SCOPES)}"})
+    if missing_level(set(body.scopes)):
+        raise BadRequest("Area scopes only narrow a level: add 'read' or 'write'",
+                         details={"scopes": "an area (tracks, chat, live, marketplace) needs 'read' or 'write' beside it"})
     if not body.name.strip():
         raise BadRequest("Invalid name: must not be blank", details={"name": "must not be blank"})
     if "admin" in body.scopes and not principal.is_admin:

@@ -155,8 +155,10 @@ async def my_streams(request: web.Request, principal: Principal) -> web.Response
 
 
 @router.get("/live/streams/me/key", query=KeyQuery, response=KeyOut, auth="required",
-            summary="The caller's stream key and RTMP URL (creates a draft stream if none)")
+            summary="The caller's stream key and RTMP URL; creates a draft stream when the caller has none "
+                    "(a publishing credential: an API key needs the write scope)")
 async def my_key(request: web.Request, query: KeyQuery, principal: Principal) -> web.Response:
+    principal.require_scope("write")  # a stream key publishes, and this GET may create a stream
     async with request.app[keys.db].transaction() as conn:
         row = await rules.current_stream(conn, principal.user_id, query.stream_id)
     return ok(_key(request, row))

@@ -9,7 +9,7 @@ import msgspec
 from aiohttp import web
 
 from veza import keys
-from veza.api.auth import AuthOut, RefreshIn, auth_response, presented_refresh_token
+from veza.api.auth import AuthOut, RefreshIn, auth_response, presented_refresh_token, refresh_rules
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import NotFound, Unauthorized
@@ -88,5 +88,6 @@ async def refresh_current(request: web.Request, body: RefreshIn, principal: Prin
         raise Unauthorized("Refresh token required (body or cookie)")
     # Autocommit, not one transaction: a detected reuse must stay revoked after the 401.
     async with request.app[keys.db].connection() as conn:
-        pair, user = await refresh_session(conn, request.app[keys.tokens], token, expected_user=principal.user_id)
+        pair, user = await refresh_session(conn, request.app[keys.tokens], token, expected_user=principal.user_id,
+                                           **refresh_rules(request))
     return auth_response(request, pair, user)

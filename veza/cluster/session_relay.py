@@ -1,4 +1,5 @@
-"""Session revocations reach every node: logout-all or a ban closes sockets everywhere.
+"""Session revocations and role changes reach every node: logout-all or a ban closes
+sockets everywhere, a new role applies to the user's sockets everywhere.
 
 A revocation announced on this node (`app[keys.session_events].revoked(...)`) is published
 on the broker channel `sessions`; every other node replays it into its own
@@ -33,6 +34,11 @@ class Revoked(msgspec.Struct, frozen=True):
     user: UUID
     sessions: list[UUID] | None = None
     keep: UUID | None = None
+    # "role": the user's role changed to `role` (nothing is revoked). A node that predates
+    # the field reads it as a revocation of every session: it closes the user's sockets,
+    # which reconnect with the new role, so a mixed cluster errs on the safe side.
+    kind: str = "revoked"
+    role: str | None = None
 
 
 class SessionRelay:
@@ -47,6 +53,7 @@ class SessionRelay:
     async def start(self) -> None:
         self._sub = await self.broker.subscribe(CHANNEL, self._on_message)
         self.events.subscribe(self._on_local)
+        self.events.subscribe_roles(self._on_local_role)
         if hasattr(self.broker, "on_reconnect"):
             self.broker.on_reconnect(self._resend)
 
@@ -60,7 +67,15 @@ class SessionRelay:
     async def _on_local(self, user_id: UUID, session_ids: Sequence[UUID] | None, keep: UUID | None) -> None:
         if _replaying.get():
             return  # came from another node: it already told everyone
-        data = msgspec.json.encode(Revoked(user_id, list(session_ids) if session_ids is not None else None, keep))
+        await self._publish(Revoked(user_id, list(session_ids) if session_ids is not None else None, keep))
+
+    async def _on_local_role(self, user_id: UUID, role: str) -> None:
+        if _replaying.get():
+            return
+        await self._publish(Revoked(user_id, kind="role", role=role))
+
+    async def _publish(self, event: Revoked) -> None:
+        data = msgspec.json.encode(event)
         if not self.broker.healthy:
             self._pending.append(data)
             return
@@ -91,4 +106,8 @@ class SessionRelay:
 
     async def _replay(self, event: Revoked) -> None:
         _replaying.set(True)  # this task's context only
+        if event.kind == "role":
+            if event.role is not None:
+                await self.events.role_changed(event.user, event.role)
+            return
         await self.events.revoked(event.user, event.sessions, keep=event.keep)

@@ -36,10 +36,7 @@ async def controls_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.settings]
     counters = counters_for(settings)
     app[keys.counters] = counters
-    app[keys.login_guard] = LoginGuard(counters, max_failures=settings.login_max_failures,
-                                       window=settings.login_failure_window,
-                                       max_registrations=settings.register_max_per_ip,
-                                       registration_window=settings.register_window)
+    app[keys.login_guard] = LoginGuard.from_settings(counters, settings)
     windows = (SyncedWindows(settings.rate_limit_window, counters, settings.rate_limit_sync_interval)
                if isinstance(counters, RedisCounters) else LocalWindows(settings.rate_limit_window))
     await windows.start()

@@ -1,14 +1,48 @@
-"""Bearer JWT authentication: a valid access token of a session that is still active."""
+"""Bearer JWT authentication: a valid access token of a session that is still active.
+
+A token says who it was issued to; the database says what they may do now. Each request
+reads its session joined to its owner in one primary-key lookup (`sessions.state`): the
+session must be active and belong to the token's `sub`, and the role and the ban come
+from that row, never from the token's claims. So a demotion, a promotion or a ban applies
+to the next request, not when the token expires. The WebSocket gateway checks a chat
+token the same way (`standing`).
+"""
 
 from __future__ import annotations
 
+from uuid import UUID
+
+import asyncpg
 from aiohttp import web
 
 from veza import keys
 from veza.http.auth import Principal, bearer_token
-from veza.http.errors import Unauthorized
+from veza.http.errors import Forbidden, Unauthorized
 from veza.security.tokens import InvalidToken, uuid_claim
-from veza.store import sessions
+from veza.store import sessions, users
+
+_BEARER = {"WWW-Authenticate": "Bearer"}
+
+
+async def standing(pool: asyncpg.Pool, user_id: UUID, session_id: UUID | None) -> sessions.SessionState:
+    """The caller's session and current role; Unauthorized when the session is not theirs or
+    is over, Forbidden when the account is banned. `session_id` None (a chat token minted
+    with an API key) reads the user alone."""
+    if session_id is None:
+        row = await users.standing(pool, user_id)
+        if row is None:
+            raise Unauthorized("Invalid or expired token", headers=_BEARER)
+        state = sessions.SessionState(user_id=user_id, active=True, stale=False, **row)
+    else:
+        found = await sessions.state(pool, session_id)
+        # A session of another user is no session of this token's `sub`: the same answer
+        # as an unknown one, so a forged pairing learns nothing.
+        if found is None or found.user_id != user_id or not found.active:
+            raise Unauthorized("Session has been revoked", headers=_BEARER)
+        state = found
+    if state.is_banned:
+        raise Forbidden("Account suspended")
+    return state
 
 
 async def bearer_jwt(request: web.Request) -> Principal | None:
@@ -19,12 +53,10 @@ async def bearer_jwt(request: web.Request) -> Principal | None:
         claims = request.app[keys.tokens].decode(token, "access")
         user_id, session_id = uuid_claim(claims, "sub"), uuid_claim(claims, "sid")
     except InvalidToken:
-        raise Unauthorized("Invalid or expired token", headers={"WWW-Authenticate": "Bearer"}) from None
+        raise Unauthorized("Invalid or expired token", headers=_BEARER) from None
     # Logout and logout-all take effect at once: a revoked session's tokens stop working.
     pool = request.app[keys.db].pool
-    active, stale = await sessions.check_active(pool, session_id)
-    if not active:
-        raise Unauthorized("Session has been revoked", headers={"WWW-Authenticate": "Bearer"})
-    if stale:  # GET /sessions shows "last used"; written at most once a minute per session
+    state = await standing(pool, user_id, session_id)
+    if state.stale:  # GET /sessions shows "last used"; written at most once a minute per session
         await sessions.touch(pool, session_id)
-    return Principal(user_id=user_id, role=claims.get("role", "user"), session_id=session_id)
+    return Principal(user_id=user_id, role=state.role, session_id=session_id)

@@ -25,6 +25,9 @@ class Counters(Protocol):
         """Add `amount` to each key (starting a `window`-second window if new); new counts.
         A negative amount takes back from a live window and never starts one."""
 
+    async def add(self, amounts: Sequence[tuple[str, int]], window: float) -> list[Window]:
+        """`hit` with an amount of its own per key (0 reads it), in one atomic step."""
+
     async def peek(self, keys: Sequence[str]) -> list[Window]:
         """Current counts without changing them."""
 
@@ -50,14 +53,17 @@ class MemoryCounters:
         self._next_sweep = max(self._SWEEP_AT, 2 * len(self._table))
 
     async def hit(self, keys: Sequence[str], window: float, amount: int = 1) -> list[Window]:
+        return await self.add([(key, amount) for key in keys], window)
+
+    async def add(self, amounts: Sequence[tuple[str, int]], window: float) -> list[Window]:
         now = time.monotonic()
         if len(self._table) >= self._next_sweep:
             self._sweep(now)
         out = []
-        for key in keys:
+        for key, amount in amounts:
             entry = self._table.get(self.prefix + key)
             if entry is None or entry[1] <= now:
-                if amount < 0:
+                if amount <= 0:  # reading or taking back never starts a window
                     out.append(Window(0, 0.0))
                     continue
                 entry = self._table[self.prefix + key] = [0, now + window]

@@ -6,6 +6,9 @@
   the routes of those areas; a key that names none may use every area but admin.
 - `admin` is the admin routes' area, and enough on its own for them (they also need the
   admin role): an admin's automation key need not also carry a level.
+- An area only narrows a level, it grants nothing by itself: a key naming an area must
+  also name `read` or `write` (`missing_level` says so; POST /developer/api-keys refuses
+  such a key with a 400 instead of minting one that every route would refuse).
 
 A route's `Access` is worked out once, when it is registered, from its method, its
 router's tag and an area it names itself (`scope="admin"` on the admin routes).
@@ -34,7 +37,14 @@ _READS = frozenset({"GET", "HEAD"})
 # For the OpenAPI document's X-API-Key scheme.
 DESCRIPTION = ("`veza_sk_...` from POST /developer/api-keys. Scopes: `read` (GET routes) or `write` "
                "(every method); areas `tracks`, `chat`, `live`, `marketplace` hold a key to those areas "
-               "(none named: every area but admin); `admin` for the admin routes. Keys cannot manage keys.")
+               "(none named: every area but admin) and need `read` or `write` beside them; `admin` for the "
+               "admin routes, enough on its own. `GET /chat/token` and `GET /live/streams/me/key` need "
+               "`write`. Keys cannot manage keys.")
+
+
+def missing_level(scopes: frozenset[str] | set[str]) -> bool:
+    """True for scopes that name an area but no level: such a key could call nothing."""
+    return any(area in scopes for area in AREAS) and not any(level in scopes for level in LEVELS)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ Every token carries `typ`, so a chat or refresh token is never accepted as an ac
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import secrets
 import time
@@ -57,17 +58,27 @@ class TokenService:
         self.refresh_ttl = refresh_ttl
         self.chat_ttl = chat_ttl
 
-    def _issue(self, typ: str, sub: str, ttl: int, **claims: Any) -> IssuedToken:
+    def _issue(self, typ: str, sub: str, ttl: int, *, at: int | None = None, jti: str | None = None,
+               **claims: Any) -> IssuedToken:
         now = int(time.time())
-        jti = uuid.uuid4().hex
-        payload = {"iss": ISSUER, "sub": sub, "typ": typ, "iat": now, "exp": now + ttl, "jti": jti, **claims}
-        return IssuedToken(jwt.encode(payload, self._secret, algorithm=ALGORITHM), ttl, jti)
+        issued = now if at is None else at
+        jti = jti or uuid.uuid4().hex
+        payload = {"iss": ISSUER, "sub": sub, "typ": typ, "iat": issued, "exp": issued + ttl, "jti": jti, **claims}
+        return IssuedToken(jwt.encode(payload, self._secret, algorithm=ALGORITHM), max(issued + ttl - now, 0), jti)
 
-    def issue_access(self, user_id: uuid.UUID, role: str, session_id: uuid.UUID) -> IssuedToken:
-        return self._issue("access", str(user_id), self.access_ttl, role=role, sid=str(session_id))
+    def issue_access(self, user_id: uuid.UUID, role: str, session_id: uuid.UUID, *, at: int | None = None,
+                     jti: str | None = None) -> IssuedToken:
+        return self._issue("access", str(user_id), self.access_ttl, at=at, jti=jti, role=role, sid=str(session_id))
 
-    def issue_refresh(self, user_id: uuid.UUID, session_id: uuid.UUID) -> IssuedToken:
-        return self._issue("refresh", str(user_id), self.refresh_ttl, sid=str(session_id))
+    def issue_refresh(self, user_id: uuid.UUID, session_id: uuid.UUID, *, at: int | None = None,
+                      jti: str | None = None) -> IssuedToken:
+        return self._issue("refresh", str(user_id), self.refresh_ttl, at=at, jti=jti, sid=str(session_id))
+
+    def successor_jti(self, token: str, typ: str) -> str:
+        """The `jti` of the `typ` token a rotation of `token` issues: derived with our key, so
+        that the same token rotated at the same second yields the very same tokens (HS256 is
+        deterministic), and no one without the key can predict it."""
+        return hmac.new(self._secret.encode(), f"successor:{typ}:{token}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def issue_chat(self, user_id: uuid.UUID, role: str, session_id: uuid.UUID | None, username: str) -> IssuedToken:
         sid = str(session_id) if session_id else None

@@ -37,6 +37,12 @@ async def get_user(conn: asyncpg.Connection, user_id: UUID) -> dict[str, Any]:
     return dict(row)
 
 
+async def standing(conn: asyncpg.Connection | asyncpg.Pool, user_id: UUID) -> dict[str, Any] | None:
+    """What authorization needs of a user now: role, ban, username."""
+    row = await conn.fetchrow("SELECT role, is_banned, username FROM users WHERE id = $1", user_id)
+    return dict(row) if row else None
+
+
 async def find_login(conn: asyncpg.Connection, email: str) -> dict[str, Any] | None:
     row = await conn.fetchrow(f"SELECT {_PUBLIC}, password_hash FROM users WHERE lower(email) = lower($1)", email)
     return dict(row) if row else None
@@ -65,10 +71,13 @@ async def update_profile(conn: asyncpg.Connection, user_id: UUID, changes: dict[
     return dict(row)
 
 
-async def set_role(conn: asyncpg.Connection, user_id: UUID, role: str) -> None:
-    status = await conn.execute("UPDATE users SET role = $2, updated_at = now() WHERE id = $1", user_id, role)
-    if status.endswith(" 0"):
+async def set_role(conn: asyncpg.Connection, user_id: UUID, role: str) -> dict[str, Any]:
+    """Set the user's role; the user as it now is (NotFound for an unknown id)."""
+    row = await conn.fetchrow(f"UPDATE users SET role = $2, updated_at = now() WHERE id = $1 RETURNING {_PUBLIC}",
+                              user_id, role)
+    if row is None:
         raise NotFound("User not found")
+    return dict(row)
 
 
 async def username_taken(conn: asyncpg.Connection, username: str) -> bool:

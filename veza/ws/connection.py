@@ -136,6 +136,12 @@ class Connection:
     def __repr__(self) -> str:
         return f"Connection({self.id[:8]}, user={self.user_id})"
 
+    def set_role(self, role: str) -> None:
+        """The user's platform role changed (an admin's decision, announced on every node)."""
+        if self.identity is not None:
+            self.identity = dataclasses.replace(self.identity, role=role)
+            self.role = role
+
     @property
     def authenticated(self) -> bool:
         return self.identity is not None

@@ -5,7 +5,8 @@ Auth is the short-lived chat token (`GET /api/v1/chat/token`) as `?token=` or
 expired token still gets the upgrade, then a 4001 close a browser can see.
 The handler task is the only reader: it rate-limits, then hands each text frame to the
 `Dispatcher`. Logout, logout-all and bans close the user's affected sockets (4001); the
-token expiring later does not. At shutdown every socket closes with 1001 before the
+token expiring later does not. A role change updates the user's sockets in place. The
+role, name and ban a socket opens with are read from the database, not the token. At shutdown every socket closes with 1001 before the
 actors drain.
 """
 
@@ -24,10 +25,11 @@ from protocols.errors import ErrorCode
 from veza import keys
 from veza.http.auth import bearer_token
 from veza.http.edge.edge import stamp
-from veza.http.errors import BadRequest
+from veza.http.errors import ApiError, BadRequest
 from veza.http.routing import ApiRouter
+from veza.security.authenticators import standing
 from veza.security.tokens import InvalidToken, uuid_claim
-from veza.store import sessions
+from veza.store import users
 from veza.ws import COMMAND_SETS
 from veza.ws.commands import Dispatcher
 from veza.ws.connection import CLOSE_TIMEOUT, Connection, ConnectionLimits, Identity
@@ -59,10 +61,11 @@ async def _identity(request: web.Request) -> Identity | None:
         session_id = uuid_claim(claims, "sid") if claims.get("sid") is not None else None
     except InvalidToken:
         raise _BadToken from None
-    if session_id is not None and not await sessions.is_active(request.app[keys.db].pool, session_id):
-        raise _BadToken
-    return Identity(user_id=user_id, username=str(claims.get("name") or ""), role=str(claims.get("role") or "user"),
-                    session_id=session_id)
+    try:  # the role, the name and the ban as they are now, not as the token says
+        state = await standing(request.app[keys.db].pool, user_id, session_id)
+    except ApiError:
+        raise _BadToken from None
+    return Identity(user_id=user_id, username=state.username, role=state.role, session_id=session_id)
 
 
 @router.get("/ws", aliases=("/ws",), summary="The WebSocket (protocol v1, see docs/websocket.md)")
@@ -162,6 +165,22 @@ def revocation_listener(hub: Hub):  # type: ignore[no-untyped-def]
     return on_revoked
 
 
+def role_listener(app: web.Application, hub: Hub):  # type: ignore[no-untyped-def]
+    """A role change applies to the user's open sockets at once: every later frame is
+    authorized with the new role (rooms, moderation), no reconnect needed. The role is read
+    back from the database: an announcement replayed late (after Redis came back) cannot
+    put an older role over a newer one."""
+    async def on_role_changed(user_id: UUID, role: str) -> None:
+        conns = [c for c in hub.connections_of(user_id) if isinstance(c, Connection)]
+        if not conns:
+            return
+        row = await users.standing(app[keys.db].pool, user_id)
+        for conn in conns:
+            conn.set_role(row["role"] if row else role)
+
+    return on_role_changed
+
+
 async def close_sockets(app: web.Application) -> None:
     """on_shutdown: every socket closes with 1001 (flushing what it has) before actors drain."""
     hub = app.get(keys.hub)
@@ -183,6 +202,7 @@ async def gateway_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.ws_dispatcher] = Dispatcher(COMMAND_SETS)
     app[keys.ws_finishing] = set()
     app[keys.session_events].subscribe(revocation_listener(hub))
+    app[keys.session_events].subscribe_roles(role_listener(app, hub))
     yield
     await close_sockets(app)
     if app[keys.ws_finishing]:

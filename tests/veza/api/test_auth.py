@@ -11,6 +11,7 @@ import uuid
 import jwt
 
 from tests.support import PASSWORD, ApiClient
+from tests.veza.security.test_refresh_grace import age_rotation
 
 
 async def test_register_matches_reference(client: ApiClient) -> None:
@@ -31,7 +32,7 @@ async def test_login_matches_reference(client: ApiClient) -> None:
     user = await client.register()
     reply = await client.post("/auth/login", json={"email": user.email, "password": PASSWORD})
     assert reply.status == 200
-    assert reply.data["user"] == {"id": user.id, "username": user.username, "email": user.email}
+    assert reply.data["user"] == {"id": user.id, "username": user.username, "email": user.email, "role": "user"}
     assert reply.data["expires_in"] == 3600
     me = await client.get("/users/me", token=reply.data["access_token"])
     assert me.status == 200 and me.data["id"] == user.id
@@ -103,7 +104,9 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(client: ApiClient) 
     assert first.status == 200
     rotated = first.data["refresh_token"]
     assert rotated != user.refresh_token
-    # Presenting the spent token again is theft: the whole session dies.
+    # Presenting the spent token again, once the grace for a second tab is over, is theft:
+    # the whole session dies.
+    await age_rotation(client, first.data["access_token"])
     reuse = await client.post("/auth/refresh", json={"refresh_token": user.refresh_token})
     assert reuse.status == 401
     after = await client.post("/auth/refresh", json={"refresh_token": rotated})
@@ -171,3 +174,24 @@ async def test_a_user_agent_that_is_not_utf8_is_stored_replaced_not_a_500(client
     assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
     listed = (await client.get("/sessions", user=user)).data["sessions"]
     assert "probe/\ufffd\ufffd" in [s["user_agent"] for s in listed]
+
+
+async def test_register_may_choose_creator_but_never_admin(client: ApiClient) -> None:
+    def body(role: object = None) -> dict:
+        name = f"role_{uuid.uuid4().hex[:8]}"
+        extra = {} if role is None else {"role": role}
+        return {"username": name, "email": f"{name}@example.com", "password": PASSWORD, **extra}
+
+    plain = await client.post("/auth/register", json=body())
+    assert plain.status == 201 and plain.data["user"]["role"] == "user"
+    creator = await client.post("/auth/register", json=body("creator"))
+    assert creator.status == 201 and creator.data["user"]["role"] == "creator"
+    me = await client.get("/users/me", token=creator.data["access_token"])
+    assert me.data["role"] == "creator"
+    assert (await client.post("/auth/register", json=body("user"))).data["user"]["role"] == "user"
+    for role in ("admin", "Admin", "moderator", "", 3, None):
+        payload = body(role) if role is not None else {**body(), "role": None}
+        refused = await client.post("/auth/register", json=payload)
+        assert refused.status == 400 and "role" in refused.body["details"], (role, refused.body)
+    login = await client.post("/auth/login", json={"email": creator.data["user"]["email"], "password": PASSWORD})
+    assert login.data["user"]["role"] == "creator"

@@ -145,3 +145,36 @@ async def test_banned_users_key_stops_working(client: ApiClient) -> None:
     async with client.app[keys.db].connection() as conn:
         await conn.execute("UPDATE users SET is_banned = true WHERE id = $1", uuid.UUID(user.id))
     assert (await client.get("/users/me", headers={"X-API-Key": created["key"]})).status == 403
+
+
+async def test_area_scopes_without_a_level_are_refused_naming_the_levels(client: ApiClient) -> None:
+    """A key of only areas could call nothing (every route wants a level): it is not minted."""
+    user = await client.register()
+    for scopes in (["chat"], ["tracks", "live"], ["marketplace"]):
+        reply = await client.post("/developer/api-keys", user=user, json={"name": "x", "scopes": scopes})
+        assert reply.status == 400, (scopes, reply.body)
+        assert "'read' or 'write'" in reply.body["error"] and "scopes" in reply.body["details"]
+    assert (await client.get("/developer/api-keys", user=user)).data["total"] == 0
+    for scopes in (["read", "chat"], ["write", "tracks", "live"]):
+        await _create(client, user, scopes=scopes)
+    admin = await client.register(role="admin")
+    await _create(client, admin, scopes=["admin"])  # admin needs no level
+
+
+async def test_the_stream_key_needs_a_write_key(client: ApiClient) -> None:
+    """A stream key publishes, and the GET creates a draft stream: reading is not enough."""
+    user = await client.register()
+    read = (await _create(client, user, scopes=["read"]))["key"]
+    read_live = (await _create(client, user, scopes=["read", "live"]))["key"]
+    write_tracks = (await _create(client, user, scopes=["write", "tracks"]))["key"]
+    for key in (read, read_live, write_tracks):
+        refused = await client.get("/live/streams/me/key", headers={"X-API-Key": key})
+        assert refused.status == 403, refused.body
+    assert (await client.get("/live/streams/me", user=user)).data["total"] == 0  # nothing was created
+    write_live = (await _create(client, user, scopes=["write", "live"]))["key"]
+    got = await client.get("/live/streams/me/key", headers={"X-API-Key": write_live})
+    assert got.status == 200 and got.data["stream_key"]
+    assert (await client.get("/live/streams/me/key", user=user)).data["stream_key"] == got.data["stream_key"]
+    assert (await client.get("/live/streams/me/key")).status == 401
+    document = (await client.get("/api/v1/openapi.json")).body
+    assert "creates a draft stream" in document["paths"]["/api/v1/live/streams/me/key"]["get"]["summary"]

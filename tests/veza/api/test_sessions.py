@@ -7,6 +7,7 @@ import uuid
 import jwt
 
 from tests.support import PASSWORD, ApiClient, User
+from tests.veza.security.test_refresh_grace import age_rotation
 from veza import keys
 
 
@@ -150,9 +151,10 @@ async def test_sessions_refresh_rotates_the_refresh_token(client: ApiClient) -> 
     assert reply.status == 200
     data = reply.data
     assert data["refresh_token"] != user.refresh_token and data["expires_in"] == 3600
-    assert data["user"] == {"id": user.id, "username": user.username, "email": user.email}
+    assert data["user"] == {"id": user.id, "username": user.username, "email": user.email, "role": "user"}
     # Same session, rotated: the new access token works, the spent refresh token is theft.
     assert (await client.get("/users/me", token=data["access_token"])).status == 200
+    await age_rotation(client, data["access_token"])  # past the grace a second tab gets
     reuse = await client.post("/sessions/refresh", json={"refresh_token": user.refresh_token},
                               token=data["access_token"])
     assert reuse.status == 401

@@ -74,3 +74,11 @@ async def test_redis_counters_are_shared_between_instances() -> None:
     finally:
         await node_a.close()
         await node_b.close()
+
+
+async def test_add_gives_each_key_its_own_amount_and_zero_only_reads(counters: Counters) -> None:
+    await counters.hit(["x"], window=30)
+    got = await counters.add([("x", 2), ("y", 1), ("z", 0), ("x", -1)], window=30)
+    assert [w.count for w in got] == [3, 1, 0, 2]
+    assert got[2].reset_in == 0  # a read never starts a window
+    assert [w.count for w in await counters.peek(["x", "y", "z"])] == [2, 1, 0]

@@ -10,7 +10,7 @@ per-request duties share that one frame, in this order:
 2. CORS preflights (only unmatched requests can be preflights: no route takes OPTIONS)
 3. the platform controls when installed (`controls.RequestControls`): GPC (`privacy`),
    rate limits (`rate_limit`), maintenance, then audit once the status is known
-4. errors to the envelope (`errors`)
+4. errors to the envelope (`errors`); a body still arriving is on a clock (`body_deadline`)
 5. the response headers (`stamp_headers`): security, request id, X-RateLimit-*, CORS, GPC
 6. request metrics by route template
 
@@ -31,7 +31,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 from veza import keys
-from veza.http.edge import cors, errors, privacy, rate_limit, request_id, security_headers
+from veza.http.edge import body_deadline, cors, errors, privacy, rate_limit, request_id, security_headers
 from veza.http.edge.controls import RequestControls
 from veza.http.edge.policy import UNMATCHED, RoutePolicy
 from veza.http.edge.rate_limit import LIMIT, REMAINING
@@ -154,7 +154,10 @@ def _edged(edge: Edge, policy: RoutePolicy | None, handler: Handler) -> Handler:
                             limits = controls.rate_limit.check(controls.client_ip(request))
                         if route.closable and controls.state.maintenance.enabled:
                             await controls.check_maintenance(request)
-                    response = await handler(request)
+                    if request.content.is_eof():  # no body, or it came with the headers
+                        response = await handler(request)
+                    else:
+                        response = await body_deadline.watched(handler, request)
             except ApiError as exc:
                 response = errors.from_api_error(exc, rid)
             except web.HTTPException as exc:
