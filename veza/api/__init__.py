@@ -9,6 +9,7 @@ from veza.api import (
     tracks, uploads, users,
 )
 from veza.api import inventory
+from veza.api import cloud, cloud_folders, cloud_shares, cloud_versions
 
 ROUTERS = [
     health.router,
@@ -34,4 +35,8 @@ ROUTERS = [
     live_hooks.router,
     live_webrtc.router,
     inventory.router,
+    cloud.router,
+    cloud_folders.router,
+    cloud_versions.router,
+    cloud_shares.router,
 ]
