@@ -160,3 +160,20 @@ async def test_another_users_files_are_404(client: ApiClient) -> None:
     assert (await client.put(base + "/content", user=other, data=form(b"evil"))).status == 404
     assert (await client.get("/cloud/files", user=other)).data["files"] == []
     assert (await client.get(f"/cloud/files/{f['id']}/download", user=me)).body == b"hello cloud\n"
+
+
+async def test_broken_multipart_bodies_are_400_on_every_upload_route(client: ApiClient) -> None:
+    me = await client.register()
+    f = await make_file(client, me)
+    gear = (await client.post("/inventory/gear", user=me, json={"name": "Amp"})).data
+    bodies = [b"", b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc",
+              b"not multipart at all", b"--x\r\n\xff\xfe\r\n\r\n--x--\r\n"]
+    for path, method in (("/cloud/files", "POST"), (f"/cloud/files/{f['id']}/content", "PUT"),
+                         (f"/inventory/gear/{gear['id']}/documents", "POST")):
+        for body in bodies:
+            reply = await client.call(method, path, user=me, data=body,
+                                      headers={"Content-Type": "multipart/form-data; boundary=x"})
+            assert 400 <= reply.status < 500, (path, body, reply.status, reply.body)
+        no_boundary = await client.call(method, path, user=me, data=b"x", headers={"Content-Type": "multipart/form-data"})
+        assert 400 <= no_boundary.status < 500, (path, no_boundary.body)
+    assert stored_files(client) and await quota(client, me) == len(b"hello cloud\n")
