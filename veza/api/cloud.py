@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
-
-import msgspec
 from aiohttp import web
 
 from protocols.cursor import InvalidCursor, KeysetCursor
 from veza import keys
 from veza.api import cloud_uploads as uploads
 from veza.api.cloud_download import send_stored
-from veza.api.cloud_schemas import FileListOut, FileListQuery, FileOut, FilePatchIn, QuotaOut, file_out
+from veza.api.cloud_schemas import FileListOut, FileListQuery, FileOut, FilePatchIn, QuotaOut, file_out, given
 from veza.api.cloud_setup import CloudRouter, collector, limits
 from veza.api.schemas import Message
 from veza.domain import cloud as rules
@@ -124,16 +121,12 @@ async def replace_content(request: web.Request, principal: Principal) -> web.Res
     return ok(file_out(row))
 
 
-def _changes(body: msgspec.Struct) -> dict[str, Any]:
-    return {f: getattr(body, f) for f in body.__struct_fields__ if getattr(body, f) is not msgspec.UNSET}
-
-
 @router.patch("/cloud/files/{id}", auth="required", body=FilePatchIn, response=FileOut,
               summary="Rename a file and/or move it to a folder (folder_id null: the root)")
 async def patch_file(request: web.Request, body: FilePatchIn, principal: Principal) -> web.Response:
     file_id = path_uuid(request)
     async with request.app[keys.db].transaction() as conn:
-        return ok(file_out(await rules.rename_move(conn, principal.user_id, file_id, _changes(body))))
+        return ok(file_out(await rules.rename_move(conn, principal.user_id, file_id, given(body))))
 
 
 @router.delete("/cloud/files/{id}", auth="required", response=Message,

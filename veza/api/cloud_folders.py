@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from aiohttp import web
 
 from veza import keys
-from veza.api.cloud_schemas import FolderIn, FolderListOut, FolderListQuery, FolderOut, FolderPatchIn, pick
+from veza.api.cloud_schemas import FolderIn, FolderListOut, FolderListQuery, FolderOut, FolderPatchIn, given, pick
 from veza.api.cloud_setup import collector, limits
 from veza.api.schemas import Message
 from veza.domain import cloud_folders as rules
@@ -52,9 +51,8 @@ async def get_folder(request: web.Request, principal: Principal) -> web.Response
               summary="Rename a folder and/or move it (parent_id null: to the root)")
 async def patch_folder(request: web.Request, body: FolderPatchIn, principal: Principal) -> web.Response:
     folder_id = path_uuid(request)
-    changes = {f: getattr(body, f) for f in body.__struct_fields__ if getattr(body, f) is not msgspec.UNSET}
     async with request.app[keys.db].transaction() as conn:
-        return ok(_out(await rules.update_folder(conn, principal.user_id, folder_id, changes)))
+        return ok(_out(await rules.update_folder(conn, principal.user_id, folder_id, given(body))))
 
 
 @router.delete("/cloud/folders/{id}", auth="required", response=Message,

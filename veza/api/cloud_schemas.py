@@ -132,5 +132,10 @@ def pick(struct: type[T], row: Mapping[str, Any], **extra: Any) -> T:
     return struct(**{f: extra[f] if f in extra else row[f] for f in struct.__struct_fields__})
 
 
+def given(body: msgspec.Struct) -> dict[str, Any]:
+    """The fields a PATCH body sets (null included), without those it leaves out."""
+    return {f: getattr(body, f) for f in body.__struct_fields__ if getattr(body, f) is not msgspec.UNSET}
+
+
 def file_out(row: Mapping[str, Any]) -> FileOut:
     return pick(FileOut, row, download_url=f"/api/v1/cloud/files/{row['id']}/download")

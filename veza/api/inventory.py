@@ -18,7 +18,7 @@ from aiohttp import web
 from veza import keys
 from veza.api import cloud_uploads as uploads
 from veza.api.cloud_download import send_stored
-from veza.api.cloud_schemas import pick
+from veza.api.cloud_schemas import given, pick
 from veza.api.cloud_setup import collector
 from veza.api.pagination import DEFAULT_LIMIT, Limit, Offset
 from veza.api.schemas import Message
@@ -130,7 +130,7 @@ class RepairListOut(msgspec.Struct):
 
 
 def _fields(body: GearIn, creating: bool) -> dict[str, Any]:
-    raw = {f: getattr(body, f) for f in body.__struct_fields__ if getattr(body, f) is not msgspec.UNSET}
+    raw = given(body)
     for name in ("purchase_date", "warranty_expires"):
         if name in raw:
             raw[name] = rules.parse_date(raw[name], name)
