@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 
 from tests.support import ApiClient
@@ -77,3 +78,21 @@ async def test_uploads_refused_at_commit_delete_their_s3_objects(client: ApiClie
     replies = await asyncio.gather(*(upload(client, me, bytes([i]) * size, filename=f"{i}.bin") for i in range(4)))
     assert sorted(r.status for r in replies) == [201, 507, 507, 507]
     assert len(_cloud_objects(s3_endpoint, me.id)) == 1 and await quota(client, me) == size
+
+
+async def test_gear_documents_on_s3(client: ApiClient, s3_endpoint: str) -> None:  # noqa: F811
+    me = await client.register()
+    gear = (await client.post("/inventory/gear", user=me, json={"name": "Synth"})).data["id"]
+    pdf = b"%PDF-1.7\n" + b"0" * 500
+    body = aiohttp.FormData()
+    body.add_field("type", "manual")
+    body.add_field("file", pdf, filename="manual.pdf", content_type="application/pdf")
+    doc = await client.post(f"/inventory/gear/{gear}/documents", user=me, data=body)
+    assert doc.status == 201, doc.body
+    gear_objects = {k for k in _objects(s3_endpoint) if k.startswith(f"gear/{me.id}/")}
+    assert len(gear_objects) == 1 and stored_files(client) == []
+    part = await client.get(doc.data["download_url"].removeprefix("/api/v1"), user=me, headers={"Range": "bytes=0-3"})
+    assert part.status == 206 and part.body == b"%PDF"
+    assert (await client.delete(f"/inventory/gear/{gear}", user=me)).status == 200
+    await settled(client)
+    assert not {k for k in _objects(s3_endpoint) if k.startswith(f"gear/{me.id}/")}
