@@ -112,7 +112,8 @@ async def replace_content(request: web.Request, principal: Principal) -> web.Res
     file_id = path_uuid(request)
     async with app[keys.db].connection() as conn:
         await store.get(conn, owner, file_id)  # a 404 before reading a byte of the body
-        left = await rules.remaining(conn, owner, lim)
+        # What pruning versions may free counts as room (the transaction charges exactly).
+        left = await rules.remaining(conn, owner, lim) + await store.prunable_bytes(conn, file_id, lim.max_versions)
     received = await uploads.receive(request, lim.max_file_bytes, quota_left=left)
     key = rules.storage_key(owner)
     await uploads.put(request, received, key)

@@ -135,6 +135,13 @@ async def prune(conn: asyncpg.Connection, file_id: UUID, keep: int) -> list[dict
     return [dict(r) for r in rows]
 
 
+async def prunable_bytes(conn: asyncpg.Connection, file_id: UUID, keep: int) -> int:
+    """At most what pruning to `keep` versions could free once one more version is added."""
+    return int(await conn.fetchval(
+        "SELECT coalesce(sum(size_bytes), 0) FROM (SELECT size_bytes FROM cloud_file_versions WHERE file_id = $1 "
+        "ORDER BY version DESC OFFSET $2) o", file_id, max(keep - 1, 0)))
+
+
 async def unreferenced(conn: asyncpg.Connection, file_id: UUID, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Of `candidates` (rows with storage_key, size_bytes), those whose object no row of the
     file names any more, once each."""

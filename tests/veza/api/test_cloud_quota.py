@@ -84,3 +84,4 @@ async def test_quotas_are_per_user(client: ApiClient) -> None:
         await make_file(client, me, b"a" * MAX_FILE, f"{i}.bin")
     await make_file(client, other, b"a" * MAX_FILE, "theirs.bin")
     assert await quota(client, me) == 2 * MAX_FILE and await quota(client, other) == MAX_FILE
+

@@ -9,11 +9,12 @@ from tests.veza.api.cloud_helpers import garbage_rows, make_file, quota, replace
 from veza.config import Settings
 
 MAX_VERSIONS = 3
+QUOTA = 1000
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.replace(cloud_max_versions=MAX_VERSIONS)
+    return settings.replace(cloud_max_versions=MAX_VERSIONS, cloud_quota_bytes=QUOTA)
 
 
 async def _versions(client: ApiClient, user, file_id: str) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
@@ -91,3 +92,19 @@ async def test_restoring_the_oldest_when_full_keeps_its_content_current(client: 
     assert [v for v, _ in await _versions(client, me, f["id"])] == [4, 3, 2]
     await settled(client)
     assert await quota(client, me) == 1 + 2 + 3 + 4 and len(stored_files(client)) == 4
+
+
+async def test_a_replace_at_full_quota_fits_when_pruning_frees_room(client: ApiClient) -> None:
+    me = await client.register()
+    f = await make_file(client, me, b"0" * 200, "full.bin")
+    for n in (1, 2, 3):
+        assert (await replace(client, me, f["id"], str(n).encode() * 200)).status == 200
+    await make_file(client, me, b"z" * 200, "filler.bin")
+    assert await quota(client, me) == QUOTA
+    # Keeping version 4 prunes version 1: its 200 bytes make room for the new content.
+    fits = await replace(client, me, f["id"], b"4" * 200)
+    assert fits.status == 200, fits.body
+    await settled(client)
+    assert await quota(client, me) == QUOTA and [v for v, _ in await _versions(client, me, f["id"])] == [4, 3, 2]
+    over = await replace(client, me, f["id"], b"5" * 201)
+    assert over.status == 507 and await quota(client, me) == QUOTA
