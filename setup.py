@@ -21,6 +21,9 @@ setup(
         "mutagen>=1.47",
         "aioboto3>=13.0",
         "aiortc>=1.9",
+        # Cloud files: content types by their bytes; the share page rendered server-side.
+        "filetype>=1.2",
+        "aiohttp-jinja2>=1.6",
     ],
     extras_require={
         "test": [

@@ -184,6 +184,15 @@ class Settings:
     # stream_viewers is sent at most once per this many seconds per stream.
     live_viewers_interval: float = 1.0
 
+    # Cloud files and gear documents (veza/domain/cloud.py, veza/domain/inventory.py).
+    cloud_quota_bytes: int = 5 * 1024**3
+    cloud_max_file_bytes: int = 2 * 1024**3
+    cloud_max_versions: int = 50
+    # Share-link lookups (GET /cloud/shared/:token and its download) per IP and window.
+    cloud_share_rate_limit: int = 60
+    cloud_share_rate_window: int = 60
+    gear_document_max_bytes: int = 10 * 1024**2
+
     @property
     def production(self) -> bool:
         return self.app_env == "production"
@@ -271,6 +280,13 @@ class Settings:
             live_hook_secret=_str(env, "LIVE_HOOK_SECRET"),
             live_ingest_timeout=_float(env, "LIVE_INGEST_TIMEOUT", 60.0),
             live_viewers_interval=_float(env, "LIVE_VIEWERS_INTERVAL", 1.0),
+
+            cloud_quota_bytes=_int(env, "CLOUD_QUOTA_BYTES", 5 * 1024**3, minimum=0),
+            cloud_max_file_bytes=_int(env, "CLOUD_MAX_FILE_BYTES", 2 * 1024**3, minimum=1),
+            cloud_max_versions=_int(env, "CLOUD_MAX_VERSIONS", 50, minimum=1),
+            cloud_share_rate_limit=_int(env, "CLOUD_SHARE_RATE_LIMIT", 60, minimum=1),
+            cloud_share_rate_window=_int(env, "CLOUD_SHARE_RATE_WINDOW", 60, minimum=1),
+            gear_document_max_bytes=_int(env, "GEAR_DOCUMENT_MAX_BYTES", 10 * 1024**2, minimum=1),
         )
         if overrides:
             settings = settings.replace(**overrides)

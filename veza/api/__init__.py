@@ -8,8 +8,8 @@ from veza.api import (
     moderation, notifications, platform_admin, privacy, sessions, social, system, tags, track_engagement,
     tracks, uploads, users,
 )
-from veza.api import inventory
-from veza.api import admin_users
+from veza.api import admin_users, inventory
+from veza.api import cloud, cloud_folders, cloud_shares, cloud_versions
 
 ROUTERS = [
     health.router,
@@ -35,4 +35,8 @@ ROUTERS = [
     live_webrtc.router,
     inventory.router,
     admin_users.router,
+    cloud.router,
+    cloud_folders.router,
+    cloud_versions.router,
+    cloud_shares.router,
 ]

@@ -36,6 +36,7 @@ class Upload:
     filename: str | None = None
     size: int = 0
     sha256: str | None = None  # hex digest of the file part, when asked for
+    content_type: str | None = None  # what the client claims the file part is
 
     def discard(self) -> None:
         if self.path is not None:
@@ -66,6 +67,7 @@ async def receive_upload(request: web.Request, tmp_dir: Path, max_bytes: int, fi
                 if upload.path is not None:
                     raise BadRequest("Only one file per upload", details={file_field: "duplicate"})
                 upload.filename = part.filename
+                upload.content_type = part.headers.get("Content-Type")
                 upload.path = tmp_dir / f"upload-{uuid.uuid4().hex}.part"
                 hasher = hashlib.sha256() if hash_sha256 else None
                 upload.size = await _stream_to_file(part, upload.path, max_bytes, hasher)
