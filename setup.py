@@ -21,6 +21,7 @@ setup(
         "mutagen>=1.47",
         "aioboto3>=13.0",
         "aiortc>=1.9",
+        "fpdf2>=2.8",
     ],
     extras_require={
         "test": [
@@ -33,6 +34,7 @@ setup(
             "pyyaml>=6.0",
             "moto[server]>=5.0",
             "playwright>=1.40",
+            "pypdf>=5.0",
         ],
         # Peers and load clients of bench/ (see BENCHMARKS.md).
         "bench": [

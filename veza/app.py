@@ -32,6 +32,7 @@ from veza.live.service import live_ctx
 from veza.metrics import Metrics
 from veza.feeds import feeds_ctx
 from veza.realtime import actor_system_ctx
+from veza.services.payments.setup import marketplace_ctx
 from veza.services.storage import storage_ctx
 from veza.security.authenticators import bearer_jwt
 from veza.security.passwords import PasswordHasher
@@ -114,6 +115,7 @@ def create_app(settings: Settings, *, edge: bool = True) -> web.Application:
     setup_controls(app)
     app.cleanup_ctx.append(live_ctx)
     app.cleanup_ctx.append(cluster_rooms_ctx)  # needs the hub
+    app.cleanup_ctx.append(marketplace_ctx)  # needs the hub and the database
     app.cleanup_ctx.append(frozen_startup_heap)  # last: everything started is long-lived
 
     for router in ROUTERS:

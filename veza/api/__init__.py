@@ -9,6 +9,7 @@ from veza.api import (
     tracks, uploads, users,
 )
 from veza.api import inventory
+from veza.api import marketplace, orders, webhooks
 
 ROUTERS = [
     health.router,
@@ -34,4 +35,7 @@ ROUTERS = [
     live_hooks.router,
     live_webrtc.router,
     inventory.router,
+    marketplace.router,
+    orders.router,
+    webhooks.router,
 ]

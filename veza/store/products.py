@@ -1,0 +1,171 @@
+"""Products and their reviews. Stock moves only through the conditional statements below,
+so `reserved + sold <= stock` (also a CHECK) holds under any concurrency."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from veza.domain.errors import NotFound
+
+# What a product answers with: the seller's name, what is left, the rating so far.
+_COLUMNS = """p.id, p.seller_id, p.title, p.description, p.price_cents, p.currency, p.kind, p.track_id,
+    p.status, p.stock, p.sold, p.created_at, p.updated_at, p.review_count,
+    CASE WHEN p.stock IS NULL THEN NULL ELSE p.stock - p.reserved - p.sold END AS stock_remaining,
+    CASE WHEN p.review_count = 0 THEN NULL ELSE round(p.rating_sum::numeric / p.review_count, 2)::float8 END
+        AS rating_avg,
+    p.file_key IS NOT NULL OR p.track_id IS NOT NULL AS downloadable,
+    u.username AS seller_username"""
+_FROM = "products p JOIN users u ON u.id = p.seller_id"
+FIELDS = ("title", "description", "price_cents", "currency", "kind", "track_id", "stock", "status")
+SORTS = {
+    "newest": "p.created_at DESC, p.id DESC",
+    "price_asc": "p.price_cents ASC, p.id DESC",
+    "price_desc": "p.price_cents DESC, p.id DESC",
+    "popular": "p.sold DESC, p.created_at DESC, p.id DESC",
+    "rating": "(p.rating_sum::float8 / greatest(p.review_count, 1)) DESC, p.review_count DESC, p.id DESC",
+}
+
+
+def _product(row: asyncpg.Record) -> dict[str, Any]:
+    product = dict(row)
+    product["seller"] = {"id": product["seller_id"], "username": product.pop("seller_username")}
+    return product
+
+
+async def create(conn: asyncpg.Connection, seller_id: UUID, fields: dict[str, Any]) -> dict[str, Any]:
+    names = [f for f in FIELDS if f in fields]
+    placeholders = ", ".join(f"${i + 2}" for i in range(len(names)))
+    product_id = await conn.fetchval(
+        f"INSERT INTO products (seller_id, {', '.join(names)}) VALUES ($1, {placeholders}) RETURNING id",
+        seller_id, *[fields[f] for f in names])
+    return await get(conn, product_id)
+
+
+async def get(conn: asyncpg.Connection, product_id: UUID, *, for_update: bool = False) -> dict[str, Any]:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM {_FROM} WHERE p.id = $1"
+                              + (" FOR UPDATE OF p" if for_update else ""), product_id)
+    if row is None:
+        raise NotFound("Product not found")
+    return _product(row)
+
+
+async def many(conn: asyncpg.Connection, product_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM {_FROM} WHERE p.id = ANY($1::uuid[])", product_ids)
+    return {row["id"]: _product(row) for row in rows}
+
+
+async def search_ids(conn: asyncpg.Connection, text: str, cap: int) -> list[UUID]:
+    """Active products matching `text`: whole words and word prefixes (the machinery of track
+    search: websearch syntax plus prefix terms), then trigram-similar titles for typos."""
+    rows = await conn.fetch(
+        """
+        WITH q AS (
+            SELECT websearch_to_tsquery('simple', $1) AS words,
+                   to_tsquery('simple', coalesce(nullif(array_to_string(ARRAY(
+                       SELECT quote_literal(w) || ':*' FROM regexp_split_to_table(lower($1), '[^[:alnum:]]+') w
+                       WHERE w <> '' LIMIT 8), ' & '), ''), 'zzzznomatch')) AS prefixes
+        ), fulltext AS (
+            SELECT p.id, 1 AS tier,
+                   ts_rank_cd(p.search_vector, q.words) * 2 + ts_rank_cd(p.search_vector, q.prefixes) AS score
+            FROM products p, q
+            WHERE p.status = 'active' AND (p.search_vector @@ q.words OR p.search_vector @@ q.prefixes)
+            ORDER BY score DESC LIMIT $2
+        ), fuzzy AS (
+            SELECT p.id, 2 AS tier, similarity(p.title, $1) AS score
+            FROM products p
+            WHERE p.status = 'active' AND p.title % $1 AND p.id NOT IN (SELECT id FROM fulltext)
+            ORDER BY score DESC LIMIT $2
+        )
+        SELECT id FROM (SELECT * FROM fulltext UNION ALL SELECT * FROM fuzzy) hits
+        ORDER BY tier, score DESC LIMIT $2
+        """, text, cap)
+    return [r["id"] for r in rows]
+
+
+async def list_active(conn: asyncpg.Connection, *, sort: str, seller_id: UUID | None, limit: int, offset: int,
+                      only: list[UUID] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """A page of active products; `only` restricts to search hits, kept in their rank order."""
+    where = "p.status = 'active' AND ($1::uuid IS NULL OR p.seller_id = $1) AND ($2::uuid[] IS NULL OR p.id = ANY($2))"
+    order = "array_position($2::uuid[], p.id)" if only is not None else SORTS[sort]
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM {_FROM} WHERE {where} ORDER BY {order} LIMIT $3 OFFSET $4",
+                            seller_id, only, limit, offset)
+    total = await conn.fetchval(f"SELECT count(*) FROM products p WHERE {where}", seller_id, only)
+    return [_product(r) for r in rows], total
+
+
+async def update(conn: asyncpg.Connection, product_id: UUID, changes: dict[str, Any]) -> dict[str, Any]:
+    names = [f for f in FIELDS if f in changes]
+    if names:
+        sets = ", ".join(f"{f} = ${i + 2}" for i, f in enumerate(names))
+        await conn.execute(f"UPDATE products SET {sets}, updated_at = now() WHERE id = $1",
+                           product_id, *[changes[f] for f in names])
+    return await get(conn, product_id)
+
+
+async def units_held(conn: asyncpg.Connection, product_id: UUID) -> int:
+    """Units sold or reserved: the least the stock may be set to."""
+    return await conn.fetchval("SELECT reserved + sold FROM products WHERE id = $1", product_id)
+
+
+async def ever_ordered(conn: asyncpg.Connection, product_id: UUID) -> bool:
+    return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM order_items WHERE product_id = $1)", product_id)
+
+
+async def delete(conn: asyncpg.Connection, product_id: UUID) -> None:
+    await conn.execute("DELETE FROM products WHERE id = $1", product_id)
+
+
+async def archive(conn: asyncpg.Connection, product_id: UUID) -> None:
+    await conn.execute("UPDATE products SET status = 'archived', updated_at = now() WHERE id = $1", product_id)
+
+
+# Stock. Each is one statement on one row: the row lock serialises concurrent buyers of the
+# same product, and PostgreSQL re-checks the WHERE clause against the row it finally locks.
+
+async def reserve(conn: asyncpg.Connection, product_id: UUID, quantity: int) -> bool:
+    """Hold `quantity` units for a pending order; False when not that many are left."""
+    return await conn.fetchval(
+        "UPDATE products SET reserved = reserved + $2 WHERE id = $1 AND status = 'active'"
+        " AND (stock IS NULL OR stock - reserved - sold >= $2) RETURNING true", product_id, quantity) or False
+
+
+async def release(conn: asyncpg.Connection, lines: list[tuple[UUID, int]]) -> None:
+    """Give back what a failed, cancelled or expired order held."""
+    await conn.executemany("UPDATE products SET reserved = reserved - $2 WHERE id = $1", lines)
+
+
+async def commit_sold(conn: asyncpg.Connection, lines: list[tuple[UUID, int]]) -> None:
+    await conn.executemany("UPDATE products SET reserved = reserved - $2, sold = sold + $2 WHERE id = $1", lines)
+
+
+async def return_sold(conn: asyncpg.Connection, lines: list[tuple[UUID, int]]) -> None:
+    """A refunded order's units go back on sale."""
+    await conn.executemany("UPDATE products SET sold = sold - $2 WHERE id = $1", lines)
+
+
+# Reviews.
+
+_REVIEW = "id, product_id, buyer_id, order_id, rating, comment, created_at"
+
+
+async def list_reviews(conn: asyncpg.Connection, product_id: UUID, limit: int, offset: int) -> list[dict[str, Any]]:
+    rows = await conn.fetch(f"SELECT {_REVIEW} FROM reviews WHERE product_id = $1"
+                            " ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3", product_id, limit, offset)
+    return [dict(r) for r in rows]
+
+
+async def create_review(conn: asyncpg.Connection, *, product_id: UUID, buyer_id: UUID, order_id: UUID, rating: int,
+                        comment: str) -> dict[str, Any] | None:
+    """The review, or None when this buyer already reviewed this product."""
+    row = await conn.fetchrow(
+        f"INSERT INTO reviews (product_id, buyer_id, order_id, rating, comment) VALUES ($1, $2, $3, $4, $5)"
+        f" ON CONFLICT (product_id, buyer_id) WHERE buyer_id IS NOT NULL DO NOTHING RETURNING {_REVIEW}",
+        product_id, buyer_id, order_id, rating, comment)
+    if row is None:
+        return None
+    await conn.execute("UPDATE products SET rating_sum = rating_sum + $2, review_count = review_count + 1"
+                       " WHERE id = $1", product_id, rating)
+    return dict(row)
