@@ -9,7 +9,7 @@ from veza.api import (
     tracks, uploads, users,
 )
 from veza.api import inventory
-from veza.api import marketplace, orders, webhooks
+from veza.api import live_shop, marketplace, orders, webhooks
 
 ROUTERS = [
     health.router,
@@ -38,4 +38,5 @@ ROUTERS = [
     marketplace.router,
     orders.router,
     webhooks.router,
+    live_shop.router,
 ]

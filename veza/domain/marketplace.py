@@ -370,6 +370,7 @@ async def _apply(uow: UnitOfWork, provider: str, event: PaymentEvent, fee_rate: 
         await order_store.grant_purchases(conn, order_id)
         await order_store.create_transfers(conn, order_id, payout_rows(order, fee_rate))
         await _announce_sale(uow, order, announce)
+        await _announce_live_sales(uow, order, announce)
     elif kind in PAYMENT_FAILED:
         if not await order_store.move(conn, order_id, ("pending",), "failed"):
             return "ignored"
@@ -431,6 +432,43 @@ async def _announce_sale(uow: UnitOfWork, order: dict[str, Any], announce: Annou
                   "amount_cents": sum(i["unit_price_cents"] * i["quantity"] for i in items),
                   "items": [{"product_id": str(i["product_id"]), "title": i["title"], "quantity": i["quantity"]}
                             for i in items]})
+
+
+async def _announce_live_sales(uow: UnitOfWork, order: dict[str, Any], announce: Announcer) -> None:
+    """Live shopping: each live stream showing a product of this order tells its watchers."""
+    if announce.stream_sale is None:
+        return
+    sales = await product_store.live_sales(uow.conn, [i["product_id"] for i in order["items"]])
+    if not sales:
+        return
+    buyer = "anonymous"
+    if not order["anonymous"] and order["buyer_id"] is not None:
+        buyer = (await order_store.seller_names(uow.conn, [order["buyer_id"]])).get(order["buyer_id"], "anonymous")
+    for sale in sales:
+        uow.after_commit(announce.stream_sale, sale["stream_id"], {
+            "product_id": str(sale["product_id"]), "buyer": buyer, "sold": sale["sold"],
+            "remaining": sale["remaining"]})
+
+
+MAX_PINNED = 20
+
+
+async def pin_products(conn: asyncpg.Connection, actor: Principal, stream: dict[str, Any],
+                       product_ids: Sequence[UUID]) -> list[dict[str, Any]]:
+    """The streamer's own active products, pinned in this order to their stream."""
+    if stream["owner_id"] != actor.user_id and not actor.is_admin:
+        raise Forbidden("Only the stream's owner can pin products to it")
+    unique = list(dict.fromkeys(product_ids))
+    if len(unique) > MAX_PINNED:
+        raise Invalid(f"At most {MAX_PINNED} products can be pinned", details={"product_ids": f"at most {MAX_PINNED}"})
+    products = await product_store.many(conn, unique)
+    for product_id in unique:
+        product = products.get(product_id)
+        if product is None or product["status"] != "active" or product["seller_id"] != stream["owner_id"]:
+            raise Invalid("Only the streamer's own active products can be pinned",
+                          details={"product_ids": f"{product_id} is not one of the streamer's active products"})
+    await product_store.set_pinned(conn, stream["id"], unique)
+    return await product_store.pinned(conn, stream["id"])
 
 
 def platform_fee(cents: int, rate: float) -> int:

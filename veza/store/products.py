@@ -169,3 +169,32 @@ async def create_review(conn: asyncpg.Connection, *, product_id: UUID, buyer_id:
     await conn.execute("UPDATE products SET rating_sum = rating_sum + $2, review_count = review_count + 1"
                        " WHERE id = $1", product_id, rating)
     return dict(row)
+
+
+# Live shopping: products pinned to a live stream.
+
+_PINNED = """p.id, p.title, p.kind, p.price_cents, p.currency,
+    CASE WHEN p.stock IS NULL THEN NULL ELSE p.stock - p.reserved - p.sold END AS stock_remaining"""
+
+
+async def pinned(conn: asyncpg.Connection, stream_id: UUID) -> list[dict[str, Any]]:
+    """The stream's pinned products still on sale, in the streamer's order."""
+    rows = await conn.fetch(f"SELECT {_PINNED} FROM live_stream_products l JOIN products p ON p.id = l.product_id"
+                            " WHERE l.stream_id = $1 AND p.status = 'active' ORDER BY l.position", stream_id)
+    return [dict(r) for r in rows]
+
+
+async def set_pinned(conn: asyncpg.Connection, stream_id: UUID, product_ids: list[UUID]) -> None:
+    await conn.execute("DELETE FROM live_stream_products WHERE stream_id = $1", stream_id)
+    await conn.executemany("INSERT INTO live_stream_products (stream_id, product_id, position) VALUES ($1, $2, $3)",
+                           [(stream_id, pid, i) for i, pid in enumerate(product_ids)])
+
+
+async def live_sales(conn: asyncpg.Connection, product_ids: list[UUID]) -> list[dict[str, Any]]:
+    """For each live stream showing one of these products: (stream, product, sold, remaining)."""
+    rows = await conn.fetch(
+        "SELECT l.stream_id, p.id AS product_id, p.sold,"
+        " CASE WHEN p.stock IS NULL THEN NULL ELSE p.stock - p.reserved - p.sold END AS remaining"
+        " FROM live_stream_products l JOIN live_streams s ON s.id = l.stream_id JOIN products p ON p.id = l.product_id"
+        " WHERE l.product_id = ANY($1::uuid[]) AND s.status = 'live'", product_ids)
+    return [dict(r) for r in rows]

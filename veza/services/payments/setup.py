@@ -14,6 +14,8 @@ from uuid import UUID
 
 from aiohttp import web
 
+from actors import ActorDead, MailboxFull
+from actors.live_stream import LiveStream, Sale
 from veza import feeds, keys
 from veza.config import Settings
 from veza.domain.marketplace import Announcer, expire_due_orders
@@ -53,7 +55,13 @@ def announcer(app: web.Application) -> Announcer:
         if order["buyer_id"] is not None:
             await app[keys.hub].send_to_user(order["buyer_id"], encode({"type": "order_updated", "order": order}))
 
-    return Announcer(order_updated=order_updated, notify=feeds.notifier(app))
+    def stream_sale(stream_id: UUID, sale: dict[str, Any]) -> None:
+        try:
+            app[keys.actors].ref(LiveStream, stream_id).tell(Sale(**sale))
+        except (MailboxFull, ActorDead) as exc:  # the sale is committed; only its live echo is lost
+            log.warning("live sale announcement dropped (stream %s): %s", stream_id, exc)
+
+    return Announcer(order_updated=order_updated, notify=feeds.notifier(app), stream_sale=stream_sale)
 
 
 def sweep_interval(settings: Settings) -> float:
