@@ -208,15 +208,20 @@ async def place_order(db: Any, provider: PaymentProvider, checkout: Checkout) ->
         async with db.transaction() as conn:
             products = await product_store.many(conn, [line.product_id for line in lines])
             priced, currency, subtotal = price_cart(lines, products, buyer)
-            for line in lines:
-                if not await product_store.reserve(conn, line.product_id, line.quantity):
-                    raise SoldOut(f"Not enough stock left of {products[line.product_id]['title']!r}",
-                                  details={"product_id": str(line.product_id)})
+            for line in lines:  # a drop that is over answers at once, without writing anything
+                if products[line.product_id]["stock_remaining"] is not None \
+                        and products[line.product_id]["stock_remaining"] < line.quantity:
+                    raise _sold_out(products[line.product_id])
             order_id = await order_store.insert(
                 conn, buyer_id=buyer, currency=currency, subtotal_cents=subtotal, total_cents=subtotal,
                 payment_method=checkout.payment_method, idempotency_key=checkout.idempotency_key,
                 request_hash=checkout.request_hash, anonymous=checkout.anonymous,
                 live_stream_id=checkout.live_stream_id, ttl=checkout.ttl, lines=priced)
+            # Reserve last: the product's row lock is held from here to COMMIT only, so
+            # buyers of one product queue for one statement and a commit, not the whole order.
+            for line in lines:
+                if not await product_store.reserve(conn, line.product_id, line.quantity):
+                    raise _sold_out(products[line.product_id])
     except asyncpg.UniqueViolationError:
         # The same key raced us: the other request's order is the answer (the reservation rolled back).
         async with db.connection() as conn:
@@ -230,16 +235,29 @@ async def place_order(db: Any, provider: PaymentProvider, checkout: Checkout) ->
             description=", ".join(p["title"] for p in priced)[:255],
             return_url=checkout.return_url.replace("{order_id}", str(order_id)))
     except BaseException:
-        # No payment, no order: give the stock back and forget the order.
-        async with db.transaction() as conn:
-            await product_store.release(conn, [(line.product_id, line.quantity) for line in lines])
-            await order_store.delete_unpaid(conn, order_id)
+        await forget_unpaid(db, order_id, lines)
         raise
+    return await record_payment(db, provider.name, order_id, intent, subtotal, currency), True
+
+
+async def forget_unpaid(db: Any, order_id: UUID, lines: Sequence[CartLine]) -> None:
+    """No payment, no order: give the stock back and forget the order."""
     async with db.transaction() as conn:
-        await order_store.insert_payment(conn, order_id=order_id, provider=provider.name,
-                                         payment_id=intent.payment_id, client_secret=intent.client_secret,
-                                         status=intent.status, amount_cents=subtotal, currency=currency)
-        return await order_store.get(conn, order_id), True
+        await product_store.release(conn, [(line.product_id, line.quantity) for line in lines])
+        await order_store.delete_unpaid(conn, order_id)
+
+
+async def record_payment(db: Any, provider: str, order_id: UUID, intent: Any, amount: int,
+                         currency: str) -> dict[str, Any]:
+    async with db.transaction() as conn:
+        await order_store.insert_payment(conn, order_id=order_id, provider=provider, payment_id=intent.payment_id,
+                                         client_secret=intent.client_secret, status=intent.status,
+                                         amount_cents=amount, currency=currency)
+        return await order_store.get(conn, order_id)
+
+
+def _sold_out(product: dict[str, Any]) -> SoldOut:
+    return SoldOut(f"Not enough stock left of {product['title']!r}", details={"product_id": str(product["id"])})
 
 
 async def _earlier_order(conn: asyncpg.Connection, checkout: Checkout) -> dict[str, Any] | None:
