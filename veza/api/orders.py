@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import re
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 from aiohttp import web
@@ -118,11 +119,21 @@ def _file_path(purchase_id: Any) -> str:
 async def purchase_download(request: web.Request, principal: Principal) -> web.Response:
     app = request.app
     purchase_id = path_uuid(request)
+    ttl = app[keys.settings].download_link_ttl
     async with app[keys.db].connection() as conn:
-        await rules.purchase_file(conn, purchase_id, principal.user_id)
-    link, expires = app[keys.marketplace].links.sign(_file_path(purchase_id), app[keys.settings].download_link_ttl)
+        purchase, key, content_type = await rules.purchase_file(conn, purchase_id, principal.user_id)
+    presigned = await app[keys.storage].presigned_url(key, ttl, attachment(purchase["title"]), content_type)
+    if presigned is not None:  # S3 serves it; the link dies when it expires
+        return ok({"download_url": presigned, "expires_at": dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl)})
+    link, expires = app[keys.marketplace].links.sign(_file_path(purchase_id), ttl)
     return ok({"download_url": str(request.url.origin()) + link,
                "expires_at": dt.datetime.fromtimestamp(expires, dt.UTC)})
+
+
+def attachment(title: str) -> str:
+    """RFC 6266 Content-Disposition: an ASCII fallback name plus the UTF-8 one."""
+    fallback = re.sub(r"[^A-Za-z0-9._ -]+", "_", title)[:100].strip() or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(title[:100], safe='')}"
 
 
 @router.get("/marketplace/purchases/{id}/file", query=SignedQuery, produces="application/octet-stream",
@@ -134,7 +145,6 @@ async def purchase_file(request: web.Request, query: SignedQuery) -> web.StreamR
         raise NotFound("This download link is invalid or has expired")
     async with app[keys.db].connection() as conn:
         purchase, key, content_type = await rules.purchase_file(conn, purchase_id, None)  # revoked: 404 at once
-    filename = re.sub(r"[^A-Za-z0-9._ -]+", "_", purchase["title"])[:100] or "download"
     return await stream_object(request, app[keys.storage], key, content_type, headers={
-        "Content-Disposition": f"attachment; filename=\"{filename}\"", "Cache-Control": "private, no-store",
+        "Content-Disposition": attachment(purchase["title"]), "Cache-Control": "private, no-store",
         "X-Content-Type-Options": "nosniff"})

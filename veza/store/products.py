@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from veza.domain.errors import NotFound
+from veza.store.search import hits_cte
 
 # What a product answers with: the seller's name, what is left, the rating so far.
 _COLUMNS = """p.id, p.seller_id, p.title, p.description, p.price_cents, p.currency, p.kind, p.track_id,
@@ -60,28 +61,9 @@ async def many(conn: asyncpg.Connection, product_ids: list[UUID]) -> dict[UUID, 
 async def search_ids(conn: asyncpg.Connection, text: str, cap: int) -> list[UUID]:
     """Active products matching `text`: whole words and word prefixes (the machinery of track
     search: websearch syntax plus prefix terms), then trigram-similar titles for typos."""
-    rows = await conn.fetch(
-        """
-        WITH q AS (
-            SELECT websearch_to_tsquery('simple', $1) AS words,
-                   to_tsquery('simple', coalesce(nullif(array_to_string(ARRAY(
-                       SELECT quote_literal(w) || ':*' FROM regexp_split_to_table(lower($1), '[^[:alnum:]]+') w
-                       WHERE w <> '' LIMIT 8), ' & '), ''), 'zzzznomatch')) AS prefixes
-        ), fulltext AS (
-            SELECT p.id, 1 AS tier,
-                   ts_rank_cd(p.search_vector, q.words) * 2 + ts_rank_cd(p.search_vector, q.prefixes) AS score
-            FROM products p, q
-            WHERE p.status = 'active' AND (p.search_vector @@ q.words OR p.search_vector @@ q.prefixes)
-            ORDER BY score DESC LIMIT $2
-        ), fuzzy AS (
-            SELECT p.id, 2 AS tier, similarity(p.title, $1) AS score
-            FROM products p
-            WHERE p.status = 'active' AND p.title % $1 AND p.id NOT IN (SELECT id FROM fulltext)
-            ORDER BY score DESC LIMIT $2
-        )
-        SELECT id FROM (SELECT * FROM fulltext UNION ALL SELECT * FROM fuzzy) hits
-        ORDER BY tier, score DESC LIMIT $2
-        """, text, cap)
+    hits = hits_cte("products", similarity="similarity(t.title, $1)", trigram_match="t.title % $1",
+                           where="t.status = 'active'")
+    rows = await conn.fetch(f"{hits} SELECT id FROM hits ORDER BY tier, score DESC LIMIT $2", text, cap)
     return [r["id"] for r in rows]
 
 
