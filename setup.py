@@ -24,6 +24,7 @@ setup(
         # Cloud files: content types by their bytes; the share page rendered server-side.
         "filetype>=1.2",
         "aiohttp-jinja2>=1.6",
+        "fpdf2>=2.8",
     ],
     extras_require={
         "test": [
@@ -36,6 +37,7 @@ setup(
             "pyyaml>=6.0",
             "moto[server]>=5.0",
             "playwright>=1.40",
+            "pypdf>=5.0",
         ],
         # Peers and load clients of bench/ (see BENCHMARKS.md).
         "bench": [

@@ -26,13 +26,17 @@ from collections.abc import Callable, Hashable
 from typing import Any, Protocol
 
 from actors.runtime import Actor, ActorDead, ActorSystem, MailboxFull
-from protocols.live import StreamLive, StreamOffline, StreamUpdated, StreamViewers, encode_event, topic
+from protocols.live import (PinnedProduct, StreamLive, StreamOffline, StreamProducts, StreamSale, StreamUpdated,
+                            StreamViewers, encode_event, topic)
 
 log = logging.getLogger("actors.live_stream")
 
 # An offline stream whose local count did not move syncs with the other nodes every this
 # many ticks instead of every tick (many watched-but-offline channels stay cheap).
 QUIET_SYNC_EVERY = 5
+# Pinned products a new watcher is shown are re-read at most this often (another node may
+# have changed them; this node's own changes arrive at once through PinProducts).
+PRODUCTS_FRESH = 5.0
 
 
 # --- messages -------------------------------------------------------------------------------
@@ -75,6 +79,21 @@ class GetState:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class PinProducts:
+    """The streamer pinned these products: show them to every watcher now."""
+    products: tuple[PinnedProduct, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Sale:
+    """A pinned product sold (after its order's commit): announced coalesced, like viewers."""
+    product_id: str
+    buyer: str
+    sold: int
+    remaining: int | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class UpdateMetadata:
     changes: tuple[tuple[str, Any], ...]
 
@@ -104,6 +123,7 @@ class LiveStreamStore(Protocol):
     async def heartbeat(self, stream_id: Any, session: str) -> bool: ...
     async def sync(self, stream_id: Any, local: int, total: int | None, peak: int) -> dict[str, Any] | None: ...
     async def update(self, stream_id: Any, changes: dict[str, Any]) -> dict[str, Any]: ...
+    async def products(self, stream_id: Any) -> list[PinnedProduct]: ...
 
 
 class Hub(Protocol):
@@ -151,6 +171,11 @@ class LiveStream(Actor):
         self._quiet_ticks = 0
         self._ticker: asyncio.Task[None] | None = None
         self._syncing: asyncio.Task[None] | None = None
+        self.products: list[PinnedProduct] = []
+        self.products_at = float("-inf")
+        self.sale: Sale | None = None  # the latest sale not yet announced
+        self.sales = 0  # how many sales it stands for
+        self.sale_at = float("-inf")
 
     async def on_start(self) -> None:
         row = await self.svc.store.load(self.key)
@@ -181,7 +206,13 @@ class LiveStream(Actor):
             case ViewersChanged():
                 self._ensure_ticker()
             case GetState():
+                await self._fresh_products()
                 return self._state()
+            case PinProducts():
+                self.products, self.products_at = list(message.products), self.svc.clock()
+                await self._publish(StreamProducts(stream=str(self.key), products=self.products))
+            case Sale():
+                await self._sold(message)
             case GoLive():
                 return await self._go_live(message)
             case GoOffline():
@@ -214,7 +245,32 @@ class LiveStream(Actor):
         # The new watcher saw `viewers`; if that is not what was announced, the next tick
         # announces again so it converges even if the count returns to the old value.
         self.reannounce = self.reannounce or viewers != self.announced
-        return {"live": self.live, "viewers": viewers, "title": self.title}
+        return {"live": self.live, "viewers": viewers, "title": self.title, "products": self.products}
+
+    async def _fresh_products(self) -> None:
+        if self.svc.clock() - self.products_at >= PRODUCTS_FRESH:
+            self.products, self.products_at = await self.svc.store.products(self.key), self.svc.clock()
+
+    # --- live shopping: sales of pinned products, coalesced like viewer counts --------------
+
+    async def _sold(self, sale: Sale) -> None:
+        if not self.live:
+            return  # only sales during the stream are the stream's
+        self.sale, self.sales = sale, self.sales + 1
+        if self.svc.clock() - self.sale_at >= self.svc.viewers_interval:
+            await self._announce_sale()
+        else:
+            self._ensure_ticker()  # the next tick announces it
+
+    async def _announce_sale(self) -> None:
+        sale, sales, self.sale, self.sales = self.sale, self.sales, None, 0
+        if sale is None:
+            return
+        self.sale_at = self.svc.clock()
+        event = StreamSale(stream=str(self.key), product_id=sale.product_id, buyer=sale.buyer, sold=sale.sold,
+                           remaining=sale.remaining, sales=sales)
+        # Every node's watchers see it; each node coalesces the sales it received.
+        await self.svc.hub.publish(self.topic, encode_event(event), True)
 
     # --- transitions (each one guarded statement) ------------------------------------------
 
@@ -279,6 +335,8 @@ class LiveStream(Actor):
             # Each node announces the cluster-wide count to its own sockets.
             self.svc.hub.deliver_local(self.topic, encode_event(StreamViewers(stream=str(self.key), viewers=total)),
                                        volatile=True)
+        if self.sale is not None and now - self.sale_at >= self.svc.viewers_interval:
+            await self._announce_sale()
         self._start_sync(local, total)
         if (self.live and self.ingest in self.svc.heartbeat_ingests
                 and now - self.last_beat > self.svc.ingest_timeout):
@@ -343,3 +401,4 @@ class LiveStream(Actor):
 
     async def _publish(self, event: Any) -> None:
         await self.svc.hub.publish(self.topic, encode_event(event))
+

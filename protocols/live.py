@@ -27,11 +27,22 @@ from protocols.frames import Event, encode
 Action = Literal["publish", "unpublish", "update", "read", "other"]
 
 
+class PinnedProduct(msgspec.Struct):
+    """A product a streamer pinned for live shopping, as watchers see it."""
+    id: str
+    title: str
+    kind: str
+    price_cents: int
+    currency: str
+    stock_remaining: int | None
+
+
 class StreamState(Event, tag="stream_state"):
     stream: str
     live: bool
     viewers: int
     title: str
+    products: list[PinnedProduct] = []
 
 
 class StreamLive(Event, tag="stream_live"):
@@ -60,7 +71,24 @@ class StreamViewers(Event, tag="stream_viewers"):
     viewers: int
 
 
-LiveEvent = StreamState | StreamLive | StreamOffline | StreamUpdated | StreamViewers
+class StreamProducts(Event, tag="stream_products"):
+    """The pinned products changed (sent to every watcher, on every node)."""
+    stream: str
+    products: list[PinnedProduct]
+
+
+class StreamSale(Event, tag="stream_sale"):
+    """A pinned product sold during the stream; at most one per second per stream, the
+    latest sale, with `sales` counting those it stands for."""
+    stream: str
+    product_id: str
+    buyer: str  # a username, or "anonymous" (Sec-GPC or the buyer opted out)
+    sold: int
+    remaining: int | None
+    sales: int
+
+
+LiveEvent = StreamState | StreamLive | StreamOffline | StreamUpdated | StreamViewers | StreamProducts | StreamSale
 
 
 def encode_event(event: LiveEvent) -> bytes:

@@ -54,6 +54,7 @@ def settings(test_database: TestDatabase, tmp_path: Path, redis_url: str, redis_
         redis_url=redis_url,
         redis_prefix=redis_prefix,
         jwt_secret="test-secret-" + "x" * 40,
+        hyperswitch_webhook_secret="test-webhook-secret-" + "w" * 40,  # no secret file in data_dir
         # Cheap argon2id so hundreds of registrations stay fast; still the real code path.
         argon2_time_cost=1,
         argon2_memory_kib=8192,

@@ -33,6 +33,7 @@ from veza.live.service import live_ctx
 from veza.metrics import Metrics
 from veza.feeds import feeds_ctx
 from veza.realtime import actor_system_ctx
+from veza.services.payments.setup import marketplace_ctx
 from veza.services.storage import storage_ctx
 from veza.security.authenticators import bearer_jwt
 from veza.security.passwords import PasswordHasher
@@ -98,6 +99,7 @@ RESOURCES = (
     controls_ctx,  # rate limits, control plane, audit writer (flushed before the actors drain)
     live_ctx,  # the LiveStream actors' services and WebRTC sessions (the hub)
     cluster_rooms_ctx,  # with Redis: rooms delivered in seq order across nodes (the hub)
+    marketplace_ctx,  # payment provider, order expiry, live pushes of orders and sales (the hub, the db)
     frozen_startup_heap,  # last: everything started is long-lived
 )
 

@@ -23,6 +23,10 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 AUDIO_FORMATS = ("mp3", "flac", "wav", "ogg", "m4a", "aac")
 
 
+# Who takes the marketplace's payments (veza.services.payments).
+PAYMENT_PROVIDERS = ("sandbox", "hyperswitch")
+
+
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message starts with the variable's name."""
 
@@ -61,6 +65,13 @@ def _nonnegative(env: Mapping[str, str], key: str, default: float) -> float:
     value = _float(env, key, default)
     if value < 0:
         raise ConfigError(f"{key}: must be >= 0, got {value}")
+    return value
+
+
+def _fraction(env: Mapping[str, str], key: str, default: float) -> float:
+    value = _float(env, key, default)
+    if not 0 <= value < 1:
+        raise ConfigError(f"{key}: must be >= 0 and < 1, got {value}")
     return value
 
 
@@ -192,6 +203,17 @@ class Settings:
     cloud_share_rate_limit: int = 60
     cloud_share_rate_window: int = 60
     gear_document_max_bytes: int = 10 * 1024**2
+    # Marketplace: who takes payments (the in-process sandbox, or Hyperswitch), how long a
+    # pending order holds its stock, the platform's cut of each sale, purchase link lifetime.
+    payments_provider: str = "sandbox"
+    hyperswitch_base_url: str = "https://sandbox.hyperswitch.io"
+    hyperswitch_api_key: str | None = None
+    # Hyperswitch's payment_response_hash_key; unset in development = generated in data_dir.
+    hyperswitch_webhook_secret: str | None = None
+    hyperswitch_timeout: float = 10.0
+    order_payment_timeout: int = 900
+    platform_fee_rate: float = 0.1
+    download_link_ttl: int = 300
 
     @property
     def production(self) -> bool:
@@ -287,6 +309,14 @@ class Settings:
             cloud_share_rate_limit=_int(env, "CLOUD_SHARE_RATE_LIMIT", 60, minimum=1),
             cloud_share_rate_window=_int(env, "CLOUD_SHARE_RATE_WINDOW", 60, minimum=1),
             gear_document_max_bytes=_int(env, "GEAR_DOCUMENT_MAX_BYTES", 10 * 1024**2, minimum=1),
+            payments_provider=(_str(env, "PAYMENTS_PROVIDER", "sandbox") or "sandbox").lower(),
+            hyperswitch_base_url=(_str(env, "HYPERSWITCH_BASE_URL", "https://sandbox.hyperswitch.io") or "").rstrip("/"),
+            hyperswitch_api_key=_str(env, "HYPERSWITCH_API_KEY"),
+            hyperswitch_webhook_secret=_str(env, "HYPERSWITCH_WEBHOOK_SECRET"),
+            hyperswitch_timeout=_positive(env, "HYPERSWITCH_TIMEOUT", 10.0),
+            order_payment_timeout=_int(env, "ORDER_PAYMENT_TIMEOUT", 900, minimum=1),
+            platform_fee_rate=_fraction(env, "PLATFORM_FEE_RATE", 0.1),
+            download_link_ttl=_int(env, "DOWNLOAD_LINK_TTL", 300, minimum=1),
         )
         if overrides:
             settings = settings.replace(**overrides)
@@ -299,6 +329,11 @@ class Settings:
             raise ConfigError(f"LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
         if self.cpu_worker_niceness > 19:
             raise ConfigError(f"CPU_WORKER_NICENESS: must be between 0 and 19, got {self.cpu_worker_niceness}")
+        if self.payments_provider not in PAYMENT_PROVIDERS:
+            raise ConfigError(f"PAYMENTS_PROVIDER: expected one of {', '.join(PAYMENT_PROVIDERS)}, "
+                              f"got {self.payments_provider!r}")
+        if self.payments_provider == "hyperswitch" and not self.hyperswitch_api_key:
+            raise ConfigError("HYPERSWITCH_API_KEY: required when PAYMENTS_PROVIDER=hyperswitch")
         if not self.production:
             return
         missing = [name for name, value in (("JWT_SECRET", self.jwt_secret), ("DATABASE_URL", self.database_url)) if not value]
@@ -306,3 +341,8 @@ class Settings:
             raise ConfigError(f"{', '.join(missing)}: required when APP_ENV=production")
         if self.jwt_secret and len(self.jwt_secret) < 32:
             raise ConfigError("JWT_SECRET: must be at least 32 characters in production")
+        if self.payments_provider == "sandbox":
+            raise ConfigError("PAYMENTS_PROVIDER: the sandbox takes no real payments; set hyperswitch "
+                              "when APP_ENV=production")
+        if not self.hyperswitch_webhook_secret:
+            raise ConfigError("HYPERSWITCH_WEBHOOK_SECRET: required when APP_ENV=production")

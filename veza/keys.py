@@ -122,3 +122,8 @@ if TYPE_CHECKING:
 
 # Scheduled announcements' pushes at their start (`veza.announcements`).
 announcement_schedule: web.AppKey[AnnouncementSchedule] = web.AppKey("announcement_schedule")
+# The marketplace (veza/services/payments/setup.py): payment provider, webhook secret, links.
+if TYPE_CHECKING:
+    from veza.services.payments.setup import Marketplace
+
+marketplace: web.AppKey[Marketplace] = web.AppKey("marketplace")

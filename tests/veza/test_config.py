@@ -8,7 +8,8 @@ import pytest
 
 from veza.config import ConfigError, Settings
 
-PROD = {"APP_ENV": "production", "JWT_SECRET": "s" * 40, "DATABASE_URL": "postgresql://db/veza"}
+PROD = {"APP_ENV": "production", "JWT_SECRET": "s" * 40, "DATABASE_URL": "postgresql://db/veza",
+        "PAYMENTS_PROVIDER": "hyperswitch", "HYPERSWITCH_API_KEY": "snd_key", "HYPERSWITCH_WEBHOOK_SECRET": "w" * 40}
 
 
 def test_defaults_make_a_complete_development_node() -> None:
@@ -123,3 +124,30 @@ def test_empty_values_mean_unset() -> None:
     settings = Settings.from_env({"DATABASE_URL": "", "REDIS_URL": "", "JWT_SECRET": "", "PORT": ""})
     assert settings.database_url is None and settings.redis_url is None and settings.jwt_secret is None
     assert settings.port == 8080
+
+
+def test_payments_default_to_the_sandbox_outside_production() -> None:
+    settings = Settings.from_env({})
+    assert settings.payments_provider == "sandbox" and settings.order_payment_timeout == 900
+    assert settings.platform_fee_rate == 0.1
+
+
+def test_production_refuses_the_sandbox_and_a_missing_webhook_secret() -> None:
+    with pytest.raises(ConfigError, match="^PAYMENTS_PROVIDER"):
+        Settings.from_env({**PROD, "PAYMENTS_PROVIDER": "sandbox"})
+    env = {k: v for k, v in PROD.items() if k != "HYPERSWITCH_WEBHOOK_SECRET"}
+    with pytest.raises(ConfigError, match="^HYPERSWITCH_WEBHOOK_SECRET"):
+        Settings.from_env(env)
+
+
+@pytest.mark.parametrize("env, name", [
+    ({"PAYMENTS_PROVIDER": "stripe"}, "PAYMENTS_PROVIDER"),
+    ({"PAYMENTS_PROVIDER": "hyperswitch"}, "HYPERSWITCH_API_KEY"),
+    ({"PLATFORM_FEE_RATE": "1.5"}, "PLATFORM_FEE_RATE"),
+    ({"PLATFORM_FEE_RATE": "-0.1"}, "PLATFORM_FEE_RATE"),
+    ({"ORDER_PAYMENT_TIMEOUT": "0"}, "ORDER_PAYMENT_TIMEOUT"),
+    ({"HYPERSWITCH_TIMEOUT": "0"}, "HYPERSWITCH_TIMEOUT"),
+])
+def test_bad_payment_settings_name_the_variable(env: dict, name: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{name}"):
+        Settings.from_env(env)

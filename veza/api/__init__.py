@@ -10,6 +10,7 @@ from veza.api import (
 )
 from veza.api import admin_users, inventory
 from veza.api import cloud, cloud_folders, cloud_shares, cloud_versions
+from veza.api import live_shop, marketplace, orders, webhooks
 
 ROUTERS = [
     health.router,
@@ -39,4 +40,8 @@ ROUTERS = [
     cloud_folders.router,
     cloud_versions.router,
     cloud_shares.router,
+    marketplace.router,
+    orders.router,
+    webhooks.router,
+    live_shop.router,
 ]

@@ -17,7 +17,9 @@ from aiohttp import web
 from actors.live_stream import GoLive, GoOffline, Heartbeat, LiveServices, LiveStream, Tick
 from veza import keys
 from veza.live.webrtc import WebRtcSessions
+from protocols.live import PinnedProduct
 from veza.store import live as store
+from veza.store import products as product_store
 
 log = logging.getLogger("veza.live")
 
@@ -62,6 +64,15 @@ class StoreAdapter:
     async def update(self, stream_id: UUID, changes: dict[str, Any]) -> dict[str, Any]:
         async with self.db.connection() as conn:
             return await store.update_metadata(conn, stream_id, changes)
+
+    async def products(self, stream_id: UUID) -> list[PinnedProduct]:
+        async with self.db.connection() as conn:
+            return pinned_products(await product_store.pinned(conn, stream_id))
+
+
+def pinned_products(rows: list[dict[str, Any]]) -> list[PinnedProduct]:
+    return [PinnedProduct(id=str(r["id"]), title=r["title"], kind=r["kind"], price_cents=r["price_cents"],
+                          currency=r["currency"], stock_remaining=r["stock_remaining"]) for r in rows]
 
 
 def stream_ref(app: web.Application, stream_id: UUID) -> Any:

@@ -97,13 +97,20 @@ class TokenService:
         return claims
 
 
-def load_or_create_dev_secret(data_dir: Path) -> str:
-    """The development JWT secret, generated once and kept in the data directory."""
-    path = data_dir / "jwt_secret"
+def load_or_create_dev_secret(data_dir: Path, name: str = "jwt_secret", variable: str = "JWT_SECRET") -> str:
+    """A development secret (the JWT key by default), generated once and kept in the data
+    directory as `name`; `variable` is the setting that replaces it in production."""
+    path = data_dir / name
     if path.exists():
         secret = path.read_text().strip()
         if secret:
             return secret
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    log.warning("%s is not set: generated a development secret in %s (set %s in production)", variable, path, variable)
+    return secret
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
     path.write_text(secret)

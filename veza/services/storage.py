@@ -50,6 +50,10 @@ class Storage(Protocol):
 
     async def check(self) -> CheckResult: ...
 
+    async def presigned_url(self, key: str, ttl: int, filename: str, content_type: str) -> str | None:
+        """A URL that serves the object without us for `ttl` seconds; None when the backend
+        has none (local disk: the caller signs a link to its own route instead)."""
+
 
 class LocalStorage:
     name = "local"
@@ -94,6 +98,9 @@ class LocalStorage:
         except FileNotFoundError:
             pass
 
+    async def presigned_url(self, key: str, ttl: int, filename: str, content_type: str) -> str | None:
+        return None
+
     async def check(self) -> CheckResult:
         ok = await asyncio.to_thread(os.access, self.root, os.W_OK)
         return CheckResult("ok" if ok else "error", error=None if ok else "storage directory not writable")
@@ -128,6 +135,13 @@ class S3Storage:
     async def close(self) -> None:
         if self._stack is not None:
             await self._stack.aclose()
+
+    async def presigned_url(self, key: str, ttl: int, filename: str, content_type: str) -> str | None:
+        # Signing is local computation (no request to S3); the response headers make the
+        # browser save the file under its name, with our type and no sniffing.
+        return await self._client.generate_presigned_url("get_object", ExpiresIn=ttl, Params={
+            "Bucket": self.bucket, "Key": check_key(key), "ResponseContentType": content_type,
+            "ResponseContentDisposition": filename})
 
     async def put_file(self, key: str, source: Path, content_type: str) -> None:
         try:

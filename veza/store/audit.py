@@ -21,6 +21,13 @@ async def insert_many(conn: asyncpg.Connection, entries: Sequence[Any]) -> None:
         records=[(*entry[:-1], dt.datetime.fromtimestamp(entry[-1], dt.UTC)) for entry in entries])
 
 
+async def insert_one(conn: asyncpg.Connection, *, user_id: UUID | None, action: str, resource: str,
+                     route: str | None, status: int, via: str | None) -> None:
+    """An entry that no request made (a webhook's verdict, a worker's decision)."""
+    await conn.execute("INSERT INTO audit_log (user_id, action, resource, route, ip_address, status, request_id, via)"
+                       " VALUES ($1, $2, $3, $4, '', $5, '', $6)", user_id, action, resource, route, status, via)
+
+
 async def search(conn: asyncpg.Connection, *, user_id: UUID | None, action: str | None, resource: str | None,
                  status: int | None, since: dt.datetime | None, until: dt.datetime | None,
                  limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:

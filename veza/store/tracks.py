@@ -12,6 +12,7 @@ import asyncpg
 
 from veza.domain.errors import NotFound
 from veza.store import tags as tag_store
+from veza.store.search import hits_cte
 
 _COLUMNS = ("t.id, t.owner_id, u.username AS owner_username, t.title, t.artist, t.description, t.genre, "
             "t.format, t.mime_type, t.duration, t.size_bytes, t.tags, t.like_count, t.comment_count, "
@@ -73,25 +74,10 @@ async def get_track(conn: asyncpg.Connection, track_id: UUID, *, with_file: bool
 async def search(conn: asyncpg.Connection, text: str, limit: int) -> list[asyncpg.Record]:
     """Full-text matches ranked first (words and word prefixes), then trigram-similar titles
     and artists for typos. `text` is only ever a bound parameter."""
+    hits = hits_cte("tracks", similarity="greatest(similarity(t.title, $1), similarity(t.artist, $1))",
+                           trigram_match="t.title % $1 OR t.artist % $1")
     rows = await conn.fetch(
-        f"""
-        WITH q AS (
-            SELECT websearch_to_tsquery('simple', $1) AS words,
-                   to_tsquery('simple', coalesce(nullif(array_to_string(ARRAY(
-                       SELECT quote_literal(w) || ':*' FROM regexp_split_to_table(lower($1), '[^[:alnum:]]+') w
-                       WHERE w <> '' LIMIT 8), ' & '), ''), 'zzzznomatch')) AS prefixes
-        ), fulltext AS (
-            SELECT t.id, 1 AS tier,
-                   ts_rank_cd(t.search_vector, q.words) * 2 + ts_rank_cd(t.search_vector, q.prefixes) AS score
-            FROM tracks t, q
-            WHERE t.search_vector @@ q.words OR t.search_vector @@ q.prefixes
-            ORDER BY score DESC LIMIT $2
-        ), fuzzy AS (
-            SELECT t.id, 2 AS tier, greatest(similarity(t.title, $1), similarity(t.artist, $1)) AS score
-            FROM tracks t
-            WHERE (t.title % $1 OR t.artist % $1) AND t.id NOT IN (SELECT id FROM fulltext)
-            ORDER BY score DESC LIMIT $2
-        ), hits AS (SELECT * FROM fulltext UNION ALL SELECT * FROM fuzzy)
+        f"""{hits}
         SELECT {_COLUMNS}, hits.score FROM hits JOIN tracks t ON t.id = hits.id JOIN users u ON u.id = t.owner_id
         ORDER BY hits.tier, hits.score DESC, t.created_at DESC LIMIT $2
         """,

@@ -59,7 +59,7 @@ async def watch(conn: Connection, frame: WatchFrame) -> None:
         raise NotFound("Stream not found") from None
     watching.add(frame.stream)
     conn.send(StreamState(ref=frame.ref, stream=str(frame.stream), live=state["live"], viewers=state["viewers"],
-                          title=state["title"]))
+                          title=state["title"], products=state["products"]))
 
 
 @commands.command("unwatch", UnwatchFrame, auth=False)

@@ -100,3 +100,23 @@ async def test_missing_object_is_404_not_500(client: ApiClient, s3_endpoint: str
     assert reply.status == 404 and reply.body["success"] is False
     deep = await client.get("/health/deep")
     assert deep.body["data"]["checks"]["storage"]["status"] == "ok"
+
+
+async def test_a_purchase_on_s3_downloads_through_a_presigned_url(client: ApiClient) -> None:
+    """S3 serves bought files itself, through a short-lived presigned URL."""
+    import aiohttp
+
+    from tests.veza.api.market_helpers import checkout, sandbox_pay
+
+    seller = await client.register(role="creator")
+    track = await make_track(client, seller, title="Single")
+    product = (await client.post("/marketplace/products", user=seller, json={
+        "title": "Single — deluxe", "price_cents": 129, "kind": "track", "track_id": track["id"]})).data
+    buyer = await client.register()
+    await sandbox_pay(client, (await checkout(client, buyer, product["id"])).data)
+    purchase = (await client.get("/marketplace/purchases", user=buyer)).data["purchases"][0]
+    link = (await client.get(f"/marketplace/purchases/{purchase['id']}/download", user=buyer)).data["download_url"]
+    assert link.startswith(client.app[keys.settings].s3_endpoint_url) and "Signature" in link
+    async with aiohttp.ClientSession() as http, http.get(link) as resp:
+        assert resp.status == 200 and (await resp.read())[:4] == b"RIFF"
+        assert resp.headers["Content-Disposition"].startswith('attachment; filename="Single _ deluxe"')
