@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from veza import keys, rooms
 from veza.announcements import announcements_ctx
+from veza.api.cloud_setup import cloud_ctx
 from veza.api import ROUTERS
 from veza.cluster.rooms import cluster_rooms_ctx
 from veza.cluster.setup import cluster_ctx
@@ -92,6 +93,7 @@ RESOURCES = (
     cluster_ctx,  # with Redis: its broker and presence (before the actors: they use the broker)
     actor_system_ctx,  # the actor system and broker (its teardown drains the actors before the pool closes)
     storage_ctx,
+    cloud_ctx,  # frees stored bytes of deleted cloud files and gear documents (storage, the db)
     ws_gateway.gateway_ctx,  # the hub (after the actors: sockets close before actors drain)
     feeds_ctx,  # the Feed and Inbox actors' services (they hold the hub)
     rooms.rooms_ctx,  # the ChatRoom actors' services (the hub, cluster presence)

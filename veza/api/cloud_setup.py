@@ -1,5 +1,5 @@
-"""What the cloud routes need from the app: the storage garbage collector and the share page
-templates, set up once by the cloud router when it is mounted."""
+"""What the cloud routes need from the app: the storage garbage collector (`cloud_ctx`, one
+of the app's resources) and the share page templates (set up when the router is mounted)."""
 
 from __future__ import annotations
 
@@ -51,8 +51,9 @@ def limits(settings: Settings) -> Limits:
                   max_versions=settings.cloud_max_versions)
 
 
-async def _collector_ctx(app: web.Application) -> AsyncIterator[None]:
-    """After storage starts (it is an earlier cleanup_ctx), before it stops."""
+async def cloud_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The storage garbage collector: in `veza.app.RESOURCES` after storage, so it starts
+    after storage and stops before it."""
     app[collector] = Collector(app[keys.db], app[keys.storage])
     app[collector].start_sweep()  # what an earlier run left listed
     yield
@@ -60,10 +61,9 @@ async def _collector_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 class CloudRouter(ApiRouter):
-    """An ApiRouter that also sets up the collector and the share page templates."""
+    """An ApiRouter that also sets up the share page templates."""
 
     def add_to(self, app: web.Application, prefix: str = "/api/v1") -> None:
         super().add_to(app, prefix)
         aiohttp_jinja2.setup(app, app_key=templates, autoescape=True,
                              loader=jinja2.DictLoader({SHARE_PAGE: _SHARE_PAGE_SOURCE}))
-        app.cleanup_ctx.append(_collector_ctx)
