@@ -14,7 +14,7 @@ from aiohttp import web
 from protocols.cursor import InvalidCursor, KeysetCursor
 from veza import keys
 from veza.api import cloud_uploads as uploads
-from veza.api.cloud_download import send_stored
+from veza.api.downloads import send_stored
 from veza.api.cloud_schemas import FileListOut, FileListQuery, FileOut, FilePatchIn, QuotaOut, file_out, given
 from veza.api.cloud_setup import CloudRouter, collector, limits
 from veza.api.schemas import Message

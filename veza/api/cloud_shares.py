@@ -15,7 +15,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from veza import keys
-from veza.api.cloud_download import send_stored
+from veza.api.downloads import send_stored
 from veza.api.cloud_schemas import ShareCreatedOut, ShareIn, ShareListOut, ShareOut, SharedFileOut, pick
 from veza.api.cloud_setup import SHARE_PAGE, templates
 from veza.domain import cloud_shares as rules

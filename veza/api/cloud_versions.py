@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from veza import keys
-from veza.api.cloud_download import send_stored
+from veza.api.downloads import send_stored
 from veza.api.cloud_schemas import FileOut, VersionListOut, VersionOut, file_out, pick
 from veza.api.cloud_setup import collector, limits
 from veza.domain import cloud_versions as rules

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from veza import keys
 from veza.api import cloud_uploads as uploads
-from veza.api.cloud_download import send_stored
+from veza.api.downloads import send_stored
 from veza.api.cloud_schemas import given, pick
 from veza.api.cloud_setup import collector
 from veza.api.pagination import DEFAULT_LIMIT, Limit, Offset

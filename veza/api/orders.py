@@ -7,12 +7,12 @@ import datetime as dt
 import hashlib
 import re
 from typing import Any
-from urllib.parse import quote
 
 import msgspec
 from aiohttp import web
 
 from veza import keys
+from veza.api.downloads import content_disposition, send_stored
 from veza.api.marketplace import actor
 from veza.api.marketplace_schemas import (DownloadLink, OrderIn, OrderList, OrderOut, OrderQuery, PageQuery,
                                           PurchaseList, RefundIn, RefundOut, SignedQuery)
@@ -23,7 +23,6 @@ from veza.http.auth import Principal
 from veza.http.edge.privacy import do_not_sell
 from veza.http.envelope import ok
 from veza.http.routing import ApiRouter, path_uuid
-from veza.services.streaming import stream_object
 from veza.store import orders as store
 
 router = ApiRouter("marketplace")
@@ -122,18 +121,12 @@ async def purchase_download(request: web.Request, principal: Principal) -> web.R
     ttl = app[keys.settings].download_link_ttl
     async with app[keys.db].connection() as conn:
         purchase, key, content_type = await rules.purchase_file(conn, purchase_id, principal.user_id)
-    presigned = await app[keys.storage].presigned_url(key, ttl, attachment(purchase["title"]), content_type)
+    presigned = await app[keys.storage].presigned_url(key, ttl, content_disposition(purchase["title"]), content_type)
     if presigned is not None:  # S3 serves it; the link dies when it expires
         return ok({"download_url": presigned, "expires_at": dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl)})
     link, expires = app[keys.marketplace].links.sign(_file_path(purchase_id), ttl)
     return ok({"download_url": str(request.url.origin()) + link,
                "expires_at": dt.datetime.fromtimestamp(expires, dt.UTC)})
-
-
-def attachment(title: str) -> str:
-    """RFC 6266 Content-Disposition: an ASCII fallback name plus the UTF-8 one."""
-    fallback = re.sub(r"[^A-Za-z0-9._ -]+", "_", title)[:100].strip() or "download"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(title[:100], safe='')}"
 
 
 @router.get("/marketplace/purchases/{id}/file", query=SignedQuery, produces="application/octet-stream",
@@ -145,6 +138,4 @@ async def purchase_file(request: web.Request, query: SignedQuery) -> web.StreamR
         raise NotFound("This download link is invalid or has expired")
     async with app[keys.db].connection() as conn:
         purchase, key, content_type = await rules.purchase_file(conn, purchase_id, None)  # revoked: 404 at once
-    return await stream_object(request, app[keys.storage], key, content_type, headers={
-        "Content-Disposition": attachment(purchase["title"]), "Cache-Control": "private, no-store",
-        "X-Content-Type-Options": "nosniff"})
+    return await send_stored(request, key, purchase["title"], content_type, cache="private, no-store")

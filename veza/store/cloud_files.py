@@ -14,6 +14,7 @@ from uuid import UUID
 import asyncpg
 
 from veza.domain.errors import Conflict, NotFound
+from veza.store.columns import assignments
 
 FILE_COLUMNS = ("id, owner_id, folder_id, name, storage_key, size_bytes, mime_type, sha256, version, "
                 "created_at, updated_at")
@@ -74,14 +75,13 @@ async def set_content(conn: asyncpg.Connection, file_id: UUID, content: dict[str
 
 async def rename_move(conn: asyncpg.Connection, owner_id: UUID, file_id: UUID, changes: dict[str, Any]) -> dict[str, Any]:
     """`changes`: name and/or folder_id (None = the root)."""
-    names = [f for f in ("name", "folder_id") if f in changes]
-    if not names:
+    sets, values = assignments(changes, ("name", "folder_id"), 3)
+    if not sets:
         return await get(conn, owner_id, file_id)
-    sets = ", ".join(f"{f} = ${i + 3}" for i, f in enumerate(names))
     try:
         row = await conn.fetchrow(
             f"UPDATE cloud_files SET {sets}, updated_at = now() WHERE id = $1 AND owner_id = $2 RETURNING {FILE_COLUMNS}",
-            file_id, owner_id, *[changes[f] for f in names])
+            file_id, owner_id, *values)
     except asyncpg.UniqueViolationError:
         raise _name_taken(changes.get("name") or "that name") from None
     except asyncpg.ForeignKeyViolationError:

@@ -8,6 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from veza.domain.errors import Conflict, NotFound
+from veza.store.columns import assignments
 
 COLUMNS = "id, owner_id, parent_id, name, created_at, updated_at"
 
@@ -70,14 +71,13 @@ async def subtree(conn: asyncpg.Connection, folder_id: UUID, *, lock: bool = Fal
 
 
 async def update(conn: asyncpg.Connection, owner_id: UUID, folder_id: UUID, changes: dict[str, Any]) -> dict[str, Any]:
-    names = [f for f in ("name", "parent_id") if f in changes]
-    if not names:
+    sets, values = assignments(changes, ("name", "parent_id"), 3)
+    if not sets:
         return await get(conn, owner_id, folder_id)
-    sets = ", ".join(f"{f} = ${i + 3}" for i, f in enumerate(names))
     try:
         row = await conn.fetchrow(
             f"UPDATE cloud_folders SET {sets}, updated_at = now() WHERE id = $1 AND owner_id = $2 RETURNING {COLUMNS}",
-            folder_id, owner_id, *[changes[f] for f in names])
+            folder_id, owner_id, *values)
     except asyncpg.UniqueViolationError:
         raise _taken(changes.get("name") or "that name") from None
     except asyncpg.ForeignKeyViolationError:

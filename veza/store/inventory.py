@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from veza.domain.errors import NotFound
+from veza.store.columns import assignments
 
 COLUMNS = ("id, owner_id, name, brand, model, serial_number, category, purchase_date, purchase_price_cents, "
            "currency, condition, status, warranty_expires, notes, created_at, updated_at")
@@ -51,13 +52,12 @@ async def list_gear(conn: asyncpg.Connection, owner_id: UUID, *, q: str | None, 
 
 async def update_gear(conn: asyncpg.Connection, owner_id: UUID, gear_id: UUID,
                       changes: dict[str, Any]) -> dict[str, Any]:
-    names = [f for f in FIELDS if f in changes]
-    if not names:
+    sets, values = assignments(changes, FIELDS, 3)
+    if not sets:
         return await get_gear(conn, owner_id, gear_id)
-    sets = ", ".join(f"{f} = ${i + 3}" for i, f in enumerate(names))
     row = await conn.fetchrow(
         f"UPDATE gear SET {sets}, updated_at = now() WHERE id = $1 AND owner_id = $2 RETURNING {COLUMNS}",
-        gear_id, owner_id, *[changes[f] for f in names])
+        gear_id, owner_id, *values)
     if row is None:
         raise NotFound("Gear not found")
     return dict(row)

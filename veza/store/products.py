@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from veza.domain.errors import NotFound
+from veza.store.columns import assignments
 from veza.store.search import hits_cte
 
 # What a product answers with: the seller's name, what is left, the rating so far.
@@ -79,11 +80,9 @@ async def list_active(conn: asyncpg.Connection, *, sort: str, seller_id: UUID | 
 
 
 async def update(conn: asyncpg.Connection, product_id: UUID, changes: dict[str, Any]) -> dict[str, Any]:
-    names = [f for f in FIELDS if f in changes]
-    if names:
-        sets = ", ".join(f"{f} = ${i + 2}" for i, f in enumerate(names))
-        await conn.execute(f"UPDATE products SET {sets}, updated_at = now() WHERE id = $1",
-                           product_id, *[changes[f] for f in names])
+    sets, values = assignments(changes, FIELDS, 2)
+    if sets:
+        await conn.execute(f"UPDATE products SET {sets}, updated_at = now() WHERE id = $1", product_id, *values)
     return await get(conn, product_id)
 
 

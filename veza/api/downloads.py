@@ -1,7 +1,7 @@
 """Sending a stored file as a download: Range, RFC 6266 Content-Disposition, nosniff.
 
-One helper for cloud files, their versions, shared links and gear documents, on top of
-the ranged `stream_object` the tracks use. The browser is told to save the file, never to
+One helper for cloud files, their versions, shared links, gear documents and marketplace
+purchases, on top of the ranged `stream_object` the tracks use. The browser is told to save the file, never to
 render it, and a sandboxing CSP covers a client that renders it anyway.
 """
 
