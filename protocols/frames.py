@@ -33,6 +33,11 @@ REPLAY_LIMIT = 500  # most messages a join with `since` replays before giving up
 # message is always sent): a reply is far below a socket's outbound cap and a client's
 # default maximum message size, whatever the messages hold.
 MESSAGES_BUDGET_BYTES = 256 * 1024
+# Lists whose length is the crowd's, not the client's: a reaction names at most this many
+# of its users (the first to react) and `joined` at most this many present users; both
+# then say `truncated` (a reaction's `count` and `joined.presence_count` are the totals).
+REACTION_USERS_CAP = 20
+PRESENCE_CAP = 200
 
 # ---- close codes ----------------------------------------------------------------------
 CLOSE_GOING_AWAY = 1001
@@ -269,10 +274,17 @@ class Author(msgspec.Struct):
     username: str
 
 
-class Reaction(msgspec.Struct):
+class Reaction(msgspec.Struct, omit_defaults=True):
     emoji: str
     count: int
-    users: list[UUID]
+    users: list[UUID]  # the first REACTION_USERS_CAP to react
+    truncated: bool = False  # present (true) only when `users` is cut
+
+    def __post_init__(self) -> None:
+        if len(self.users) > REACTION_USERS_CAP:
+            self.users, self.truncated = self.users[:REACTION_USERS_CAP], True
+        elif self.count > len(self.users):
+            self.truncated = True
 
 
 class ChatMessage(msgspec.Struct):
@@ -315,13 +327,19 @@ class Joined(Event, tag="joined"):
     seq: int
     recovered: bool
     messages: list[ChatMessage]
-    presence: list[PresenceUser]
-    last_read_seq: int = 0
+    presence: list[PresenceUser]  # at most PRESENCE_CAP of them
+    last_read_seq: int  # always sent, 0 included
+    presence_count: int = -1  # how many are present (set from `presence` when built)
+    presence_truncated: bool = False  # present (true) only when `presence` is cut
 
     def __post_init__(self) -> None:
         kept = newest_that_fit(self.messages)
         if len(kept) < len(self.messages):
             self.messages, self.recovered = kept, False
+        if self.presence_count < 0:
+            self.presence_count = len(self.presence)
+        if len(self.presence) > PRESENCE_CAP:
+            self.presence, self.presence_truncated = self.presence[:PRESENCE_CAP], True
 
 
 class Left(Event, tag="left"):

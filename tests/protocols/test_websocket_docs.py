@@ -34,6 +34,8 @@ def test_limits_in_the_doc_match_the_constants() -> None:
     assert f"1–{frames.HISTORY_MAX_LIMIT}, default {frames.HISTORY_DEFAULT_LIMIT}" in DOC
     assert f"at most {frames.REPLAY_LIMIT} messages" in DOC
     assert f"newest {frames.JOIN_RECENT}" in DOC
+    assert f"at most {frames.PRESENCE_CAP} present users" in DOC
+    assert f"at most its first {frames.REACTION_USERS_CAP} users" in DOC
     for code in (frames.CLOSE_GOING_AWAY, frames.CLOSE_TOO_LARGE, frames.CLOSE_UNAUTHORIZED,
                  frames.CLOSE_POLICY, frames.CLOSE_TOO_SLOW):
         assert f"**{code}**" in DOC

@@ -12,15 +12,17 @@ from uuid import UUID
 
 import asyncpg
 
+from protocols.frames import REACTION_USERS_CAP
 from veza.domain.errors import NotFound
 
-_COLUMNS = """
+_COLUMNS = f"""
     m.id, m.seq, m.room_id, m.author_id, coalesce(u.username, 'deleted user') AS author_name,
     CASE WHEN m.deleted_at IS NULL THEN m.content ELSE '' END AS content,
     m.client_id, m.created_at, m.edited_at, m.deleted_at IS NOT NULL AS deleted,
     coalesce((
         SELECT jsonb_agg(jsonb_build_object('emoji', r.emoji, 'count', r.n, 'users', r.users) ORDER BY r.first)
-        FROM (SELECT emoji, count(*) AS n, array_agg(user_id ORDER BY created_at) AS users, min(created_at) AS first
+        FROM (SELECT emoji, count(*) AS n, (array_agg(user_id ORDER BY created_at))[1:{REACTION_USERS_CAP}] AS users,
+                     min(created_at) AS first
               FROM chat_reactions WHERE message_id = m.id GROUP BY emoji) r
     ), '[]'::jsonb) AS reactions
 """
