@@ -2,9 +2,9 @@
 same second. The chosen reservation (one conditional UPDATE per product) against a plain
 `SELECT ... FOR UPDATE` then UPDATE per checkout, in the same run.
 
-`conditional-update` is the real checkout (`veza.domain.marketplace.place_order`: price,
-insert the order and its lines, reserve last with one guarded UPDATE, commit, open a
-sandbox payment, store it); `select-for-update` locks the row first and holds it for the
+`conditional-update` is the real checkout (`veza.domain.marketplace.place_order`: read
+and price, then one statement that reserves with a guarded UPDATE and inserts the order
+and its line, open a sandbox payment, store it); `select-for-update` locks the row first and holds it for the
 whole transaction, with the same inserts and payment. Real PostgreSQL (a fresh database),
 in this process: no HTTP in between, this measures the hot path. Each
 round gets a fresh product; rounds alternate modes so the machine's load hits both alike.
@@ -46,13 +46,15 @@ async def lock_first_checkout(db: Database, provider: SandboxProvider, checkout:
                                line.product_id, line.quantity)
         products = await product_store.many(conn, [line.product_id for line in lines])
         priced, currency, subtotal = rules.price_cart(lines, products, checkout.buyer.user_id)
-        order_id = await order_store.insert(
-            conn, buyer_id=checkout.buyer.user_id, currency=currency, subtotal_cents=subtotal, total_cents=subtotal,
+        order_id = uuid.uuid4()
+        await order_store.insert(
+            conn, order_id=order_id, buyer_id=checkout.buyer.user_id, currency=currency, subtotal_cents=subtotal,
             payment_method="card", idempotency_key=None, request_hash=None, anonymous=False, live_stream_id=None,
             ttl=checkout.ttl, lines=priced)
     intent = await provider.create_payment(order_id=str(order_id), amount_cents=subtotal, currency=currency,
                                            description="bench", return_url=checkout.return_url)
-    await rules.record_payment(db, provider.name, order_id, intent, subtotal, currency)
+    await rules.record_payment(db, provider.name, {"id": order_id, "total_cents": subtotal, "currency": currency},
+                               intent)
 
 
 async def conditional_checkout(db: Database, provider: SandboxProvider, checkout: rules.Checkout) -> None:

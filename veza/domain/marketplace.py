@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import decimal
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 from uuid import UUID
@@ -204,31 +205,32 @@ async def place_order(db: Any, provider: PaymentProvider, checkout: Checkout) ->
             earlier = await _earlier_order(conn, checkout)
         if earlier is not None:
             return earlier, False
+    order_id = uuid.uuid4()
     try:
-        async with db.transaction() as conn:
+        async with db.connection() as conn:
             products = await product_store.many(conn, [line.product_id for line in lines])
             priced, currency, subtotal = price_cart(lines, products, buyer)
             for line in lines:  # a drop that is over answers at once, without writing anything
-                if products[line.product_id]["stock_remaining"] is not None \
-                        and products[line.product_id]["stock_remaining"] < line.quantity:
+                left = products[line.product_id]["stock_remaining"]
+                if left is not None and left < line.quantity:
                     raise _sold_out(products[line.product_id])
-            order_id = await order_store.insert(
-                conn, buyer_id=buyer, currency=currency, subtotal_cents=subtotal, total_cents=subtotal,
-                payment_method=checkout.payment_method, idempotency_key=checkout.idempotency_key,
-                request_hash=checkout.request_hash, anonymous=checkout.anonymous,
-                live_stream_id=checkout.live_stream_id, ttl=checkout.ttl, lines=priced)
-            # Reserve last: the product's row lock is held from here to COMMIT only, so
-            # buyers of one product queue for one statement and a commit, not the whole order.
-            for line in lines:
-                if not await product_store.reserve(conn, line.product_id, line.quantity):
-                    raise _sold_out(products[line.product_id])
+            fields = dict(order_id=order_id, buyer_id=buyer, currency=currency, subtotal_cents=subtotal,
+                          payment_method=checkout.payment_method, idempotency_key=checkout.idempotency_key,
+                          request_hash=checkout.request_hash, anonymous=checkout.anonymous,
+                          live_stream_id=checkout.live_stream_id, ttl=checkout.ttl)
+            placed = await _place(conn, lines, priced, products, fields)
     except asyncpg.UniqueViolationError:
-        # The same key raced us: the other request's order is the answer (the reservation rolled back).
+        # The same key raced us: the other request's order is the answer (nothing of ours was kept).
         async with db.connection() as conn:
             earlier = await _earlier_order(conn, checkout)
         if earlier is None:
             raise
         return earlier, False
+    order = {"id": order_id, "buyer_id": buyer, "status": "pending", "currency": currency,
+             "subtotal_cents": subtotal, "total_cents": subtotal, "payment_method": checkout.payment_method,
+             "flagged_reason": None, "live_stream_id": checkout.live_stream_id, "paid_at": None, "refunded_at": None,
+             "items": [{"id": placed["item_ids"][p["product_id"]], **p} for p in priced], "payment": None,
+             **{k: placed[k] for k in ("anonymous", "created_at", "updated_at", "expires_at")}}
     try:
         intent = await provider.create_payment(
             order_id=str(order_id), amount_cents=subtotal, currency=currency,
@@ -237,7 +239,25 @@ async def place_order(db: Any, provider: PaymentProvider, checkout: Checkout) ->
     except BaseException:
         await forget_unpaid(db, order_id, lines)
         raise
-    return await record_payment(db, provider.name, order_id, intent, subtotal, currency), True
+    return await record_payment(db, provider.name, order, intent), True
+
+
+async def _place(conn: asyncpg.Connection, lines: list[CartLine], priced: list[dict[str, Any]],
+                 products: dict[UUID, dict[str, Any]], fields: dict[str, Any]) -> dict[str, Any]:
+    """Reserve and insert. One line (a drop's checkout): one statement, the row lock held
+    for that statement and its commit. Several: one transaction that inserts first and
+    reserves last, in product-id order (two carts never wait on each other's rows)."""
+    if len(lines) == 1:
+        placed = await order_store.place_one_line(conn, line=priced[0], **fields)
+        if placed is None:
+            raise _sold_out(products[lines[0].product_id])
+        return placed
+    async with conn.transaction():
+        placed = await order_store.insert(conn, lines=priced, **fields)
+        for line in lines:
+            if not await product_store.reserve(conn, line.product_id, line.quantity):
+                raise _sold_out(products[line.product_id])
+    return placed
 
 
 async def forget_unpaid(db: Any, order_id: UUID, lines: Sequence[CartLine]) -> None:
@@ -247,13 +267,14 @@ async def forget_unpaid(db: Any, order_id: UUID, lines: Sequence[CartLine]) -> N
         await order_store.delete_unpaid(conn, order_id)
 
 
-async def record_payment(db: Any, provider: str, order_id: UUID, intent: Any, amount: int,
-                         currency: str) -> dict[str, Any]:
-    async with db.transaction() as conn:
-        await order_store.insert_payment(conn, order_id=order_id, provider=provider, payment_id=intent.payment_id,
+async def record_payment(db: Any, provider: str, order: dict[str, Any], intent: Any) -> dict[str, Any]:
+    """Store the provider's payment of a new order; the order as its buyer sees it."""
+    async with db.connection() as conn:
+        await order_store.insert_payment(conn, order_id=order["id"], provider=provider, payment_id=intent.payment_id,
                                          client_secret=intent.client_secret, status=intent.status,
-                                         amount_cents=amount, currency=currency)
-        return await order_store.get(conn, order_id)
+                                         amount_cents=order["total_cents"], currency=order["currency"])
+    return {**order, "payment": {"provider": provider, "payment_id": intent.payment_id,
+                                 "client_secret": intent.client_secret, "status": intent.status}}
 
 
 def _sold_out(product: dict[str, Any]) -> SoldOut:

@@ -20,22 +20,61 @@ _ITEM = "order_id, id, product_id, seller_id, title, unit_price_cents, quantity"
 _PAYMENT = "order_id, provider, payment_id, client_secret, status, amount_cents, currency"
 
 
-async def insert(conn: asyncpg.Connection, *, buyer_id: UUID, currency: str, subtotal_cents: int, total_cents: int,
+# What a new order's row adds to what the checkout already knows.
+_PLACED = "id, anonymous, created_at, updated_at, expires_at"
+_ANONYMOUS = "$8 OR coalesce((SELECT do_not_sell FROM users WHERE id = $2), false)"
+
+
+def _order_args(order_id: UUID, buyer_id: UUID, currency: str, subtotal_cents: int, payment_method: str,
+                idempotency_key: str | None, request_hash: str | None, anonymous: bool, live_stream_id: UUID | None,
+                ttl: int) -> tuple[Any, ...]:
+    return (order_id, buyer_id, currency, subtotal_cents, payment_method, idempotency_key, request_hash, anonymous,
+            live_stream_id, float(ttl))
+
+
+_INSERT_ORDER = (
+    "INSERT INTO orders (id, buyer_id, currency, subtotal_cents, total_cents, payment_method, idempotency_key,"
+    f" request_hash, anonymous, live_stream_id, expires_at) SELECT $1, $2, $3, $4, $4, $5, $6, $7, {_ANONYMOUS},"
+    " $9, now() + make_interval(secs => $10)")
+
+
+async def insert(conn: asyncpg.Connection, *, order_id: UUID, buyer_id: UUID, currency: str, subtotal_cents: int,
                  payment_method: str, idempotency_key: str | None, request_hash: str | None, anonymous: bool,
-                 live_stream_id: UUID | None, ttl: int, lines: list[dict[str, Any]]) -> UUID:
-    order_id = await conn.fetchval(
-        "INSERT INTO orders (buyer_id, currency, subtotal_cents, total_cents, payment_method, idempotency_key,"
-        " request_hash, anonymous, live_stream_id, expires_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8 OR coalesce((SELECT do_not_sell FROM users WHERE id = $1), false),"
-        " $9, now() + make_interval(secs => $10)) RETURNING id",
-        buyer_id, currency, subtotal_cents, total_cents, payment_method, idempotency_key, request_hash, anonymous,
-        live_stream_id, float(ttl))
-    await conn.executemany(
+                 live_stream_id: UUID | None, ttl: int, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The order and its lines (the caller reserves their stock in the same transaction);
+    the order row's own fields and each line's id by product."""
+    row = await conn.fetchrow(f"{_INSERT_ORDER} RETURNING {_PLACED}", *_order_args(
+        order_id, buyer_id, currency, subtotal_cents, payment_method, idempotency_key, request_hash, anonymous,
+        live_stream_id, ttl))
+    items = await conn.fetch(
         "INSERT INTO order_items (order_id, product_id, seller_id, title, unit_price_cents, quantity)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        [(order_id, line["product_id"], line["seller_id"], line["title"], line["unit_price_cents"], line["quantity"])
-         for line in lines])
-    return order_id
+        " SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::bigint[], $6::int[]) RETURNING id, product_id",
+        order_id, [x["product_id"] for x in lines], [x["seller_id"] for x in lines], [x["title"] for x in lines],
+        [x["unit_price_cents"] for x in lines], [x["quantity"] for x in lines])
+    return {**dict(row), "item_ids": {r["product_id"]: r["id"] for r in items}}
+
+
+async def place_one_line(conn: asyncpg.Connection, *, order_id: UUID, buyer_id: UUID, currency: str,
+                         subtotal_cents: int, payment_method: str, idempotency_key: str | None,
+                         request_hash: str | None, anonymous: bool, live_stream_id: UUID | None, ttl: int,
+                         line: dict[str, Any]) -> dict[str, Any] | None:
+    """A one-line order in ONE statement: reserve the units, insert the order and its line;
+    None (nothing written) when not that many units are left. Run outside a transaction,
+    the product's row lock lasts this statement and its commit: the hot path of a drop."""
+    row = await conn.fetchrow(
+        "WITH held AS (UPDATE products SET reserved = reserved + $15 WHERE id = $11 AND status = 'active'"
+        "   AND (stock IS NULL OR stock - reserved - sold >= $15) RETURNING id),"
+        f" placed AS ({_INSERT_ORDER} FROM held RETURNING {_PLACED}),"
+        " item AS (INSERT INTO order_items (order_id, product_id, seller_id, title, unit_price_cents, quantity)"
+        "   SELECT id, $11, $12, $13, $14, $15 FROM placed RETURNING id)"
+        " SELECT placed.*, item.id AS item_id FROM placed, item",
+        *_order_args(order_id, buyer_id, currency, subtotal_cents, payment_method, idempotency_key, request_hash,
+                     anonymous, live_stream_id, ttl),
+        line["product_id"], line["seller_id"], line["title"], line["unit_price_cents"], line["quantity"])
+    if row is None:
+        return None
+    placed = dict(row)
+    return {**placed, "item_ids": {line["product_id"]: placed.pop("item_id")}}
 
 
 async def by_idempotency_key(conn: asyncpg.Connection, buyer_id: UUID, key: str) -> tuple[UUID, str | None] | None:
