@@ -14,6 +14,9 @@ per-request duties share that one frame, in this order:
 5. the response headers (`stamp_headers`): security, request id, X-RateLimit-*, CORS, GPC
 6. request metrics by route template
 
+Before all of it, what aiohttp's parser rejects (a NUL in a header, an 8 KB URL) never
+reaches a route: `rejections` makes its log record one line.
+
 Every route is registered through here: API routers (`ApiRouter.add_to`), Swagger and
 static files (`static_files`), and last the catch-all (`unmatched`) that gives 404/405
 the envelope. Handlers that send their own headers (a WebSocket handshake, a stream)
@@ -31,7 +34,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 from veza import keys
-from veza.http.edge import cors, errors, privacy, rate_limit, request_id, security_headers
+from veza.http.edge import cors, errors, privacy, rate_limit, rejections, request_id, security_headers
 from veza.http.edge.controls import RequestControls
 from veza.http.edge.policy import UNMATCHED, RoutePolicy
 from veza.http.edge.rate_limit import LIMIT, REMAINING
@@ -64,6 +67,7 @@ class Edge:
         self.controls: RequestControls | None = None  # set while the platform controls run
         # Off only in the middleware benchmark's baseline: handlers are registered bare.
         self.enabled = enabled
+        rejections.install()  # what aiohttp rejects before any route: one line each
 
     def route(self, method: str, path: str, handler: Handler) -> Handler:
         """`handler` behind the edge, for the route `method path` (its template)."""
