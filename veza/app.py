@@ -29,6 +29,7 @@ from veza.http.openapi import OpenApiRegistry
 from veza.http.static_files import add_static_files
 from veza.http.swagger import mount_swagger
 from veza.live.service import live_ctx
+from veza.logging_setup import log_lifecycle
 from veza.metrics import Metrics
 from veza.feeds import feeds_ctx
 from veza.realtime import actor_system_ctx
@@ -100,7 +101,8 @@ def create_app(settings: Settings, *, edge: bool = True) -> web.Application:
     app[keys.tokens] = _token_service(settings)
     app[keys.authenticators] = [bearer_jwt]
     app[keys.session_events] = SessionEvents()
-    app[keys.edge] = Edge(settings.allowed_origins, app[keys.metrics].requests, settings.production, enabled=edge)
+    app[keys.edge] = Edge(settings.allowed_origins, app[keys.metrics].requests, settings.production, enabled=edge,
+                          access=settings.access_log)
 
     app.cleanup_ctx.append(_cpu_pool)
     app.cleanup_ctx.append(_database)
@@ -128,4 +130,5 @@ def create_app(settings: Settings, *, edge: bool = True) -> web.Application:
         app[keys.shutting_down]["value"] = True
 
     app.on_shutdown.insert(0, mark_shutting_down)
+    log_lifecycle(app)
     return app

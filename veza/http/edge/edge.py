@@ -12,7 +12,7 @@ per-request duties share that one frame, in this order:
    rate limits (`rate_limit`), maintenance, then audit once the status is known
 4. errors to the envelope (`errors`)
 5. the response headers (`stamp_headers`): security, request id, X-RateLimit-*, CORS, GPC
-6. request metrics by route template
+6. request metrics by route template, and the access log line (`ACCESS_LOG`)
 
 Before all of it, what aiohttp's parser rejects (a NUL in a header, an 8 KB URL) never
 reaches a route: `rejections` makes its log record one line.
@@ -45,6 +45,11 @@ from veza.logging_setup import request_id_var
 from veza.metrics import RequestStats
 
 log = logging.getLogger("veza.http")
+# One line per request: method, route template (the path for unmatched), status, duration;
+# the request id is on every line already (logging_setup.FORMAT) and on the record.
+access_log = logging.getLogger("veza.access")
+ACCESS_LINE = "%s %s %d %.1fms"
+UNMATCHED_PATH_MAX = 200
 # nginx's status for a client that closed the connection before the answer.
 CLIENT_CLOSED = 499
 
@@ -57,16 +62,17 @@ ORIGIN = istr("Origin")
 class Edge:
     """The edge of one app: its settings, counters and (once started) platform controls."""
 
-    __slots__ = ("allowed_origins", "stats", "security", "controls", "enabled")
+    __slots__ = ("allowed_origins", "stats", "security", "controls", "enabled", "access")
 
     def __init__(self, allowed_origins: tuple[str, ...], stats: RequestStats, production: bool,
-                 enabled: bool = True) -> None:
+                 enabled: bool = True, access: bool = True) -> None:
         self.allowed_origins = allowed_origins
         self.stats = stats
         self.security = security_headers.SecurityHeaders(production, extra=cors.always(allowed_origins))
         self.controls: RequestControls | None = None  # set while the platform controls run
         # Off only in the middleware benchmark's baseline: handlers are registered bare.
         self.enabled = enabled
+        self.access: logging.Logger | None = access_log if access else None
         rejections.install()  # what aiohttp rejects before any route: one line each
 
     def route(self, method: str, path: str, handler: Handler) -> Handler:
@@ -173,7 +179,8 @@ def _edged(edge: Edge, policy: RoutePolicy | None, handler: Handler) -> Handler:
                 transport = request.transport
                 if transport is None or transport.is_closing():
                     status = CLIENT_CLOSED
-                    log.info("client closed the connection: %s %s", request.method, request.path)
+                    if edge.access is None:  # else the access line says 499
+                        log.info("client closed the connection: %s %s", request.method, request.path)
                 raise
             except Exception:
                 response = errors.internal(request, rid)
@@ -186,8 +193,20 @@ def _edged(edge: Edge, policy: RoutePolicy | None, handler: Handler) -> Handler:
         finally:
             if controls is not None and route.audited:
                 controls.audit.record(request, status, rid, audit_route, controls.client_ip(request))
-            (route_stats or stats.route(request.method, UNMATCHED)).observe(status, perf_counter() - started)
+            elapsed = perf_counter() - started
+            (route_stats or stats.route(request.method, UNMATCHED)).observe(status, elapsed)
+            access = edge.access
+            if access is not None:
+                access.info(ACCESS_LINE, request.method, audit_route or _unmatched_path(request), status,
+                            elapsed * 1000.0, extra={"request_id": rid})
             request_id_var.reset(token)
 
     edged.__name__ = edged.__qualname__ = getattr(handler, "__name__", "handler")
     return edged
+
+
+def _unmatched_path(request: web.Request) -> str:
+    """The path as sent (still percent-encoded: no control character reaches the log),
+    without the query (it may hold a token), cut short."""
+    path = request.rel_url.raw_path
+    return path if len(path) <= UNMATCHED_PATH_MAX else path[:UNMATCHED_PATH_MAX] + "..."

@@ -10,7 +10,9 @@ from aiohttp import web
 
 from veza import keys
 
-PATH = "/{unmatched:.*}"
+# Any path, newlines included: a percent-encoded %0A decodes to one, and `.` would miss it
+# (aiohttp's plain-text 404, outside the envelope).
+PATH = r"/{unmatched:[\s\S]*}"
 
 
 def add_catch_all(app: web.Application) -> None:
