@@ -25,6 +25,7 @@ from veza.health import CheckResult, HealthChecks, disk_check
 from veza.heap import frozen_startup_heap
 from veza.http.edge.edge import Edge
 from veza.http.edge.unmatched import add_catch_all
+from veza.http.favicon import add_favicon
 from veza.http.openapi import OpenApiRegistry
 from veza.http.static_files import add_static_files
 from veza.http.swagger import mount_swagger
@@ -123,6 +124,7 @@ def create_app(settings: Settings, *, edge: bool = True) -> web.Application:
     mount_swagger(app)
     if STATIC_DIR.is_dir():
         add_static_files(app, "/static", STATIC_DIR)
+        add_favicon(app, STATIC_DIR)
     if edge:
         add_catch_all(app)  # last
 

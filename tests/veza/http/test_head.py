@@ -77,7 +77,7 @@ async def test_head_sends_no_body_bytes_on_the_wire(client: ApiClient) -> None:
     creator = await client.register(role="creator")
     track = await make_track(client, creator)
     server = client.raw.server
-    for path in ("/api/v1/health", f"/api/v1/tracks/{track['id']}/stream", "/static/chat.css", "/swagger"):
+    for path in ("/api/v1/health", f"/api/v1/tracks/{track['id']}/stream", "/static/chat.css", "/favicon.ico", "/swagger"):
         reader, writer = await asyncio.open_connection(server.host, server.port)
         writer.write(f"HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
         await writer.drain()
