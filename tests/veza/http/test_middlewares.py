@@ -249,7 +249,7 @@ async def test_unknown_route_and_method_answer_in_the_envelope(client: ApiClient
     assert "POST" in wrong.headers["Allow"]
     # Misses pass the whole edge: limited like the route they missed, and 405s name the methods.
     patched = await client.call("PATCH", "/announcements/active")
-    assert patched.status == 405 and patched.headers["Allow"] == "GET"
+    assert patched.status == 405 and patched.headers["Allow"] == "GET,HEAD"  # HEAD beside every GET
     assert "X-RateLimit-Remaining" in patched.headers and "X-RateLimit-Remaining" in missing.headers
 
 
