@@ -204,8 +204,9 @@ class ApiRouter:
         edge = app[keys.edge]
         for spec in self.specs:
             endpoint = _wrap(spec)
+            upload = spec.content_type == "multipart/form-data"
             for path in (prefix + spec.path, *spec.aliases):
-                app.router.add_route(spec.method, path, edge.route(spec.method, path, endpoint))
+                app.router.add_route(spec.method, path, edge.route(spec.method, path, endpoint, upload=upload))
                 if spec.method == "GET":
                     app.router.add_route("HEAD", path, edge.route("HEAD", path, endpoint))
         if keys.openapi in app:

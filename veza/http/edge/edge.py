@@ -9,7 +9,8 @@ per-request duties share that one frame, in this order:
 1. X-Request-ID (`request_id`), also in the logging context
 2. CORS preflights (only unmatched requests can be preflights: no route takes OPTIONS)
 3. the platform controls when installed (`controls.RequestControls`): GPC (`privacy`),
-   rate limits (`rate_limit`), maintenance, then audit once the status is known
+   rate limits (`rate_limit`), maintenance, feature flags (`features`), then audit once
+   the status is known
 4. errors to the envelope (`errors`)
 5. the response headers (`stamp_headers`): security, request id, X-RateLimit-*, CORS, GPC
 6. request metrics by route template, and the access log line (`ACCESS_LOG`)
@@ -34,7 +35,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 from veza import keys
-from veza.http.edge import cors, errors, privacy, rate_limit, rejections, request_id, security_headers
+from veza.http.edge import cors, errors, features, privacy, rate_limit, rejections, request_id, security_headers
 from veza.http.edge.controls import RequestControls
 from veza.http.edge.policy import UNMATCHED, RoutePolicy
 from veza.http.edge.rate_limit import LIMIT, REMAINING
@@ -75,11 +76,12 @@ class Edge:
         self.access: logging.Logger | None = access_log if access else None
         rejections.install()  # what aiohttp rejects before any route: one line each
 
-    def route(self, method: str, path: str, handler: Handler) -> Handler:
-        """`handler` behind the edge, for the route `method path` (its template)."""
+    def route(self, method: str, path: str, handler: Handler, *, upload: bool = False) -> Handler:
+        """`handler` behind the edge, for the route `method path` (its template); `upload`:
+        it takes a multipart file upload (closed with the `uploads` flag)."""
         if not self.enabled:
             return handler
-        return _edged(self, RoutePolicy.of(method, path), handler)
+        return _edged(self, RoutePolicy.of(method, path, upload=upload), handler)
 
     def unmatched(self, handler: Handler) -> Handler:
         """`handler` behind the edge for requests no route matched (policy from the path)."""
@@ -164,6 +166,10 @@ def _edged(edge: Edge, policy: RoutePolicy | None, handler: Handler) -> Handler:
                             limits = controls.rate_limit.check(controls.client_ip(request))
                         if route.closable and controls.state.maintenance.enabled:
                             await controls.check_maintenance(request)
+                        if route.feature is not None:
+                            flag = controls.state.flags.get(route.feature)
+                            if flag is not None and not flag.enabled:
+                                await features.check(request, route.feature)
                     response = await handler(request)
             except ApiError as exc:
                 response = errors.from_api_error(exc, rid)
