@@ -33,6 +33,7 @@ setup(
             "pyyaml>=6.0",
             "moto[server]>=5.0",
             "playwright>=1.40",
+            "websockets>=13.0",  # an outside client of the socket protocol (tests/veza/ws/test_protocol_websockets.py)
         ],
         # Peers and load clients of bench/ (see BENCHMARKS.md).
         "bench": [
