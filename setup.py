@@ -1,5 +1,14 @@
 from setuptools import find_packages, setup
 
+# Peers and load clients of bench/ (see BENCHMARKS.md); the test suite runs every benchmark
+# at a tiny size (tests/bench/test_smoke.py), so the test extras include them.
+BENCH = [
+    "python-socketio>=5.11",
+    "uvloop>=0.19",
+    "fastapi>=0.110",
+    "uvicorn>=0.29",
+]
+
 setup(
     name="veza",
     version="0.1.0",
@@ -34,14 +43,9 @@ setup(
             "moto[server]>=5.0",
             "playwright>=1.40",
             "websockets>=13.0",  # an outside client of the socket protocol (tests/veza/ws/test_protocol_websockets.py)
+            *BENCH,
         ],
-        # Peers and load clients of bench/ (see BENCHMARKS.md).
-        "bench": [
-            "python-socketio>=5.11",
-            "uvloop>=0.19",
-            "fastapi>=0.110",
-            "uvicorn>=0.29",
-        ],
+        "bench": BENCH,
     },
     entry_points={"console_scripts": ["veza=veza.cli:main"]},
 )
