@@ -43,6 +43,7 @@ setup(
             "moto[server]>=5.0",
             "playwright>=1.40",
             "websockets>=13.0",  # an outside client of the socket protocol (tests/veza/ws/test_protocol_websockets.py)
+            "schemathesis>=4.0",  # tests/fuzz: the bounded run in the suite and `make fuzz`
             *BENCH,
         ],
         "bench": BENCH,
