@@ -1,5 +1,14 @@
 from setuptools import find_packages, setup
 
+# Peers and load clients of bench/ (see BENCHMARKS.md); the test suite runs every benchmark
+# at a tiny size (tests/bench/test_smoke.py), so the test extras include them.
+BENCH = [
+    "python-socketio>=5.11",
+    "uvloop>=0.19",
+    "fastapi>=0.110",
+    "uvicorn>=0.29",
+]
+
 setup(
     name="veza",
     version="0.1.0",
@@ -37,15 +46,12 @@ setup(
             "pyyaml>=6.0",
             "moto[server]>=5.0",
             "playwright>=1.40",
-            "pypdf>=5.0",
+            "pypdf>=5.0",  # the invoice PDFs' text, read back in tests
+            "websockets>=13.0",  # an outside client of the socket protocol (tests/veza/ws/test_protocol_websockets.py)
+            "schemathesis>=4.0",  # tests/fuzz: the bounded run in the suite and `make fuzz`
+            *BENCH,
         ],
-        # Peers and load clients of bench/ (see BENCHMARKS.md).
-        "bench": [
-            "python-socketio>=5.11",
-            "uvloop>=0.19",
-            "fastapi>=0.110",
-            "uvicorn>=0.29",
-        ],
+        "bench": BENCH,
     },
     entry_points={"console_scripts": ["veza=veza.cli:main"]},
 )

@@ -36,6 +36,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.procs import LOAD_LIMITS  # noqa: E402
 from tests.cluster_support import Node, api, public_room, register  # noqa: E402
 from tests.db import TestDatabase  # noqa: E402
 from tests.redis_server import RedisProcess  # noqa: E402
@@ -168,7 +169,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="veza-bench-cluster-"))
     with TestDatabase() as db, RedisProcess() as redis:
         prefix = f"veza-bench-{uuid.uuid4().hex[:8]}:"
-        nodes = [Node(f"node-{i}", db.dsn, redis.url, prefix, workdir) for i in range(3)]
+        nodes = [Node(f"node-{i}", db.dsn, redis.url, prefix, workdir, extra_env=LOAD_LIMITS) for i in range(3)]
         try:
             for node in nodes:
                 node.wait_ready()

@@ -33,7 +33,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.procs import commit, free_port, machine, stop, wait_http  # noqa: E402
+from bench.procs import LOAD_LIMITS, commit, free_port, machine, stop, wait_http  # noqa: E402
 PASSWORD = "SecureP@ssw0rd"
 
 
@@ -58,7 +58,7 @@ def start_server(port: int, data_dir: Path, log: Path, niceness: int) -> subproc
     # The server's real defaults (argon2id cost, HASH_WORKERS) unless the caller's environment sets them.
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "APP_ENV", "PORT"}}
     env.update(LOG_LEVEL=env.get("LOG_LEVEL", "WARNING"), CPU_WORKER_NICENESS=str(niceness),
-               REGISTER_MAX_PER_IP="1000000000")  # the login workers' accounts, all from 127.0.0.1
+               **LOAD_LIMITS)  # the login workers' accounts and requests, all from 127.0.0.1
     return subprocess.Popen([sys.executable, "-m", "veza", "serve", "--host", "127.0.0.1", "--port", str(port),
                              "--data-dir", str(data_dir)], env=env, cwd=ROOT,
                             stdout=log.open("a"), stderr=subprocess.STDOUT)

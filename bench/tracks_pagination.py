@@ -37,7 +37,7 @@ import asyncpg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.procs import commit, free_port, machine, run_wrk, stop, wait_http, with_database  # noqa: E402
+from bench.procs import LOAD_LIMITS, commit, free_port, machine, run_wrk, stop, wait_http, with_database  # noqa: E402
 from protocols.cursor import KeysetCursor  # noqa: E402
 from veza.db import migrate  # noqa: E402
 
@@ -52,14 +52,14 @@ FROM generate_series(1, $2) AS i
 """
 
 
-async def prepare(admin_dsn: str, count: int, fresh: bool) -> str:
-    dsn = with_database(admin_dsn, BENCH_DB)
+async def prepare(admin_dsn: str, count: int, fresh: bool, name: str = BENCH_DB) -> str:
+    dsn = with_database(admin_dsn, name)
     admin = await asyncpg.connect(admin_dsn)
     try:
         if fresh:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        if not await admin.fetchval("SELECT true FROM pg_database WHERE datname = $1", BENCH_DB):
-            await admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not await admin.fetchval("SELECT true FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
     conn = await asyncpg.connect(dsn)
@@ -156,13 +156,13 @@ async def run(args: argparse.Namespace) -> str:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is required (Debian: apt-get install wrk; scripts/install-system-deps does it)")
     header = [f"- machine: {machine()}", f"- commit: {commit()}; PostgreSQL at {urlsplit(args.dsn).netloc}"]
-    dsn = await prepare(args.dsn, args.tracks, args.fresh)
+    dsn = await prepare(args.dsn, args.tracks, args.fresh, args.database)
     tmp = Path(tempfile.mkdtemp(prefix="veza-bench-"))
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "PORT", "APP_ENV"}}
     # The rate limiter stays on (its cost is part of the stack) with limits no load test reaches:
     # at the defaults (100/s per IP) veza would answer this benchmark mostly with 429s.
     env.update(DATABASE_URL=dsn, DB_POOL_MAX=str(args.pool), LOG_LEVEL="WARNING", JWT_SECRET="bench-" + "x" * 40,
-               RATE_LIMIT_GLOBAL="100000000", RATE_LIMIT_PER_IP="100000000")
+               **LOAD_LIMITS)
     ports = {name: free_port() for name in ("veza", "bare aiohttp+asyncpg", "FastAPI+uvicorn+asyncpg")}
     py = sys.executable
     commands = {
@@ -214,6 +214,7 @@ def main() -> int:
     parser.add_argument("--pool", type=int, default=10, help="database pool size of every server")
     parser.add_argument("--part", choices=("a", "b", "both"), default="both")
     parser.add_argument("--fresh", action="store_true", help="drop and re-seed the bench database")
+    parser.add_argument("--database", default=BENCH_DB, help="name of the bench database (kept between runs)")
     args = parser.parse_args()
     print(asyncio.run(run(args)))
     return 0

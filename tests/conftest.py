@@ -28,14 +28,33 @@ def test_database() -> Iterator[TestDatabase]:
         yield db
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """REDIS_URL when set (CI runs Redis 7), otherwise a server of our own for the session."""
+_OWN_REDIS = pytest.StashKey[RedisProcess]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Without REDIS_URL, a Redis of the run's own, started before any test module is
+    imported and exported as REDIS_URL: the modules that read it at import, and the tests
+    that want "a Redis" (counters shared by two nodes, limits across nodes), then run on
+    the embedded path exactly as they do in CI instead of skipping. Servers the tests spawn
+    choose for themselves (tests/server_process.py drops REDIS_URL)."""
     if os.environ.get("REDIS_URL"):
-        yield os.environ["REDIS_URL"]
         return
-    with RedisProcess() as server:
-        yield server.url
+    server = RedisProcess().start()
+    config.stash[_OWN_REDIS] = server
+    os.environ["REDIS_URL"] = server.url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(_OWN_REDIS, None)
+    if server is not None:
+        os.environ.pop("REDIS_URL", None)
+        server.__exit__()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """REDIS_URL: the machine's (CI runs Redis 7) or the run's own (`pytest_configure`)."""
+    return os.environ["REDIS_URL"]
 
 
 @pytest.fixture

@@ -27,10 +27,12 @@ from veza.health import CheckResult, HealthChecks, disk_check
 from veza.heap import frozen_startup_heap
 from veza.http.edge.edge import Edge
 from veza.http.edge.unmatched import add_catch_all
+from veza.http.favicon import add_favicon
 from veza.http.openapi import OpenApiRegistry
 from veza.http.static_files import add_static_files
 from veza.http.swagger import mount_swagger
 from veza.live.service import live_ctx
+from veza.logging_setup import log_lifecycle
 from veza.metrics import Metrics
 from veza.feeds import feeds_ctx
 from veza.realtime import actor_system_ctx
@@ -123,7 +125,8 @@ def create_app(settings: Settings, *, edge: bool = True) -> web.Application:
     app[keys.tokens] = _token_service(settings)
     app[keys.authenticators] = [bearer_jwt]
     app[keys.session_events] = SessionEvents()
-    app[keys.edge] = Edge(settings.allowed_origins, app[keys.metrics].requests, settings.production, enabled=edge)
+    app[keys.edge] = Edge(settings.allowed_origins, app[keys.metrics].requests, settings.production, enabled=edge,
+                          access=settings.access_log)
 
     setup_controls(app)
     app.cleanup_ctx.extend(RESOURCES)
@@ -134,6 +137,7 @@ def create_app(settings: Settings, *, edge: bool = True) -> web.Application:
     mount_swagger(app)
     if STATIC_DIR.is_dir():
         add_static_files(app, "/static", STATIC_DIR)
+        add_favicon(app, STATIC_DIR)
     if edge:
         add_catch_all(app)  # last
 
@@ -141,4 +145,5 @@ def create_app(settings: Settings, *, edge: bool = True) -> web.Application:
         app[keys.shutting_down]["value"] = True
 
     app.on_shutdown.insert(0, mark_shutting_down)
+    log_lifecycle(app)
     return app

@@ -142,6 +142,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     log_level: str = "INFO"
     shutdown_timeout: float = 8.0
+    access_log: bool = True  # one line per request (veza.access)
 
     # WebSocket: per-socket outbound queue cap, inbound token bucket, keep-alive.
     ws_outbox_bytes: int = 1024 * 1024
@@ -262,6 +263,7 @@ class Settings:
             trusted_proxies=_list(env, "TRUSTED_PROXIES"),
             log_level=(_str(env, "LOG_LEVEL", "INFO") or "INFO").upper(),
             shutdown_timeout=_float(env, "SHUTDOWN_TIMEOUT", 8.0),
+            access_log=_bool(env, "ACCESS_LOG", True),
             ws_outbox_bytes=_int(env, "WS_OUTBOX_BYTES", 1024 * 1024, minimum=4096),
             ws_rate=_float(env, "WS_RATE", 10.0),
             ws_burst=_int(env, "WS_BURST", 30, minimum=1),

@@ -132,6 +132,8 @@ async def test_serve_with_embedded_postgres_then_sigterm(data_dir: Path, tmp_pat
     text = log.read_text()
     assert "JWT_SECRET is not set" in text and (data_dir / "jwt_secret").exists()
     assert "Traceback" not in text, text
+    assert "veza.access" in text and " GET /api/v1/users/me 200 " in text, text  # ACCESS_LOG on by default
+    assert "Veza stopped after" in text, text
 
     # Same data directory again: same database, same dev secret, so yesterday's token still works.
     again = Server(data_dir, log)

@@ -15,6 +15,7 @@ import msgspec
 from aiohttp import web
 
 from veza import keys
+from veza.controls import features
 from veza.api.pagination import Offset
 from veza.http.auth import Principal
 from veza.http.envelope import ok
@@ -36,7 +37,7 @@ class FlagOut(msgspec.Struct):
     name: str
     enabled: bool
     description: str
-    updated_at: dt.datetime
+    updated_at: dt.datetime | None  # None: a known flag never set (at its default)
 
 
 class FlagList(msgspec.Struct):
@@ -93,6 +94,18 @@ def _flag(flag) -> FlagOut:  # type: ignore[no-untyped-def]
     return FlagOut(name=flag.name, enabled=flag.enabled, description=flag.description, updated_at=flag.updated_at)
 
 
+def _flags(state) -> list[FlagOut]:  # type: ignore[no-untyped-def]
+    """Every flag set so far, and the known ones (`veza.controls.features`) at their default
+    (on) until they are; a known flag set without a description shows the known one."""
+    out = {name: _flag(f) for name, f in state.flags.items()}
+    for name, feature in features.KNOWN.items():
+        if name not in out:
+            out[name] = FlagOut(name=name, enabled=True, description=feature.description, updated_at=None)
+        elif not out[name].description:
+            out[name].description = feature.description
+    return [out[name] for name in sorted(out)]
+
+
 def _maintenance(state) -> MaintenanceOut:  # type: ignore[no-untyped-def]
     never_set = state.updated_at.year == 1970
     return MaintenanceOut(enabled=state.enabled, message=state.message, retry_after=state.retry_after,
@@ -100,10 +113,11 @@ def _maintenance(state) -> MaintenanceOut:  # type: ignore[no-untyped-def]
 
 
 @router.get("/admin/feature-flags", response=FlagList, roles=("admin",), scope="admin",
-            summary="List all feature flags (admin)")
+            summary="List all feature flags, the known ones (registrations, uploads, marketplace, live, chat) "
+                    "included before they are first set (admin)")
 async def list_flags(request: web.Request, principal: Principal) -> web.Response:
-    flags = sorted(request.app[keys.platform_state].flags.values(), key=lambda f: f.name)
-    return ok(FlagList(flags=[_flag(f) for f in flags], total=len(flags)))
+    flags = _flags(request.app[keys.platform_state])
+    return ok(FlagList(flags=flags, total=len(flags)))
 
 
 @router.put("/admin/feature-flags/{name}", body=FlagIn, response=FlagOut, roles=("admin",), scope="admin",

@@ -1,4 +1,5 @@
-"""Posts, the feed (cursor), explore and trending; likes and comments on posts.
+"""Posts, the feed (cursor), explore and trending; likes and comments on posts; removing
+posts and comments (who may: `veza.domain.comments`).
 
 Creating a post, like or comment commits first, then tells the Feed actor (and the
 author's Inbox); the actors push to sockets, the handler never does.
@@ -6,22 +7,26 @@ author's Inbox); the actors push to sockets, the handler never does.
 
 from __future__ import annotations
 
+import datetime as dt
+from uuid import UUID
+
 from aiohttp import web
 
-from protocols.cursor import FeedCursor, InvalidCursor
+from protocols.cursor import FeedCursor, InvalidCursor, KeysetCursor
 from veza import feeds, keys
+from veza.api.schemas import Message
 from veza.api.social_schemas import (
-    CommentIn, FeedOut, FeedQuery, LikeIn, PostCommentOut, PostIn, PostLikeOut, PostListOut, PostOut,
-    TrendingQuery, post_out,
+    CommentIn, CommentsQuery, FeedOut, FeedQuery, LikeIn, PostCommentListOut, PostCommentOut, PostIn, PostLikeOut,
+    PostListOut, PostOut, TrendingQuery, comment_out, post_out,
 )
 from veza.api.tags import normalize_tags
 from veza.api.track_schemas import PageQuery
-from veza.domain import notifications
+from veza.domain import comments, notifications
 from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest
-from veza.http.routing import ApiRouter
+from veza.http.routing import ApiRouter, path_uuid
 from veza.store import social
 
 router = ApiRouter("social")
@@ -112,4 +117,53 @@ async def comment(request: web.Request, body: CommentIn, principal: Principal) -
         uow.after_commit(feeds.post_engaged, request.app, body.post_id, "comment", 1)
         await notifications.notify(uow, feeds.notifier(request.app), user_id=author, actor_id=principal.user_id, kind="post_comment",
             subject_id=body.post_id, data={"comment_id": str(row["id"]), "excerpt": content[:140]})
-    return ok(PostCommentOut(**{f: row[f] for f in PostCommentOut.__struct_fields__}), status=201)
+    return ok(comment_out(row), status=201)
+
+
+@router.delete("/social/posts/{id}", response=Message, auth="required",
+               summary="Delete a post with its likes and comments (its author or a moderator)")
+async def delete_post(request: web.Request, principal: Principal) -> web.Response:
+    post_id = path_uuid(request)
+    app = request.app
+    async with unit_of_work(app[keys.db]) as uow:
+        await comments.delete_post(uow, principal.user_id, principal.role, post_id,
+                                   lambda deleted: feeds.post_deleted(app, deleted))
+    return ok(Message(message="Post deleted"))
+
+
+@router.get("/social/posts/{id}/comments", query=CommentsQuery, response=PostCommentListOut,
+            summary="A post's comments, newest first (cursor: next_cursor of the previous page)")
+async def list_post_comments(request: web.Request, query: CommentsQuery) -> web.Response:
+    post_id = path_uuid(request)
+    after = _comments_after(query.cursor)
+    async with request.app[keys.db].connection() as conn:
+        rows, has_more, total = await social.list_comments(conn, post_id, after, query.limit)
+    next_cursor = KeysetCursor(rows[-1]["created_at"], rows[-1]["id"]).to_string() if has_more and rows else None
+    return ok(PostCommentListOut(comments=[comment_out(r) for r in rows], next_cursor=next_cursor,
+                                 has_more=has_more, total=total))
+
+
+@router.delete("/social/comments/{id}", response=Message, auth="required",
+               summary="Delete a comment on a post (its author, the post's author or a moderator)")
+async def delete_post_comment(request: web.Request, principal: Principal) -> web.Response:
+    comment_id = path_uuid(request)
+    app = request.app
+    async with unit_of_work(app[keys.db]) as uow:
+        await comments.delete_post_comment(uow, principal.user_id, principal.role, comment_id,
+                                           lambda post_id: feeds.post_engaged(app, post_id, "comment", -1))
+    return ok(Message(message="Comment deleted"))
+
+
+def _comments_after(raw: str | None) -> tuple[dt.datetime, UUID] | None:
+    if raw is None:
+        return None
+    try:
+        cursor = KeysetCursor.from_string(raw)
+        if cursor.sort_by != "created_at":
+            raise InvalidCursor("cursor was made for another list")
+        cursor.created_at.astimezone(dt.UTC)  # what asyncpg does; years 1 and 9999 can overflow
+    except InvalidCursor as exc:
+        raise BadRequest(f"Invalid cursor: {exc}", details={"cursor": str(exc)}) from None
+    except OverflowError:
+        raise BadRequest("Invalid cursor: created_at is out of range", details={"cursor": "out of range"}) from None
+    return cursor.created_at, cursor.id

@@ -16,6 +16,11 @@ class FeedQuery(msgspec.Struct, forbid_unknown_fields=False):
     cursor: Annotated[str, msgspec.Meta(max_length=512, description="base64 of created_at_unix_nano|uuid")] | None = None
 
 
+class CommentsQuery(msgspec.Struct, forbid_unknown_fields=False):
+    limit: Limit = DEFAULT_LIMIT
+    cursor: Annotated[str, msgspec.Meta(max_length=512, description="next_cursor of the previous page")] | None = None
+
+
 class TrendingQuery(msgspec.Struct, forbid_unknown_fields=False):
     limit: Limit = DEFAULT_LIMIT
 
@@ -76,6 +81,13 @@ class PostCommentOut(msgspec.Struct):
     created_at: dt.datetime
 
 
+class PostCommentListOut(msgspec.Struct):
+    comments: list[PostCommentOut]  # newest first
+    next_cursor: str | None
+    has_more: bool
+    total: int
+
+
 class ProfileOut(msgspec.Struct):
     id: UUID
     username: str
@@ -98,3 +110,7 @@ class FollowOut(msgspec.Struct):
 
 def post_out(row: dict[str, Any], score: float | None = None) -> PostOut:
     return PostOut(**{f: row[f] for f in PostOut.__struct_fields__ if f != "score"}, score=score)
+
+
+def comment_out(row: dict[str, Any]) -> PostCommentOut:
+    return PostCommentOut(**{f: row[f] for f in PostCommentOut.__struct_fields__})

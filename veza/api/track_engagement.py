@@ -1,12 +1,14 @@
-"""Track likes (idempotent) and comments; the owner is notified through their Inbox."""
+"""Track likes (idempotent) and comments; the owner is notified through their Inbox.
+Removing a comment: its author, the track's owner or a moderator (`veza.domain.comments`)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from veza import feeds, keys
+from veza.api.schemas import Message
 from veza.api.track_schemas import CommentIn, CommentListOut, CommentOut, LikeOut, PageQuery, comment_out
-from veza.domain import notifications
+from veza.domain import comments, notifications
 from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
 from veza.http.envelope import ok
@@ -59,3 +61,12 @@ async def add_comment(request: web.Request, body: CommentIn, principal: Principa
             subject_id=track_id,
             data={"track_title": track["title"], "comment_id": str(comment["id"]), "excerpt": content[:140]})
     return ok(comment_out(comment), status=201)
+
+
+@router.delete("/tracks/{id}/comments/{comment_id}", response=Message, auth="required",
+               summary="Delete a comment on a track (its author, the track's owner or a moderator)")
+async def delete_comment(request: web.Request, principal: Principal) -> web.Response:
+    track_id, comment_id = path_uuid(request), path_uuid(request, "comment_id")
+    async with unit_of_work(request.app[keys.db]) as uow:
+        await comments.delete_track_comment(uow, principal.user_id, principal.role, track_id, comment_id)
+    return ok(Message(message="Comment deleted"))

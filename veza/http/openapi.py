@@ -8,6 +8,8 @@ from typing import Any
 import msgspec
 
 from veza import __version__
+from veza.controls.features import feature_of
+from veza.http.edge import maintenance, rate_limit
 from veza.http.routing import RouteSpec
 from veza.security import scopes
 
@@ -51,7 +53,7 @@ class OpenApiRegistry:
         paths: dict[str, dict[str, Any]] = {}
         for prefix, spec in self._routes:
             path = _PARAM.sub(r"{\1}", prefix + spec.path)
-            paths.setdefault(path, {})[spec.method.lower()] = self._operation(spec, path, by_type)
+            paths.setdefault(path, {})[spec.method.lower()] = self._operation(spec, path, by_type, components)
         return {
             # 3.1: its schemas are JSON Schema 2020-12, exactly what msgspec generates.
             "openapi": "3.1.0",
@@ -67,7 +69,8 @@ class OpenApiRegistry:
             },
         }
 
-    def _operation(self, spec: RouteSpec, path: str, by_type: dict[Any, Any]) -> dict[str, Any]:
+    def _operation(self, spec: RouteSpec, path: str, by_type: dict[Any, Any],
+                   components: dict[str, Any]) -> dict[str, Any]:
         op: dict[str, Any] = {
             "tags": [spec.tag],
             "summary": spec.summary,
@@ -94,13 +97,13 @@ class OpenApiRegistry:
                     "properties": {"success": {"type": "boolean", "enum": [True]}, "data": data_schema},
                 }}},
             }
-        error = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-        responses: dict[str, Any] = {str(spec.status): success, "400": error}
+        responses: dict[str, Any] = {str(spec.status): success}
+        body_schema = _resolve(by_type[spec.body], components) if spec.body is not None else {}
+        for status, description in _error_answers(spec, path, _names_ids(body_schema)):
+            responses[status] = {"description": description,
+                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         if spec.auth != "none":
-            responses["401"] = error
             op["security"] = [{"bearer": []}, {"apiKey": []}] + ([{}] if spec.auth == "optional" else [])
-        if spec.roles:
-            responses["403"] = error
         op["responses"] = responses
         if spec.deprecated:
             op["deprecated"] = True
@@ -114,3 +117,43 @@ def _query_params(schema: dict[str, Any], query_type: type) -> list[dict[str, An
     _, components = msgspec.json.schema_components([query_type])
     props = components.get(query_type.__name__, {}).get("properties", {})
     return [{"name": name, "in": "query", "required": name in required, "schema": sub} for name, sub in props.items()]
+
+
+def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref", "")
+    return components.get(ref.rsplit("/", 1)[-1], {}) if ref else schema
+
+
+def _names_ids(schema: dict[str, Any]) -> bool:
+    """The body names a resource by id (a UUID field), which may name nothing."""
+    for prop in schema.get("properties", {}).values():
+        options = prop.get("anyOf", [prop])
+        if any(option.get("format") == "uuid" for option in options):
+            return True
+    return False
+
+
+def _error_answers(spec: RouteSpec, prefix_path: str, body_ids: bool = False) -> list[tuple[str, str]]:
+    """The error statuses the edge and the route's declaration can produce, worked out from
+    the same rules the server applies (so the document cannot drift from them)."""
+    answers = [("400", "Invalid input: the offending fields are in `details`")]
+    if spec.auth != "none":
+        answers.append(("401", "Missing, invalid or expired credentials"))
+        answers.append(("403", "Wrong owner or role, or an API key without the route's scope"))
+    if _PARAM.search(prefix_path) or body_ids:
+        answers.append(("404", "No such resource, in the path or named in the body (a malformed id names "
+                               "nothing either)"))
+    if spec.body is not None or spec.content_type:
+        answers.append(("413", "Request body too large"))
+        answers.append(("415", "Unsupported Content-Type"))
+    if not rate_limit.is_exempt(prefix_path):
+        answers.append(("429", "Rate limited: see Retry-After and X-RateLimit-*"))
+    closable = maintenance.applies_to(prefix_path)
+    feature = feature_of(spec.method, prefix_path, upload=spec.content_type == "multipart/form-data")
+    if closable or feature:
+        why = "maintenance mode" if closable else ""
+        if feature:
+            why = f"{why} or " if why else ""
+            why += f"the feature flag `{feature}` is off (code feature_disabled)"
+        answers.append(("503", f"Unavailable: {why}; admins pass"))
+    return answers

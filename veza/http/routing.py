@@ -199,11 +199,16 @@ class ApiRouter:
         return self.route("DELETE", path, **options)
 
     def add_to(self, app: web.Application, prefix: str = "/api/v1") -> None:
+        """Every route, and HEAD beside each GET: the same handler, auth and headers (the
+        same scopes too: `Access` is the GET's), aiohttp sends no body (RFC 9110 9.3.2)."""
         edge = app[keys.edge]
         for spec in self.specs:
             endpoint = _wrap(spec)
+            upload = spec.content_type == "multipart/form-data"
             for path in (prefix + spec.path, *spec.aliases):
-                app.router.add_route(spec.method, path, edge.route(spec.method, path, endpoint))
+                app.router.add_route(spec.method, path, edge.route(spec.method, path, endpoint, upload=upload))
+                if spec.method == "GET":
+                    app.router.add_route("HEAD", path, edge.route("HEAD", path, endpoint))
         if keys.openapi in app:
             app[keys.openapi].add(self.specs, prefix)
 

@@ -84,7 +84,7 @@ async def stream_object(request: web.Request, storage: Storage, key: str, conten
     stamp(request, response)  # the headers leave with prepare, before the edge sees the response
     await response.prepare(request)
     try:
-        if size:
+        if size and request.method != "HEAD":  # HEAD: the same headers, no body
             async for chunk in storage.read(key, start, end):
                 await response.write(chunk)
     except (ConnectionResetError, asyncio.CancelledError):

@@ -192,3 +192,61 @@ async def engagement_since(conn: asyncpg.Connection, since: dt.datetime) -> list
         "SELECT id, extract(epoch FROM created_at)::float8 AS at, like_count, comment_count FROM posts "
         "WHERE created_at > $1 ORDER BY created_at DESC LIMIT 20000", since)
     return [(r["id"], r["at"], r["like_count"], r["comment_count"]) for r in rows]
+
+
+# Removal (the rules are in veza/domain/comments.py): lock, then delete; counters move once.
+
+async def lock_post(conn: asyncpg.Connection, post_id: UUID) -> UUID:
+    """The post's author, its row locked until the transaction ends."""
+    author = await conn.fetchval("SELECT author_id FROM posts WHERE id = $1 FOR UPDATE", post_id)
+    if author is None:
+        raise NotFound("Post not found")
+    return author
+
+
+async def delete_post(conn: asyncpg.Connection, post_id: UUID) -> None:
+    """Its likes and comments go with it (ON DELETE CASCADE); its tags are counted down."""
+    tags = await conn.fetchval("DELETE FROM posts WHERE id = $1 RETURNING tags", post_id)
+    if tags is None:
+        raise NotFound("Post not found")
+    await tag_store.adjust(conn, added=[], removed=tags)
+
+
+async def lock_comment(conn: asyncpg.Connection, comment_id: UUID) -> dict[str, Any]:
+    """{author_id, post_id, post_author_id} of a post comment, the post's row locked first
+    and then the comment's: a post's removal (post row, then its comments by cascade) and
+    a comment's must take them in the same order, or they deadlock."""
+    post = await conn.fetchrow(
+        "SELECT id, author_id FROM posts WHERE id = (SELECT post_id FROM post_comments WHERE id = $1) "
+        "FOR NO KEY UPDATE", comment_id)
+    author = None if post is None else await conn.fetchval(
+        "SELECT author_id FROM post_comments WHERE id = $1 AND post_id = $2 FOR UPDATE", comment_id, post["id"])
+    if author is None:
+        raise NotFound("Comment not found")
+    return {"author_id": author, "post_id": post["id"], "post_author_id": post["author_id"]}
+
+
+async def delete_comment(conn: asyncpg.Connection, comment_id: UUID, post_id: UUID) -> None:
+    deleted = await conn.fetchval("DELETE FROM post_comments WHERE id = $1 RETURNING true", comment_id)
+    if not deleted:
+        raise NotFound("Comment not found")
+    await conn.execute("UPDATE posts SET comment_count = comment_count - 1 WHERE id = $1 AND comment_count > 0",
+                       post_id)
+
+
+async def list_comments(conn: asyncpg.Connection, post_id: UUID, after: tuple[dt.datetime, UUID] | None,
+                        limit: int) -> tuple[list[dict[str, Any]], bool, int]:
+    """A post's comments newest first, after the (created_at, id) last seen: (rows, more?, total)."""
+    total = await conn.fetchval("SELECT comment_count FROM posts WHERE id = $1", post_id)
+    if total is None:
+        raise NotFound("Post not found")
+    args: list[Any] = [post_id, limit + 1]
+    seek = ""
+    if after is not None:
+        args += list(after)
+        seek = "AND (c.created_at, c.id) < ($3, $4)"
+    rows = await conn.fetch(
+        f"""SELECT c.id, c.post_id, c.content, c.created_at, u.id AS author_id, u.username AS author_username
+            FROM post_comments c JOIN users u ON u.id = c.author_id WHERE c.post_id = $1 {seek}
+            ORDER BY c.created_at DESC, c.id DESC LIMIT $2""", *args)
+    return [dict(r) for r in rows[:limit]], len(rows) > limit, total

@@ -196,3 +196,23 @@ async def list_comments(conn: asyncpg.Connection, track_id: UUID, limit: int, of
            ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3""",
         track_id, limit, offset)
     return [dict(r) for r in rows], total
+
+
+async def lock_comment(conn: asyncpg.Connection, track_id: UUID, comment_id: UUID) -> dict[str, Any]:
+    """{author_id, owner_id} of a comment on this track (else a 404); the track's row is
+    locked before the comment's, the order a track's removal takes them in (by cascade)."""
+    owner = await conn.fetchval("SELECT owner_id FROM tracks WHERE id = $1 FOR NO KEY UPDATE", track_id)
+    author = None if owner is None else await conn.fetchval(
+        "SELECT author_id FROM track_comments WHERE id = $1 AND track_id = $2 FOR UPDATE", comment_id, track_id)
+    if author is None:
+        raise NotFound("Comment not found")
+    return {"author_id": author, "owner_id": owner}
+
+
+async def delete_comment(conn: asyncpg.Connection, track_id: UUID, comment_id: UUID) -> None:
+    deleted = await conn.fetchval("DELETE FROM track_comments WHERE id = $1 AND track_id = $2 RETURNING true",
+                                  comment_id, track_id)
+    if not deleted:
+        raise NotFound("Comment not found")
+    await conn.execute("UPDATE tracks SET comment_count = comment_count - 1 WHERE id = $1 AND comment_count > 0",
+                       track_id)

@@ -249,7 +249,7 @@ async def test_unknown_route_and_method_answer_in_the_envelope(client: ApiClient
     assert "POST" in wrong.headers["Allow"]
     # Misses pass the whole edge: limited like the route they missed, and 405s name the methods.
     patched = await client.call("PATCH", "/announcements/active")
-    assert patched.status == 405 and patched.headers["Allow"] == "GET"
+    assert patched.status == 405 and patched.headers["Allow"] == "GET,HEAD"  # HEAD beside every GET
     assert "X-RateLimit-Remaining" in patched.headers and "X-RateLimit-Remaining" in missing.headers
 
 
@@ -300,3 +300,18 @@ async def test_a_token_with_a_malformed_session_id_is_401(client: ApiClient) -> 
         assert reply.status == 401, (bad, reply.body)
         # Logout has nothing to revoke for such a token: it only clears the cookie.
         assert (await client.post("/auth/logout", json={"refresh_token": token})).status == 200
+
+
+async def test_a_literal_path_beside_an_id_route_allows_only_its_own_methods(client: ApiClient) -> None:
+    """/conversations/public is GET; /conversations/{id} beside it has PUT and DELETE."""
+    user = await client.register()
+    for method in ("OPTIONS", "PUT", "DELETE", "PATCH"):
+        reply = await client.call(method, "/conversations/public", user=user)
+        assert reply.status == 405, (method, reply.status, reply.body)
+        assert reply.headers["Allow"] == "GET,HEAD" and reply.body["code"] == "method_not_allowed"
+    me = await client.call("OPTIONS", "/live/streams/me", user=user)
+    assert me.status == 405 and me.headers["Allow"] == "GET,HEAD"
+    assert (await client.get("/conversations/public", user=user)).status == 200
+    # The {id} route itself keeps its methods.
+    some = await client.call("OPTIONS", "/conversations/00000000-0000-0000-0000-000000000000", user=user)
+    assert some.status == 405 and set(some.headers["Allow"].split(",")) == {"GET", "HEAD", "PUT", "DELETE"}

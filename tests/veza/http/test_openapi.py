@@ -70,3 +70,20 @@ async def test_swagger_ui_is_served_from_local_assets(client: ApiClient) -> None
             assert len(await resp.read()) > 0
     init = await client.get("/swagger/init.js")
     assert "/api/v1/openapi.json" in init.body.decode()
+
+
+async def test_operations_document_the_errors_the_edge_can_answer(client: ApiClient) -> None:
+    paths = (await client.get("/openapi.json")).body["paths"]
+
+    def statuses(method: str, path: str) -> set[str]:
+        return set(paths["/api/v1" + path][method]["responses"])
+
+    comment = statuses("post", "/social/comments")
+    assert {"201", "400", "401", "403", "404", "413", "415", "429", "503"} <= comment  # 404: post_id names nothing
+    assert {"404", "403", "401"} <= statuses("delete", "/tracks/{id}/comments/{comment_id}")
+    assert "429" not in statuses("get", "/health") and "503" not in statuses("get", "/health")
+    assert "401" not in statuses("get", "/tracks") and "404" not in statuses("get", "/tracks")
+    upload = paths["/api/v1/tracks"]["post"]["responses"]["503"]["description"]
+    assert "`uploads`" in upload and "maintenance" in upload
+    market = paths["/api/v1/conversations"]["get"]["responses"]["503"]["description"]
+    assert "`chat`" in market

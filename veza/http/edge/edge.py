@@ -9,10 +9,14 @@ per-request duties share that one frame, in this order:
 1. X-Request-ID (`request_id`), also in the logging context
 2. CORS preflights (only unmatched requests can be preflights: no route takes OPTIONS)
 3. the platform controls when installed (`controls.RequestControls`): GPC (`privacy`),
-   rate limits (`rate_limit`), maintenance, then audit once the status is known
+   rate limits (`rate_limit`), maintenance, feature flags (`features`), then audit once
+   the status is known
 4. errors to the envelope (`errors`); a body still arriving is on a clock (`body_deadline`)
 5. the response headers (`stamp_headers`): security, request id, X-RateLimit-*, CORS, GPC
-6. request metrics by route template
+6. request metrics by route template, and the access log line (`ACCESS_LOG`)
+
+Before all of it, what aiohttp's parser rejects (a NUL in a header, an 8 KB URL) never
+reaches a route: `rejections` makes its log record one line.
 
 Every route is registered through here: API routers (`ApiRouter.add_to`), Swagger and
 static files (`static_files`), and last the catch-all (`unmatched`) that gives 404/405
@@ -31,7 +35,8 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 from veza import keys
-from veza.http.edge import body_deadline, cors, errors, privacy, rate_limit, request_id, security_headers
+from veza.http.edge import (body_deadline, cors, errors, features, privacy, rate_limit, rejections, request_id,
+                            security_headers)
 from veza.http.edge.controls import RequestControls
 from veza.http.edge.policy import UNMATCHED, RoutePolicy
 from veza.http.edge.rate_limit import LIMIT, REMAINING
@@ -42,6 +47,11 @@ from veza.logging_setup import request_id_var
 from veza.metrics import RequestStats
 
 log = logging.getLogger("veza.http")
+# One line per request: method, route template (the path for unmatched), status, duration;
+# the request id is on every line already (logging_setup.FORMAT) and on the record.
+access_log = logging.getLogger("veza.access")
+ACCESS_LINE = "%s %s %d %.1fms"
+UNMATCHED_PATH_MAX = 200
 # nginx's status for a client that closed the connection before the answer.
 CLIENT_CLOSED = 499
 
@@ -54,22 +64,25 @@ ORIGIN = istr("Origin")
 class Edge:
     """The edge of one app: its settings, counters and (once started) platform controls."""
 
-    __slots__ = ("allowed_origins", "stats", "security", "controls", "enabled")
+    __slots__ = ("allowed_origins", "stats", "security", "controls", "enabled", "access")
 
     def __init__(self, allowed_origins: tuple[str, ...], stats: RequestStats, production: bool,
-                 enabled: bool = True) -> None:
+                 enabled: bool = True, access: bool = True) -> None:
         self.allowed_origins = allowed_origins
         self.stats = stats
         self.security = security_headers.SecurityHeaders(production, extra=cors.always(allowed_origins))
         self.controls: RequestControls | None = None  # set while the platform controls run
         # Off only in the middleware benchmark's baseline: handlers are registered bare.
         self.enabled = enabled
+        self.access: logging.Logger | None = access_log if access else None
+        rejections.install()  # what aiohttp rejects before any route: one line each
 
-    def route(self, method: str, path: str, handler: Handler) -> Handler:
-        """`handler` behind the edge, for the route `method path` (its template)."""
+    def route(self, method: str, path: str, handler: Handler, *, upload: bool = False) -> Handler:
+        """`handler` behind the edge, for the route `method path` (its template); `upload`:
+        it takes a multipart file upload (closed with the `uploads` flag)."""
         if not self.enabled:
             return handler
-        return _edged(self, RoutePolicy.of(method, path), handler)
+        return _edged(self, RoutePolicy.of(method, path, upload=upload), handler)
 
     def unmatched(self, handler: Handler) -> Handler:
         """`handler` behind the edge for requests no route matched (policy from the path)."""
@@ -154,6 +167,10 @@ def _edged(edge: Edge, policy: RoutePolicy | None, handler: Handler) -> Handler:
                             limits = controls.rate_limit.check(controls.client_ip(request))
                         if route.closable and controls.state.maintenance.enabled:
                             await controls.check_maintenance(request)
+                        if route.feature is not None:
+                            flag = controls.state.flags.get(route.feature)
+                            if flag is not None and not flag.enabled:
+                                await features.check(request, route.feature)
                     if request.content.is_eof():  # no body, or it came with the headers
                         response = await handler(request)
                     else:
@@ -172,7 +189,8 @@ def _edged(edge: Edge, policy: RoutePolicy | None, handler: Handler) -> Handler:
                 transport = request.transport
                 if transport is None or transport.is_closing():
                     status = CLIENT_CLOSED
-                    log.info("client closed the connection: %s %s", request.method, request.path)
+                    if edge.access is None:  # else the access line says 499
+                        log.info("client closed the connection: %s %s", request.method, request.path)
                 raise
             except Exception:
                 response = errors.internal(request, rid)
@@ -185,8 +203,20 @@ def _edged(edge: Edge, policy: RoutePolicy | None, handler: Handler) -> Handler:
         finally:
             if controls is not None and route.audited:
                 controls.audit.record(request, status, rid, audit_route, controls.client_ip(request))
-            (route_stats or stats.route(request.method, UNMATCHED)).observe(status, perf_counter() - started)
+            elapsed = perf_counter() - started
+            (route_stats or stats.route(request.method, UNMATCHED)).observe(status, elapsed)
+            access = edge.access
+            if access is not None:
+                access.info(ACCESS_LINE, request.method, audit_route or _unmatched_path(request), status,
+                            elapsed * 1000.0, extra={"request_id": rid})
             request_id_var.reset(token)
 
     edged.__name__ = edged.__qualname__ = getattr(handler, "__name__", "handler")
     return edged
+
+
+def _unmatched_path(request: web.Request) -> str:
+    """The path as sent (still percent-encoded: no control character reaches the log),
+    without the query (it may hold a token), cut short."""
+    path = request.rel_url.raw_path
+    return path if len(path) <= UNMATCHED_PATH_MAX else path[:UNMATCHED_PATH_MAX] + "..."
