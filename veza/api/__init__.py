@@ -5,7 +5,7 @@
 
 from veza.api import (
     announcements, auth, chat, conversations, developer, health, live, live_hooks, live_webrtc,
-    moderation, notifications, platform_admin, privacy, sessions, social, system, tags, track_engagement,
+    moderation, notifications, platform_admin, sessions, social, system, tags, track_engagement,
     tracks, uploads, users,
 )
 from veza.api import admin_users, inventory
@@ -26,7 +26,6 @@ ROUTERS = [
     tags.router,
     notifications.router,
     developer.router,
-    privacy.router,
     moderation.router,
     announcements.router,
     platform_admin.router,

@@ -147,12 +147,3 @@ async def resolve_report(request: web.Request, body: ResolveIn, principal: Princ
     if body.action == "ban":
         await request.app[keys.session_events].revoked(target, None)
     return ok(_report(row))
-
-
-@router.get("/users/me/warnings", query=PageQuery, response=WarningList, auth="required",
-            summary="Moderation warnings you received")
-async def my_warnings(request: web.Request, query: PageQuery, principal: Principal) -> web.Response:
-    async with request.app[keys.db].connection() as conn:
-        rows, total = await store.list_warnings(conn, principal.user_id, query.limit, query.offset)
-    return ok(WarningList(warnings=[WarningOut(**{f: r[f] for f in WarningOut.__struct_fields__}) for r in rows],
-                          total=total))

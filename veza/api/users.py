@@ -1,26 +1,31 @@
-"""Every `/users/*` route: the caller's own profile (GET/PUT /users/me), public profiles
-(GET /users/:id) and follows (POST/DELETE /users/:id/follow).
+"""Every `/users/*` route: the caller's own profile (GET/PUT /users/me), their privacy
+preferences (CCPA Do Not Sell) and moderation warnings, public profiles (GET /users/:id)
+and follows (POST/DELETE /users/:id/follow).
 
 `/users/me` is declared before `/users/{id}`, so "me" never reaches the id route.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import msgspec
 from aiohttp import web
 
 from veza import feeds, keys
+from veza.api.moderation import PageQuery, WarningList, WarningOut
 from veza.api.schemas import UserProfile, user_profile
 from veza.api.social_schemas import FollowOut, ProfileOut
 from veza.domain import notifications
 from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
+from veza.http.edge.privacy import do_not_sell
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest
 from veza.http.routing import ApiRouter, path_uuid
-from veza.store import social, users
+from veza.store import moderation as moderation_store
+from veza.store import privacy, social, users
 from veza.validation import url_problems, username_problems
 
 router = ApiRouter("users")
@@ -54,6 +59,46 @@ async def update_me(request: web.Request, body: ProfileIn, principal: Principal)
         changes["avatar_url"] = None
     async with request.app[keys.db].connection() as conn:
         return ok(user_profile(await users.update_profile(conn, principal.user_id, changes)))
+
+
+# CCPA: the persisted Do Not Sell preference (the per-request Sec-GPC signal is read at the
+# edge: `veza.http.edge.privacy`).
+
+class OptOutIn(msgspec.Struct, forbid_unknown_fields=True):
+    do_not_sell: bool = True
+
+
+class PrivacyOut(msgspec.Struct):
+    do_not_sell: bool
+    updated_at: dt.datetime | None
+    gpc: bool  # this request carried Sec-GPC: 1
+
+
+def _out(request: web.Request, row: dict) -> PrivacyOut:
+    return PrivacyOut(do_not_sell=row["do_not_sell"], updated_at=row["do_not_sell_updated_at"],
+                      gpc=do_not_sell(request))
+
+
+@router.post("/users/me/privacy/opt-out", body=OptOutIn, response=PrivacyOut, auth="required",
+             summary="Set the Do Not Sell preference (CCPA)")
+async def opt_out(request: web.Request, body: OptOutIn, principal: Principal) -> web.Response:
+    async with request.app[keys.db].connection() as conn:
+        return ok(_out(request, await privacy.set_do_not_sell(conn, principal.user_id, body.do_not_sell)))
+
+
+@router.get("/users/me/privacy", response=PrivacyOut, auth="required", summary="The current privacy preferences")
+async def get_privacy(request: web.Request, principal: Principal) -> web.Response:
+    async with request.app[keys.db].connection() as conn:
+        return ok(_out(request, await privacy.get_preferences(conn, principal.user_id)))
+
+
+@router.get("/users/me/warnings", query=PageQuery, response=WarningList, auth="required",
+            summary="Moderation warnings you received")
+async def my_warnings(request: web.Request, query: PageQuery, principal: Principal) -> web.Response:
+    async with request.app[keys.db].connection() as conn:
+        rows, total = await moderation_store.list_warnings(conn, principal.user_id, query.limit, query.offset)
+    return ok(WarningList(warnings=[WarningOut(**{f: r[f] for f in WarningOut.__struct_fields__}) for r in rows],
+                          total=total))
 
 
 @router.get("/users/{id}", response=ProfileOut, auth="optional",
