@@ -31,6 +31,7 @@ class FakeHyperswitch:
         app = web.Application()
         app.router.add_post("/payments", self._create_payment)
         app.router.add_post("/refunds", self._create_refund)
+        app.router.add_post("/payments/{payment_id}/cancel", self._cancel_payment)
         return app
 
     def _check(self, request: web.Request) -> web.Response | None:
@@ -52,6 +53,16 @@ class FakeHyperswitch:
         return web.json_response({"payment_id": payment_id, "client_secret": f"{payment_id}_secret_x",
                                   "status": "requires_payment_method", "amount": body["amount"],
                                   "currency": body["currency"]})
+
+    async def _cancel_payment(self, request: web.Request) -> web.Response:
+        payment_id = request.match_info["payment_id"]
+        self.requests.append(("cancel", {"payment_id": payment_id, **await request.json()}))
+        if (refused := self._check(request)) is not None:
+            return refused
+        if payment_id not in self.payments:
+            return web.json_response({"error": {"message": "Payment not found"}}, status=404)
+        self.payments[payment_id]["status"] = "cancelled"
+        return web.json_response({"payment_id": payment_id, "status": "cancelled"})
 
     async def _create_refund(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -17,6 +17,7 @@ fails or expires; a refund puts it back on sale.
 from __future__ import annotations
 
 import dataclasses
+import asyncio
 import decimal
 import logging
 import uuid
@@ -531,15 +532,29 @@ def payout_rows(order: dict[str, Any], fee_rate: float) -> list[tuple[UUID, int,
 
 # Expiry: orders nobody paid in time give their stock back.
 
-async def expire_due_orders(db: Any, announce: Announcer, limit: int = 200) -> int:
+async def expire_due_orders(db: Any, announce: Announcer, provider: PaymentProvider | None = None,
+                            limit: int = 200) -> int:
+    """Expire unpaid orders past their window: stock back, buyer told, and (after commit,
+    best effort) the payment voided at the provider so it can no longer be paid. A payment
+    that succeeds anyway finds an expired order and is flagged (`_apply`)."""
+    voided: list[str] = []
     async with unit_of_work(db) as uow:
         expired = 0
         for order_id in await order_store.due_for_expiry(uow.conn, limit):
             if await order_store.move(uow.conn, order_id, ("pending",), "expired"):
                 order = await order_store.get(uow.conn, order_id)
                 await product_store.release(uow.conn, [(i["product_id"], i["quantity"]) for i in order["items"]])
+                await order_store.set_payment_status(uow.conn, order_id, "cancelled")
                 uow.after_commit(announce.order_updated, order)
+                if order["payment"] is not None:
+                    voided.append(order["payment"]["payment_id"])
                 expired += 1
+    if provider is not None and voided:  # concurrently: one slow provider call must not hold the sweep
+        results = await asyncio.gather(*(provider.cancel_payment(payment_id=p, reason="order expired unpaid")
+                                         for p in voided), return_exceptions=True)
+        for payment_id, result in zip(voided, results):
+            if isinstance(result, BaseException):
+                log.warning("could not void payment %s of an expired order: %r", payment_id, result)
     return expired
 
 

@@ -187,6 +187,23 @@ async def test_failed_then_succeeded_keeps_the_order_failed_and_flags_it(hs: Api
     assert await order_status(hs, buyer, order["id"]) == "failed"
 
 
+async def test_expiry_voids_the_payment_and_a_late_success_is_flagged(hs: ApiClient, fake: FakeHyperswitch) -> None:
+    from veza.domain.marketplace import expire_due_orders
+
+    _, buyer, product, order = await _order(hs)
+    payment_id = order["payment"]["payment_id"]
+    async with hs.app[keys.db].connection() as conn:
+        await conn.execute("UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = $1",
+                           uuid.UUID(order["id"]))
+    market = hs.app[keys.marketplace]
+    assert await expire_due_orders(hs.app[keys.db], market.announce, market.provider) == 1
+    assert ("cancel", payment_id) in [(k, b.get("payment_id")) for k, b in fake.requests]
+    # The money was taken anyway (a race with the cancel): the order stays expired, flagged.
+    assert (await fake.deliver(fake.event("payment_succeeded", payment_id)))[1]["data"]["outcome"] == "flagged"
+    assert await order_status(hs, buyer, order["id"]) == "expired"
+    assert await _stock(hs, product["id"]) == (0, 0)
+
+
 async def test_refund_through_hyperswitch(hs: ApiClient, fake: FakeHyperswitch) -> None:
     seller, buyer, product, order = await _order(hs)
     payment_id = order["payment"]["payment_id"]

@@ -38,4 +38,7 @@ class PaymentProvider(Protocol):
     async def create_refund(self, *, payment_id: str, refund_id: str, amount_cents: int,
                             reason: str) -> RefundStarted: ...
 
+    async def cancel_payment(self, *, payment_id: str, reason: str) -> None:
+        """Void a payment nobody completed (its order expired), so it can no longer be paid."""
+
     async def close(self) -> None: ...

@@ -10,6 +10,8 @@ import asyncio
 import logging
 from typing import Any
 
+from urllib.parse import quote
+
 import aiohttp
 
 from veza.domain.errors import BadGateway, Unavailable
@@ -55,6 +57,9 @@ class HyperswitchProvider:
         if not isinstance(payment_id, str) or not payment_id:
             raise BadGateway("The payment provider answered without a payment id")
         return PaymentIntent(payment_id, data.get("client_secret"), str(data.get("status", "requires_payment_method")))
+
+    async def cancel_payment(self, *, payment_id: str, reason: str) -> None:
+        await self._post(f"/payments/{quote(payment_id, safe='')}/cancel", {"cancellation_reason": reason[:255]})
 
     async def create_refund(self, *, payment_id: str, refund_id: str, amount_cents: int, reason: str) -> RefundStarted:
         data = await self._post("/refunds", {"payment_id": payment_id, "amount": amount_cents,

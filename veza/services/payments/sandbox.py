@@ -87,6 +87,11 @@ class SandboxProvider:
             self._deliver_later(payment.webhook_url, body)
         return payment
 
+    async def cancel_payment(self, *, payment_id: str, reason: str) -> None:
+        payment = self._payments.get(payment_id)
+        if payment is not None and payment.status == "requires_payment_method":
+            payment.status = "cancelled"
+
     async def create_refund(self, *, payment_id: str, refund_id: str, amount_cents: int, reason: str) -> RefundStarted:
         payment = self._payments.get(payment_id)
         if payment is None or payment.status != "succeeded" or payment.webhook_url is None:

@@ -81,7 +81,7 @@ async def marketplace_ctx(app: web.Application) -> AsyncIterator[None]:
         while True:
             await asyncio.sleep(sweep_interval(settings))
             try:
-                expired = await expire_due_orders(app[keys.db], market.announce)
+                expired = await expire_due_orders(app[keys.db], market.announce, market.provider)
                 if expired:
                     log.info("expired %d unpaid orders", expired)
             except Exception:
