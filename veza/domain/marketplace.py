@@ -16,8 +16,8 @@ fails or expires; a refund puts it back on sale.
 
 from __future__ import annotations
 
-import dataclasses
 import asyncio
+import dataclasses
 import decimal
 import logging
 import uuid
