@@ -10,73 +10,11 @@ import uuid
 import zipfile
 from typing import Any
 
-import aiohttp
-
 from tests.audio_fixtures import wav_bytes
 from tests.support import ApiClient, User
-from tests.veza.api.cloud_helpers import make_file
+from tests.veza.api.account_data import fill_every_domain
 from tests.veza.api.export_helpers import exported, jsonl
-from tests.veza.api.market_helpers import checkout, sandbox_pay, seller_with_product
-from tests.veza.api.track_helpers import make_track
 from veza import keys
-
-
-async def _ok(reply: Any, status: int = 200) -> Any:
-    assert reply.status == status, reply.body
-    return reply.data
-
-
-async def _everything(client: ApiClient, me: User, other: User) -> dict[str, Any]:
-    """Data of `me` in every domain (and some of `other` next to it); what the test checks."""
-    made: dict[str, Any] = {}
-    made["track"] = await make_track(client, me, title="My own song", data=wav_bytes(0.3))
-    theirs = await make_track(client, other, title="Their song")
-    await _ok(await client.post(f"/tracks/{theirs['id']}/like", user=me))
-    await _ok(await client.post(f"/tracks/{theirs['id']}/comments", user=me, json={"content": "my track comment"}), 201)
-    made["post"] = await _ok(await client.post("/social/posts", user=me, json={"content": "my post", "tags": ["synth"]}),
-                             201)
-    their_post = await _ok(await client.post("/social/posts", user=other, json={"content": "their post"}), 201)
-    await _ok(await client.post("/social/like", user=me, json={"post_id": their_post["id"]}))
-    await _ok(await client.post("/social/comments", user=me, json={"post_id": their_post["id"],
-                                                                    "content": "my post comment"}), 201)
-    await _ok(await client.post(f"/users/{other.id}/follow", user=me))
-    await _ok(await client.post(f"/users/{me.id}/follow", user=other))  # a notification for me
-    room = await _ok(await client.post("/conversations", user=me, json={"type": "group", "name": "Band room",
-                                                                        "members": [other.id]}), 201)
-    made["room"] = room
-    await _ok(await client.post(f"/conversations/{room['id']}/messages", user=me, json={"content": "my message"}), 201)
-    made["their_message"] = f"their private words {uuid.uuid4().hex}"
-    await _ok(await client.post(f"/conversations/{room['id']}/messages", user=other,
-                                json={"content": made["their_message"]}), 201)
-    made["stream"] = await _ok(await client.post("/live/streams", user=me, json={"title": "Night set"}), 201)
-    # Marketplace: I sell to them (a sale and a transfer for me), and buy from them, and review it.
-    my_product = await _ok(await client.post("/marketplace/products", user=me, json={
-        "title": "My stems", "price_cents": 1500, "kind": "sample_pack"}), 201)
-    order = await _ok(await checkout(client, other, my_product["id"]), 201)
-    await _ok(await sandbox_pay(client, order))
-    _, their_product = await seller_with_product(client, title="Their stems")
-    made["order"] = await _ok(await checkout(client, me, their_product["id"]), 201)
-    await _ok(await sandbox_pay(client, made["order"]))
-    await _ok(await client.post(f"/marketplace/products/{their_product['id']}/reviews", user=me,
-                                json={"rating": 4, "comment": "my review"}), 201)
-    made["cloud"] = await make_file(client, me, b"my cloud bytes\n", "notes/../../etc passwd.txt")
-    made["share"] = await _ok(await client.post(f"/cloud/files/{made['cloud']['id']}/share", user=me, json={}))
-    gear = await _ok(await client.post("/inventory/gear", user=me, json={"name": "Strat", "serial_number": "SN-1"}),
-                     201)
-    form = aiohttp.FormData(quote_fields=False)
-    form.add_field("type", "invoice")
-    form.add_field("file", b"invoice text\n", filename="invoice.txt", content_type="text/plain")
-    made["document"] = await _ok(await client.post(f"/inventory/gear/{gear['id']}/documents", user=me, data=form), 201)
-    await _ok(await client.post(f"/inventory/gear/{gear['id']}/repairs", user=me,
-                                json={"description": "new frets", "cost_cents": 8500, "currency": "EUR"}), 201)
-    made["api_key"] = await _ok(await client.post("/developer/api-keys", user=me, json={"name": "ci"}), 201)
-    await _ok(await client.post("/users/me/privacy/opt-out", user=me, json={"do_not_sell": True}))
-    await _ok(await client.post("/reports", user=me, json={"content_type": "track", "content_id": theirs["id"],
-                                                          "reason": "my report"}), 201)
-    async with client.app[keys.db].connection() as conn:  # the payouts routes are another issue's; their table is here
-        await conn.execute("INSERT INTO seller_accounts (user_id, provider, account_id) VALUES ($1, 'sandbox', $2)",
-                           uuid.UUID(me.id), f"acct_{uuid.uuid4().hex[:12]}")
-    return made
 
 
 async def _secrets(client: ApiClient, me: User, other: User, made: dict[str, Any]) -> dict[str, str]:
@@ -119,7 +57,7 @@ def _all_bytes(archive: zipfile.ZipFile) -> bytes:
 
 async def test_an_account_with_data_everywhere_exports_each_domain_and_no_secret(client: ApiClient) -> None:
     me, other = await client.register(role="creator"), await client.register(role="creator")
-    made = await _everything(client, me, other)
+    made = await fill_every_domain(client, me, other)
     await _audited(client, me)
     secrets = await _secrets(client, me, other, made)
     archive = await exported(client, me)
@@ -147,8 +85,11 @@ async def test_an_account_with_data_everywhere_exports_each_domain_and_no_secret
     assert {(f["direction"], f["username"]) for f in rows("follows.jsonl", 2)} == {
         ("following", other.username), ("follower", other.username)}
     assert rows("posts.jsonl", 1)[0]["content"] == "my post"
-    assert [(m["content"], m["room_name"]) for m in rows("messages.jsonl", 1)] == [("my message", "Band room")]
-    assert {c["name"] for c in rows("conversations.jsonl", 2)} == {"Band room", "Night set"}  # the stream's chat
+    assert {(m["content"], m["room_name"], m["room_type"]) for m in rows("messages.jsonl", 2)} == {
+        ("my message", "Band room", "group"), ("my direct words", "", "direct")}
+    rooms = {(c["type"], c["name"], c["direct_with"]) for c in rows("conversations.jsonl", 3)}
+    assert rooms == {("group", "Band room", None), ("public", "Night set", None),  # the stream's chat
+                     ("direct", "", other.username)}
     assert {n["kind"] for n in rows("notifications.jsonl")} >= {"follow", "sale"}
     assert rows("live_streams.jsonl", 1)[0]["title"] == "Night set"
     assert rows("products.jsonl", 1)[0]["title"] == "My stems"

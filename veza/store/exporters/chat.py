@@ -1,5 +1,6 @@
-"""Chat: the rooms the user is in or owns (names and their role, never other members),
-the messages they wrote with their rooms' names, and their reactions."""
+"""Chat: the rooms the user is in or owns (name, their role, a direct room's other person;
+never a group's members), the messages they wrote with their rooms' names, and their
+reactions."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from veza.store.exporters import stream
                           "chat_reactions.user_id"))
 async def chat(archive: Archive, conn: Any, user_id: UUID) -> None:
     await archive.rows("conversations.jsonl", stream(
-        conn, "SELECT c.id, c.type, c.name, c.owner_id = $1 AS owner, m.role, m.joined_at, c.created_at"
+        conn, "SELECT c.id, c.type, c.name, c.owner_id = $1 AS owner, m.role, m.joined_at, c.created_at,"
+              " CASE WHEN c.type = 'direct' THEN (SELECT u.username FROM conversation_members o"
+              "   JOIN users u ON u.id = o.user_id WHERE o.conversation_id = c.id AND o.user_id <> $1 LIMIT 1)"
+              " END AS direct_with"
               " FROM conversations c LEFT JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = $1"
               " WHERE c.id IN (SELECT conversation_id FROM conversation_members WHERE user_id = $1"
               "                UNION SELECT id FROM conversations WHERE owner_id = $1)"
