@@ -134,3 +134,25 @@ async def test_admins_erase_other_accounts_but_not_their_own_or_another_admins(c
         entry = await conn.fetchrow("SELECT user_id, via FROM audit_log WHERE action = 'ERASE' AND resource = $1",
                                     f"/users/{user.id}")
     assert str(entry["user_id"]) == admin.id and entry["via"] == "admin"
+
+
+async def test_a_single_nodes_live_room_forgets_the_erased_messages_it_cached(aiohttp_client, settings) -> None:  # type: ignore[no-untyped-def]
+    """Without Redis a room answers joins from its cache of recent messages: erasure must
+    not leave the erased text there."""
+    from veza.app import create_app
+
+    client = ApiClient(await aiohttp_client(create_app(settings.replace(redis_url=None))))
+    me, other = await client.register(), await client.register()
+    room = await ok(await client.post("/conversations", user=me, json={"type": "group", "name": "Duo",
+                                                                       "members": [other.id]}), 201)
+    await ok(await client.post(f"/conversations/{room['id']}/messages", user=me, json={"content": "erase me"}), 201)
+    await ok(await client.post(f"/conversations/{room['id']}/messages", user=other, json={"content": "keep me"}), 201)
+    ws = await client.ws(other)
+    assert [m["content"] for m in (await joined(ws, room["id"]))["messages"]] == ["erase me", "keep me"]
+    await ws.close()
+    assert (await _erase(client, me)).status == 200
+    ws = await client.ws(other)
+    frame = await joined(ws, room["id"])
+    assert [(m["author"]["username"], m["content"]) for m in frame["messages"]] == [
+        ("deleted user", ""), (other.username, "keep me")]
+    await ws.close()

@@ -147,3 +147,31 @@ async def test_queued_jobs_are_resumed_by_the_next_start(aiohttp_client, client:
     restarted = ApiClient(await aiohttp_client(create_app(client.app[keys.settings])))
     ready = await wait_for(restarted, user, job["id"])
     assert ready["size_bytes"] > 0
+
+
+async def test_a_job_running_when_the_node_stops_is_put_back_and_finished_by_the_next(
+        aiohttp_client, client: ApiClient) -> None:  # type: ignore[no-untyped-def]
+    from veza.app import create_app
+
+    user = await client.register()
+    blocker = await client.app[keys.db].pool.acquire()
+    try:
+        async with blocker.transaction():  # the export blocks reading gear: it is mid-run, for sure
+            await blocker.execute("LOCK TABLE gear IN ACCESS EXCLUSIVE MODE")
+            job = await request_export(client, user)
+            export_id = uuid.UUID(job["id"])
+            for _ in range(500):
+                row = await _sql(client, "SELECT status, attempts FROM data_exports WHERE id = $1", export_id)
+                if row["status"] == "running":
+                    break
+                await asyncio.sleep(0.02)
+            assert (row["status"], row["attempts"]) == ("running", 1)
+            await client.app[worker].ask(Drain(), timeout=30)  # what the app does as it shuts down
+            row = await _sql(client, "SELECT status, attempts FROM data_exports WHERE id = $1", export_id)
+            assert (row["status"], row["attempts"]) == ("queued", 0)  # a shutdown is no failed attempt
+    finally:
+        await client.app[keys.db].pool.release(blocker)
+    assert not list((client.app[keys.settings].data_dir / "tmp" / "exports").iterdir())  # no partial archive
+    restarted = ApiClient(await aiohttp_client(create_app(client.app[keys.settings])))
+    ready = await wait_for(restarted, user, job["id"])
+    assert ready["size_bytes"] > 0
