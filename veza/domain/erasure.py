@@ -29,8 +29,9 @@ from veza.store import audit
 from veza.store import erasure as store
 
 KEPT: dict[str, str] = {
-    "audit_log.user_id": "the security audit trail is kept (GDPR art. 17(3)(e)): what was done and when, with the"
-                         " addresses blanked; the id names no one once the account row is gone",
+    "audit_log.user_id": "the security audit trail is kept (GDPR art. 17(3)(e)): what was done and when; the"
+                         " addresses of earlier requests are blanked (the erasure request's own entry keeps its"
+                         " address), and the id names no one once the account row is gone",
 }
 FEED_WINDOW = 7 * 24 * 3600.0  # posts younger than this may be in the live trending counters
 FEED_LIMIT = 1000

@@ -66,6 +66,7 @@ async def test_erasure_leaves_no_row_naming_the_user_and_keeps_what_others_rely_
     assert any(me.id in str(p) for p in gone) and any(job["id"] in p.name for p in gone)
     assert not any(me.id in str(p) or job["id"] in p.name for p in stored_after)
     assert (await client.get("/users/me", user=me)).status == 401
+    assert (await client.get("/users/me", headers={"X-API-Key": made["api_key"]["key"]})).status == 401
     assert (await client.post("/auth/refresh", json={"refresh_token": me.refresh_token})).status == 401
 
     # The shared room still reads for the other member: their message intact, mine detached.
@@ -155,4 +156,23 @@ async def test_a_single_nodes_live_room_forgets_the_erased_messages_it_cached(ai
     frame = await joined(ws, room["id"])
     assert [(m["author"]["username"], m["content"]) for m in frame["messages"]] == [
         ("deleted user", ""), (other.username, "keep me")]
+    await ws.close()
+
+
+async def test_a_live_broadcast_ends_for_its_watchers_when_its_owner_is_erased(aiohttp_client, settings) -> None:  # type: ignore[no-untyped-def]
+    from tests.veza.live_support import HOOK_SECRET, publish_rtmp
+    from tests.veza.ws.chat_support import until
+    from veza.app import create_app
+
+    client = ApiClient(await aiohttp_client(create_app(settings.replace(live_hook_secret=HOOK_SECRET))))
+    me, fan = await client.register(role="creator"), await client.register()
+    stream = await ok(await client.post("/live/streams", user=me, json={"title": "Last show"}), 201)
+    assert (await publish_rtmp(client, stream["stream_key"])).status == 302
+    ws = await client.ws(fan)
+    await ws.send_json({"type": "watch", "stream": stream["id"]})
+    assert (await until(ws, "stream_state"))["live"] is True
+    assert (await _erase(client, me)).status == 200
+    await until(ws, "stream_offline")
+    assert (await client.get(f"/live/streams/{stream['id']}")).status == 404
+    assert (await publish_rtmp(client, stream["stream_key"])).status == 403  # the key is gone with the account
     await ws.close()
