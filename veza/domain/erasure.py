@@ -88,6 +88,7 @@ async def erase(db: Any, request: Erasure, effects: Aftermath) -> dict[str, Any]
         rooms = await store.detach_messages(conn, request.user_id)
         await store.detach_comments(conn, request.user_id)
         await store.detach_marketplace(conn, request.user_id)
+        await store.delete_reports_about(conn, request.user_id)
         await store.blank_audit_addresses(conn, request.user_id)
         await store.delete_user(conn, request.user_id)
         await audit.insert_one(conn, user_id=request.by, action="ERASE", resource=f"/users/{request.user_id}",

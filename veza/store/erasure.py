@@ -116,6 +116,12 @@ async def detach_marketplace(conn: asyncpg.Connection, user_id: UUID) -> None:
     await conn.execute("UPDATE products SET status = 'archived', updated_at = now() WHERE seller_id = $1", user_id)
 
 
+async def delete_reports_about(conn: asyncpg.Connection, user_id: UUID) -> None:
+    """Reports whose reported content is the account itself go with it (like its tracks'
+    reports, they point at nothing any more; these would name the user)."""
+    await conn.execute("DELETE FROM reports WHERE content_type = 'user' AND content_id = $1", user_id)
+
+
 async def blank_audit_addresses(conn: asyncpg.Connection, user_id: UUID) -> None:
     """The audit trail keeps what was done and when, not from where."""
     await conn.execute("UPDATE audit_log SET ip_address = '' WHERE user_id = $1 AND ip_address <> ''", user_id)

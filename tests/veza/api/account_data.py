@@ -76,6 +76,8 @@ async def fill_every_domain(client: ApiClient, me: User, other: User) -> dict[st
     await ok(await client.post("/users/me/privacy/opt-out", user=me, json={"do_not_sell": True}))
     await ok(await client.post("/reports", user=me, json={"content_type": "track", "content_id": theirs["id"],
                                                           "reason": "my report"}), 201)
+    await ok(await client.post("/reports", user=other, json={"content_type": "user", "content_id": me.id,
+                                                            "reason": "about me"}), 201)
     async with client.app[keys.db].connection() as conn:  # the payouts routes are another issue's; their table is here
         await conn.execute("INSERT INTO seller_accounts (user_id, provider, account_id) VALUES ($1, 'sandbox', $2)",
                            uuid.UUID(me.id), f"acct_{uuid.uuid4().hex[:12]}")

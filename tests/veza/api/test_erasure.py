@@ -137,7 +137,8 @@ async def test_admins_erase_other_accounts_but_not_their_own_or_another_admins(c
     assert str(entry["user_id"]) == admin.id and entry["via"] == "admin"
 
 
-async def test_a_single_nodes_live_room_forgets_the_erased_messages_it_cached(aiohttp_client, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_a_single_nodes_live_room_forgets_the_erased_messages_it_cached(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings) -> None:
     """Without Redis a room answers joins from its cache of recent messages: erasure must
     not leave the erased text there."""
     from veza.app import create_app
@@ -159,7 +160,8 @@ async def test_a_single_nodes_live_room_forgets_the_erased_messages_it_cached(ai
     await ws.close()
 
 
-async def test_a_live_broadcast_ends_for_its_watchers_when_its_owner_is_erased(aiohttp_client, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_a_live_broadcast_ends_for_its_watchers_when_its_owner_is_erased(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings) -> None:
     from tests.veza.live_support import HOOK_SECRET, publish_rtmp
     from tests.veza.ws.chat_support import until
     from veza.app import create_app

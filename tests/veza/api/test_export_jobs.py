@@ -137,7 +137,8 @@ async def test_archives_are_deleted_after_their_retention(client: ApiClient) -> 
     assert reply.status == 404
 
 
-async def test_queued_jobs_are_resumed_by_the_next_start(aiohttp_client, client: ApiClient) -> None:  # type: ignore[no-untyped-def]
+async def test_queued_jobs_are_resumed_by_the_next_start(  # type: ignore[no-untyped-def]
+        aiohttp_client, client: ApiClient) -> None:
     from veza.app import create_app
 
     user = await client.register()
