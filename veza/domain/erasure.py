@@ -4,12 +4,12 @@
 One transaction deletes what is the user's alone (profile, sessions, API keys, tracks and
 their audio, posts, cloud files, gear and documents, exports, follows, likes,
 notifications, privacy settings, reports they filed or about the account) and detaches
-what others rely on: their messages in shared rooms and their comments become "deleted user" without their
-text; orders, order lines, invoices, refunds and transfers stay for the accounts with the
-buyer's own fields erased; reviews keep their rating. The username and email are free
-again at once. After the commit every session's sockets close on every node, the stored
-files are deleted (listed as storage garbage with the change, so never forgotten), and
-live rooms drop their cached copies of the messages.
+what others rely on: their messages in shared rooms and their comments become "deleted
+user" without their text; orders, order lines, invoices, refunds and transfers stay for
+the accounts with the buyer's own fields erased; reviews keep their rating. The username
+and email are free again at once. After the commit every session's sockets close on every
+node, the stored files are deleted (listed as storage garbage with the change, so never
+forgotten), and live rooms drop their cached copies of the messages.
 
 `KEPT` lists the only columns that may still name the erased user, with the reason; the
 erasure test walks the schema and finds no other row naming them.
