@@ -148,8 +148,14 @@ class Close:
     pass
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Forget:
+    """Stored messages changed under the recent-message cache (an erased account's): drop
+    the cache, so the next join reads them from PostgreSQL."""
+
+
 # ---- the control channel: REST changes reach this room's actor on every node -----------
-Control = Kick | Rename | Close
+Control = Kick | Rename | Close | Forget
 
 
 def control_channel(room_id: UUID) -> str:
@@ -161,6 +167,8 @@ def encode_control(message: Control) -> bytes:
         return msgspec.json.encode({"op": "kick", "user": message.user_id})
     if isinstance(message, Rename):
         return msgspec.json.encode({"op": "rename", "name": message.name})
+    if isinstance(message, Forget):
+        return msgspec.json.encode({"op": "forget"})
     return msgspec.json.encode({"op": "close"})
 
 
@@ -170,6 +178,8 @@ def decode_control(payload: bytes) -> Control:
         return Kick(UUID(data["user"]))
     if data["op"] == "rename":
         return Rename(data["name"])
+    if data["op"] == "forget":
+        return Forget()
     return Close()
 
 
@@ -347,6 +357,8 @@ class ChatRoom(Actor):
             return self.hub.deliver_local(self.topic, f.encode(f.RoomUpdated(room=self.room_id, name=message.name)))
         if isinstance(message, Close):
             return await self._close()
+        if isinstance(message, Forget):
+            return self.recent.clear()
         raise TypeError(f"ChatRoom cannot handle {type(message).__name__}")
 
     def _check(self, conn: Any, required: bool = True) -> None:

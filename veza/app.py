@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from veza import keys, rooms
 from veza.announcements import announcements_ctx
 from veza.api.cloud_setup import cloud_ctx
+from veza.api.exports import exports_ctx
 from veza.api import ROUTERS
 from veza.cluster.rooms import cluster_rooms_ctx
 from veza.cluster.setup import cluster_ctx
@@ -104,6 +105,7 @@ RESOURCES = (
     live_ctx,  # the LiveStream actors' services and WebRTC sessions (the hub)
     cluster_rooms_ctx,  # with Redis: rooms delivered in seq order across nodes (the hub)
     marketplace_ctx,  # payment provider, order expiry, live pushes of orders and sales (the hub, the db)
+    exports_ctx,  # the GDPR export worker (the db, storage, the cloud collector, the Inbox actors)
     frozen_startup_heap,  # last: everything started is long-lived
 )
 

@@ -215,6 +215,12 @@ class Settings:
     order_payment_timeout: int = 900
     platform_fee_rate: float = 0.1
     download_link_ttl: int = 300
+    # GDPR data exports (issue 18): how often one may be asked for, how long an archive is
+    # kept, jobs run at once per node, and how often the worker looks for due work.
+    export_min_interval: int = 24 * 3600
+    export_retention: int = 7 * 24 * 3600
+    export_concurrency: int = 1
+    export_poll_interval: float = 30.0
 
     @property
     def production(self) -> bool:
@@ -319,6 +325,10 @@ class Settings:
             order_payment_timeout=_int(env, "ORDER_PAYMENT_TIMEOUT", 900, minimum=1),
             platform_fee_rate=_fraction(env, "PLATFORM_FEE_RATE", 0.1),
             download_link_ttl=_int(env, "DOWNLOAD_LINK_TTL", 300, minimum=1),
+            export_min_interval=_int(env, "EXPORT_MIN_INTERVAL", 24 * 3600, minimum=0),
+            export_retention=_int(env, "EXPORT_RETENTION", 7 * 24 * 3600, minimum=60),
+            export_concurrency=_int(env, "EXPORT_CONCURRENCY", 1, minimum=1),
+            export_poll_interval=_positive(env, "EXPORT_POLL_INTERVAL", 30.0),
         )
         if overrides:
             settings = settings.replace(**overrides)

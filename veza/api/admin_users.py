@@ -1,4 +1,4 @@
-"""Admin decisions about accounts: `PUT /admin/users/:id/role`."""
+"""Admin decisions about accounts: `PUT /admin/users/:id/role`, `DELETE /admin/users/:id`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import msgspec
 from aiohttp import web
 
 from veza import keys
+from veza.api import erasure
 from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
 from veza.http.envelope import ok
@@ -36,3 +37,6 @@ async def put_role(request: web.Request, body: RoleIn, principal: Principal) -> 
     async with unit_of_work(request.app[keys.db]) as uow:
         user = await change_role(uow, request.app[keys.session_events], principal, target, body.role)
     return ok(UserRoleOut(id=user["id"], username=user["username"], email=user["email"], role=user["role"]))
+
+
+erasure.add_admin_routes(router)  # DELETE /admin/users/:id (issue 18)

@@ -14,6 +14,7 @@ import msgspec
 from aiohttp import web
 
 from veza import feeds, keys
+from veza.api import erasure, exports
 from veza.api.moderation import PageQuery, WarningList, WarningOut
 from veza.api.schemas import UserProfile, user_profile
 from veza.api.social_schemas import FollowOut, ProfileOut
@@ -131,3 +132,7 @@ async def unfollow(request: web.Request, principal: Principal) -> web.Response:
         await social.unfollow(conn, principal.user_id, target)
         count = await _followers(conn, target)
     return ok(FollowOut(user_id=target, following=False, follower_count=count))
+
+
+exports.add_routes(router)  # POST /users/me/export, /users/me/exports* (issue 18)
+erasure.add_routes(router)  # DELETE /users/me (issue 18)

@@ -191,8 +191,11 @@ async def list_comments(conn: asyncpg.Connection, track_id: UUID, limit: int, of
     if total is None:
         raise NotFound("Track not found")
     rows = await conn.fetch(
-        """SELECT c.id, c.track_id, c.content, c.created_at, u.id AS author_id, u.username AS author_username
-           FROM track_comments c JOIN users u ON u.id = c.author_id WHERE c.track_id = $1
+        # An erased author's comment stays as "deleted user" (the nil id, like chat messages).
+        """SELECT c.id, c.track_id, c.content, c.created_at,
+                  coalesce(u.id, '00000000-0000-0000-0000-000000000000') AS author_id,
+                  coalesce(u.username, 'deleted user') AS author_username
+           FROM track_comments c LEFT JOIN users u ON u.id = c.author_id WHERE c.track_id = $1
            ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3""",
         track_id, limit, offset)
     return [dict(r) for r in rows], total
