@@ -35,6 +35,7 @@ from veza.metrics import Metrics
 from veza.feeds import feeds_ctx
 from veza.realtime import actor_system_ctx
 from veza.services.payments.setup import marketplace_ctx
+from veza.services.stripe_connect.setup import payouts_ctx
 from veza.services.storage import storage_ctx
 from veza.security.authenticators import bearer_jwt
 from veza.security.passwords import PasswordHasher
@@ -102,6 +103,7 @@ RESOURCES = (
     live_ctx,  # the LiveStream actors' services and WebRTC sessions (the hub)
     cluster_rooms_ctx,  # with Redis: rooms delivered in seq order across nodes (the hub)
     marketplace_ctx,  # payment provider, order expiry, live pushes of orders and sales (the hub, the db)
+    payouts_ctx,  # Stripe Connect, the PayoutWorker and its ticker (the actors, the db, the feeds' inboxes)
     frozen_startup_heap,  # last: everything started is long-lived
 )
 

@@ -127,3 +127,9 @@ if TYPE_CHECKING:
     from veza.services.payments.setup import Marketplace
 
 marketplace: web.AppKey[Marketplace] = web.AppKey("marketplace")
+
+# Seller payouts (veza/services/stripe_connect/setup.py): Connect, the worker, balances.
+if TYPE_CHECKING:
+    from veza.services.stripe_connect.setup import Payouts
+
+payouts: web.AppKey[Payouts] = web.AppKey("payouts")
