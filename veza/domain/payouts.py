@@ -80,6 +80,13 @@ class RetryPolicy:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Timing:
+    """Where the payout rules read the time and their jitter (tests inject both)."""
+    clock: Clock = utcnow
+    jitter: Callable[[], float] = random.random
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Payer:
     """What paying needs: the database, Connect, the retry policy, the seller's live push."""
     db: Any

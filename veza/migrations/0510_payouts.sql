@@ -18,6 +18,8 @@ CREATE INDEX transfers_order_idx ON transfers (order_id);
 
 -- What Stripe (or the sandbox) answered: the transfer or reversal id of a success.
 ALTER TABLE transfer_attempts ADD COLUMN provider_id text;
+-- Attempts in the order they were made (several may start within one clock tick).
+ALTER TABLE transfer_attempts ADD COLUMN seq bigserial;
 
 -- The sandbox Connect: accounts a person enables on /static/connect-sandbox.html, and a
 -- ledger of the transfers and reversals it settled. Development only.

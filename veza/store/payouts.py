@@ -169,7 +169,7 @@ async def search(conn: asyncpg.Connection, *, seller_id: UUID | None, status: st
 async def attempts(conn: asyncpg.Connection, transfer_id: UUID) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT x.id, x.kind, x.idempotency_key, x.triggered_by, x.outcome, x.error, x.provider_id, x.started_at,"
-        " x.finished_at FROM transfer_attempts x WHERE x.transfer_id = $1 ORDER BY x.started_at, x.id", transfer_id)
+        " x.finished_at FROM transfer_attempts x WHERE x.transfer_id = $1 ORDER BY x.seq", transfer_id)
     return [dict(r) for r in rows]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 import stripe
@@ -18,7 +18,6 @@ import stripe
 from veza.services.stripe_connect import Account, Balance, ConnectError, ProviderTransfer
 
 log = logging.getLogger("veza.stripe")
-T = TypeVar("T")
 
 # Known failures that nothing moved on and that time may cure.
 TRANSIENT_CODES = frozenset({"balance_insufficient", "insufficient_funds", "rate_limit", "lock_timeout"})
@@ -76,10 +75,12 @@ class StripeConnect:
     async def close(self) -> None:
         await self._http.close_async()
 
-    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+    async def _call(self, call: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+        """The answer as plain data (the library's objects are not dicts)."""
         try:
             # The session's timeout covers the request; this bounds the body read after it too.
-            return await asyncio.wait_for(call(), self._timeout * 1.5)
+            found = await asyncio.wait_for(call(), self._timeout * 1.5)
+            return found.to_dict() if hasattr(found, "to_dict") else dict(found)
         except stripe.StripeError as exc:
             raise classify(exc) from None
         except (asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:

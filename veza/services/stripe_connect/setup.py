@@ -68,8 +68,10 @@ async def payouts_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.settings]
     secret = webhook_secret(settings)
     connect = make_connect(settings, app[keys.db], secret)
+    timing = app.get(keys.payout_timing) or payouts.Timing()
     payer = payouts.Payer(db=app[keys.db], connect=connect, policy=retry_policy(settings),
-                          notify=feeds.notifier(app), lease=settings.transfer_lease)
+                          notify=feeds.notifier(app), clock=timing.clock, jitter=timing.jitter,
+                          lease=settings.transfer_lease)
     system = app[keys.actors]
     stopping = asyncio.Event()
     system.provide(PayoutWorker, PayoutServices(run_round=lambda: payouts.run_due(payer), batch=payer.batch,
