@@ -109,7 +109,7 @@ async def list_transfers(request: web.Request, query: AdminTransferQuery, princi
     async with request.app[keys.db].connection() as conn:
         rows, total = await store.search(conn, seller_id=query.seller_id, status=query.status, created_from=start,
                                          created_to=end, limit=query.limit, offset=query.offset)
-    return ok({"transfers": rows, "total": total})
+    return ok(AdminTransferList(transfers=msgspec.convert(rows, list[AdminTransfer]), total=total))
 
 
 @router.get("/admin/transfers/{id}", response=TransferDetail, roles=("admin",), scope="admin",
@@ -121,7 +121,7 @@ async def get_transfer(request: web.Request, principal: Principal) -> web.Respon
         if transfer is None:
             raise NotFound("Transfer not found")
         transfer["attempts"] = await store.attempts(conn, transfer_id)
-    return ok(transfer)
+    return ok(msgspec.convert(transfer, TransferDetail))
 
 
 @router.post("/admin/transfers/{id}/retry", response=RetryOut, roles=("admin",), scope="admin",

@@ -122,7 +122,7 @@ async def transfers(request: web.Request, query: TransferQuery, principal: Princ
     async with request.app[keys.db].connection() as conn:
         rows, total = await store.search(conn, seller_id=principal.user_id, status=query.status, created_from=None,
                                          created_to=None, limit=query.limit, offset=query.offset)
-    return ok({"transfers": rows, "total": total})
+    return ok(SellerTransferList(transfers=msgspec.convert(rows, list[SellerTransfer]), total=total))
 
 
 @router.get("/sell/sales", response=SalesOut, auth="required", scope="marketplace",

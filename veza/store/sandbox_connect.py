@@ -58,7 +58,7 @@ async def get_entry(conn: asyncpg.Connection, entry_id: str) -> dict[str, Any] |
 
 
 async def reversed_amount(conn: asyncpg.Connection, transfer_id: str) -> int:
-    return await conn.fetchval("SELECT coalesce(sum(amount_cents), 0) FROM sandbox_connect_ledger"
+    return await conn.fetchval("SELECT coalesce(sum(amount_cents), 0)::bigint FROM sandbox_connect_ledger"
                                " WHERE kind = 'reversal' AND transfer_id = $1", transfer_id)
 
 
@@ -74,5 +74,5 @@ async def find(conn: asyncpg.Connection, *, kind: str, metadata_transfer_id: str
 async def balance(conn: asyncpg.Connection, account_id: str, currency: str) -> int:
     """What the account holds in `currency`: its transfers less their reversals."""
     return await conn.fetchval(
-        "SELECT coalesce(sum(CASE WHEN kind = 'transfer' THEN amount_cents ELSE -amount_cents END), 0)"
+        "SELECT coalesce(sum(CASE WHEN kind = 'transfer' THEN amount_cents ELSE -amount_cents END), 0)::bigint"
         " FROM sandbox_connect_ledger WHERE account_id = $1 AND currency = $2", account_id, currency)
