@@ -69,9 +69,11 @@ function renderChart() {
     title.textContent = `${day}: ${money(d.gross_cents)} (${d.orders} orders)`;
     bar.append(title);
     nodes.push(bar);
-    if (i % 7 === 0 || i === DAYS - 1) {
+    if (i % 7 === (DAYS - 1) % 7) { // a label a week, the last one today
       const label = document.createElementNS(SVG, "text");
-      label.setAttribute("x", String(i * width + 2));
+      const last = i === DAYS - 1;
+      label.setAttribute("x", String(last ? 600 : i * width + 2));
+      if (last) label.setAttribute("text-anchor", "end");
       label.setAttribute("y", "155");
       label.textContent = day.slice(5);
       nodes.push(label);

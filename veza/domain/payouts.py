@@ -97,6 +97,7 @@ class Payer:
     jitter: Callable[[], float] = random.random
     lease: float = 120.0  # seconds an attempt holds its row before another worker may take it over
     batch: int = 20
+    settled: Callable[[str], Any] = lambda account_id: None  # money moved for this account (a cached balance is stale)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -205,6 +206,7 @@ async def _paid(payer: Payer, job: Job, result: ProviderTransfer) -> None:
             status="reversal_pending" if refunded else "completed", next_retry_at=now if refunded else None, now=now,
             provider_transfer_id=result.id)
         await store.finish_attempt(conn, job.attempt_id, outcome="succeeded", now=now, provider_id=result.id)
+    payer.settled(row["account_id"])
     if settled is None:
         log.warning("transfer %s: paid as %s, but another worker had taken the row over", row["id"], result.id)
     else:
@@ -286,4 +288,6 @@ async def _reverse(payer: Payer, job: Job) -> None:
         await store.settle(conn, row["id"], job.key, source=("reversal_pending",), status="reversed", now=now,
                            provider_reversal_id=reversal)
         await store.finish_attempt(conn, job.attempt_id, outcome="succeeded", now=now, provider_id=reversal)
+    if row["account_id"] is not None:
+        payer.settled(row["account_id"])
     log.info("transfer %s reversed: %s", row["id"], reversal)

@@ -69,14 +69,15 @@ async def payouts_ctx(app: web.Application) -> AsyncIterator[None]:
     secret = webhook_secret(settings)
     connect = make_connect(settings, app[keys.db], secret)
     timing = app.get(keys.payout_timing) or payouts.Timing()
+    balances = BalanceCache(settings.balance_cache_ttl)
     payer = payouts.Payer(db=app[keys.db], connect=connect, policy=retry_policy(settings),
                           notify=feeds.notifier(app), clock=timing.clock, jitter=timing.jitter,
-                          lease=settings.transfer_lease)
+                          lease=settings.transfer_lease, settled=balances.forget)
     system = app[keys.actors]
     stopping = asyncio.Event()
     system.provide(PayoutWorker, PayoutServices(run_round=lambda: payouts.run_due(payer), batch=payer.batch,
                                                 stopping=stopping.is_set))
-    state = Payouts(connect, secret, payer, BalanceCache(settings.balance_cache_ttl),
+    state = Payouts(connect, secret, payer, balances,
                     system.ref(PayoutWorker, WORKER_KEY))
     app[keys.payouts] = state
     app[keys.config_summary_extra].update({
