@@ -91,6 +91,9 @@ class FakeStripe:
         assert kind in {"balance_insufficient", "429", "500", "slow", "commit_500", "commit_slow", "capabilities"}
         self._faults[path].append(Fault(kind, times))
 
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
     def enable(self, account_id: str) -> None:
         self.accounts[account_id].update(charges_enabled=True, payouts_enabled=True, details_submitted=True,
                                          capabilities={"transfers": "active"})
