@@ -14,6 +14,8 @@ ALTER TABLE seller_accounts ADD COLUMN synced_at timestamptz;
 -- next_retry_at is its lease: past it, another worker may take the row over.
 ALTER TABLE transfers ADD COLUMN provider_reversal_id text;
 CREATE INDEX transfers_in_flight_idx ON transfers (next_retry_at) WHERE status = 'processing';
+CREATE INDEX transfers_unknown_canceled_idx ON transfers (next_retry_at)
+    WHERE status = 'canceled' AND idempotency_key IS NOT NULL;
 CREATE INDEX transfers_order_idx ON transfers (order_id);
 
 -- What Stripe (or the sandbox) answered: the transfer or reversal id of a success.

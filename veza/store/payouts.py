@@ -83,7 +83,8 @@ async def claim_due(conn: asyncpg.Connection, now: dt.datetime, limit: int) -> l
         f"SELECT {_TRANSFER}, a.account_id, o.status AS order_status, {_REVERSAL_FAILURES} FROM transfers t"
         " JOIN orders o ON o.id = t.order_id"
         " LEFT JOIN seller_accounts a ON a.user_id = t.seller_id"
-        f" WHERE ({_DUE}) AND (t.status IN ('reversal_pending', 'canceled') OR a.account_id IS NOT NULL)"
+        " WHERE t.status IN ('pending', 'failed', 'processing', 'canceled', 'reversal_pending')"
+        f" AND ({_DUE}) AND (t.status IN ('reversal_pending', 'canceled') OR a.account_id IS NOT NULL)"
         " ORDER BY t.next_retry_at NULLS FIRST, t.created_at LIMIT $2 FOR UPDATE OF t SKIP LOCKED", now, limit)
     return [dict(r) for r in rows]
 
@@ -181,3 +182,17 @@ async def daily_sales(conn: asyncpg.Connection, seller_id: UUID, since: dt.datet
         " FROM transfers t WHERE t.seller_id = $1 AND t.created_at >= $2"
         " AND t.status NOT IN ('canceled', 'reversal_pending', 'reversed') GROUP BY 1 ORDER BY 1", seller_id, since)
     return [dict(r) for r in rows]
+
+
+async def export_for(conn: asyncpg.Connection, user_id: UUID) -> dict[str, Any]:
+    """What payouts hold about a user, for their data export: the payout account and every
+    transfer to them (idempotency keys and provider errors stay out: they are ours)."""
+    account = await get_account(conn, user_id)
+    rows = await conn.fetch(
+        "SELECT t.id, t.order_id, t.amount_cents, t.platform_fee_cents, t.currency, t.status, t.retry_count,"
+        " t.provider_transfer_id, t.provider_reversal_id, t.created_at, t.updated_at FROM transfers t"
+        " WHERE t.seller_id = $1 ORDER BY t.created_at, t.id", user_id)
+    return {"seller_account": account and {k: account[k] for k in ("provider", "account_id", "charges_enabled",
+                                                                    "payouts_enabled", "details_submitted",
+                                                                    "created_at")},
+            "transfers": [dict(r) for r in rows]}

@@ -136,3 +136,21 @@ async def test_sellers_see_only_their_own_transfers_newest_first(stripe_client: 
         reply = await client.get(f"/sell/transfers?{bad}", user=seller)
         assert reply.status == 400 and reply.body["success"] is False, bad
     assert account_of(fake_stripe, seller)
+
+
+async def test_the_data_export_reads_a_sellers_payouts(stripe_client: ApiClient, fake_stripe: FakeStripe) -> None:
+    import uuid
+
+    from veza.store.payouts import export_for
+
+    client = stripe_client
+    seller, product, account_id = await onboarded_seller(client, fake_stripe, price_cents=2999)
+    await buy(client, product)
+    await run_worker(client)
+    async with client.app[keys.db].connection() as conn:
+        exported = await export_for(conn, uuid.UUID(seller.id))
+        nothing = await export_for(conn, uuid.uuid4())
+    assert exported["seller_account"]["account_id"] == account_id
+    assert [(t["amount_cents"], t["status"]) for t in exported["transfers"]] == [(2699, "completed")]
+    assert "idempotency_key" not in exported["transfers"][0]
+    assert nothing == {"seller_account": None, "transfers": []}
