@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import socket
 from pathlib import Path
 
 import pytest
 
+from tests.static.test_checkout_page import CHROMIUM, CHROMIUM_ARGS
 from tests.support import PASSWORD, ApiClient
 from tests.veza.api.market_helpers import seller_with_product
 from tests.veza.payouts.helpers import buy
@@ -20,9 +20,6 @@ from veza.app import create_app
 playwright_api = pytest.importorskip("playwright.async_api")
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 expect = playwright_api.expect
 
 
