@@ -34,6 +34,8 @@ setup(
         "filetype>=1.2",
         "aiohttp-jinja2>=1.6",
         "fpdf2>=2.8",
+        # Seller payouts: Stripe Connect through its async StripeClient (v16 services API).
+        "stripe>=16.0",
     ],
     extras_require={
         "test": [

@@ -74,6 +74,7 @@ def settings(test_database: TestDatabase, tmp_path: Path, redis_url: str, redis_
         redis_prefix=redis_prefix,
         jwt_secret="test-secret-" + "x" * 40,
         hyperswitch_webhook_secret="test-webhook-secret-" + "w" * 40,  # no secret file in data_dir
+        stripe_webhook_secret="whsec_test_" + "s" * 40,
         # Cheap argon2id so hundreds of registrations stay fast; still the real code path.
         argon2_time_cost=1,
         argon2_memory_kib=8192,

@@ -38,6 +38,7 @@ from veza.metrics import Metrics
 from veza.feeds import feeds_ctx
 from veza.realtime import actor_system_ctx
 from veza.services.payments.setup import marketplace_ctx
+from veza.services.stripe_connect.setup import payouts_ctx
 from veza.services.storage import storage_ctx
 from veza.security.authenticators import bearer_jwt
 from veza.security.passwords import PasswordHasher
@@ -106,6 +107,7 @@ RESOURCES = (
     cluster_rooms_ctx,  # with Redis: rooms delivered in seq order across nodes (the hub)
     marketplace_ctx,  # payment provider, order expiry, live pushes of orders and sales (the hub, the db)
     exports_ctx,  # the GDPR export worker (the db, storage, the cloud collector, the Inbox actors)
+    payouts_ctx,  # Stripe Connect, the PayoutWorker and its ticker (the actors, the db, the feeds' inboxes)
     frozen_startup_heap,  # last: everything started is long-lived
 )
 

@@ -221,6 +221,20 @@ class Settings:
     export_retention: int = 7 * 24 * 3600
     export_concurrency: int = 1
     export_poll_interval: float = 30.0
+    # Seller payouts (issue 16): Stripe Connect, or the sandbox Connect without a key
+    # outside production; the payout worker's retry schedule, poll interval and lease.
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None  # unset in development = generated in data_dir
+    stripe_api_base: str | None = None  # another address for Stripe's API (a local fake in tests)
+    stripe_timeout: float = 10.0
+    platform_currency: str = "EUR"
+    transfer_retry_enabled: bool = True
+    transfer_max_retries: int = 8
+    transfer_retry_base: float = 30.0
+    transfer_retry_cap: float = 6 * 3600.0
+    transfer_poll_interval: float = 5.0
+    transfer_lease: float = 120.0
+    balance_cache_ttl: float = 30.0
 
     @property
     def production(self) -> bool:
@@ -329,6 +343,18 @@ class Settings:
             export_retention=_int(env, "EXPORT_RETENTION", 7 * 24 * 3600, minimum=60),
             export_concurrency=_int(env, "EXPORT_CONCURRENCY", 1, minimum=1),
             export_poll_interval=_positive(env, "EXPORT_POLL_INTERVAL", 30.0),
+            stripe_secret_key=_str(env, "STRIPE_SECRET_KEY"),
+            stripe_webhook_secret=_str(env, "STRIPE_WEBHOOK_SECRET"),
+            stripe_api_base=(_str(env, "STRIPE_API_BASE") or "").rstrip("/") or None,
+            stripe_timeout=_positive(env, "STRIPE_TIMEOUT", 10.0),
+            platform_currency=(_str(env, "PLATFORM_CURRENCY", "EUR") or "EUR").upper(),
+            transfer_retry_enabled=_bool(env, "TRANSFER_RETRY_ENABLED", True),
+            transfer_max_retries=_int(env, "TRANSFER_MAX_RETRIES", 8, minimum=0),
+            transfer_retry_base=_positive(env, "TRANSFER_RETRY_BASE", 30.0),
+            transfer_retry_cap=_positive(env, "TRANSFER_RETRY_CAP", 6 * 3600.0),
+            transfer_poll_interval=_positive(env, "TRANSFER_POLL_INTERVAL", 5.0),
+            transfer_lease=_positive(env, "TRANSFER_LEASE", 120.0),
+            balance_cache_ttl=_nonnegative(env, "BALANCE_CACHE_TTL", 30.0),
         )
         if overrides:
             settings = settings.replace(**overrides)
@@ -346,6 +372,7 @@ class Settings:
                               f"got {self.payments_provider!r}")
         if self.payments_provider == "hyperswitch" and not self.hyperswitch_api_key:
             raise ConfigError("HYPERSWITCH_API_KEY: required when PAYMENTS_PROVIDER=hyperswitch")
+        self._check_payouts()
         if not self.production:
             return
         missing = [name for name, value in (("JWT_SECRET", self.jwt_secret), ("DATABASE_URL", self.database_url)) if not value]
@@ -358,3 +385,19 @@ class Settings:
                               "when APP_ENV=production")
         if not self.hyperswitch_webhook_secret:
             raise ConfigError("HYPERSWITCH_WEBHOOK_SECRET: required when APP_ENV=production")
+        if not self.stripe_secret_key:
+            raise ConfigError("STRIPE_SECRET_KEY: required when APP_ENV=production (the sandbox Connect pays "
+                              "no one; sellers are paid through Stripe Connect)")
+        if not self.stripe_webhook_secret:
+            raise ConfigError("STRIPE_WEBHOOK_SECRET: required when APP_ENV=production")
+
+    def _check_payouts(self) -> None:
+        if len(self.platform_currency) != 3 or not self.platform_currency.isalpha():
+            raise ConfigError(f"PLATFORM_CURRENCY: expected an ISO 4217 code, got {self.platform_currency!r}")
+        if self.balance_cache_ttl > 30:
+            raise ConfigError(f"BALANCE_CACHE_TTL: at most 30 seconds, got {self.balance_cache_ttl}")
+        if self.transfer_retry_cap < self.transfer_retry_base:
+            raise ConfigError("TRANSFER_RETRY_CAP: must be >= TRANSFER_RETRY_BASE")
+        if self.transfer_lease < 2 * self.stripe_timeout:
+            raise ConfigError(f"TRANSFER_LEASE: must be at least twice STRIPE_TIMEOUT ({2 * self.stripe_timeout}s), "
+                              "or a slow attempt's row could be taken over while Stripe still works on it")

@@ -127,3 +127,12 @@ if TYPE_CHECKING:
     from veza.services.payments.setup import Marketplace
 
 marketplace: web.AppKey[Marketplace] = web.AppKey("marketplace")
+
+# Seller payouts (veza/services/stripe_connect/setup.py): Connect, the worker, balances.
+if TYPE_CHECKING:
+    from veza.domain.payouts import Timing
+    from veza.services.stripe_connect.setup import Payouts
+
+payouts: web.AppKey[Payouts] = web.AppKey("payouts")
+# Optional, set before start-up: the payout rules' clock and jitter (tests inject a fake clock).
+payout_timing: web.AppKey[Timing] = web.AppKey("payout_timing")

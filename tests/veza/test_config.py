@@ -9,7 +9,8 @@ import pytest
 from veza.config import ConfigError, Settings
 
 PROD = {"APP_ENV": "production", "JWT_SECRET": "s" * 40, "DATABASE_URL": "postgresql://db/veza",
-        "PAYMENTS_PROVIDER": "hyperswitch", "HYPERSWITCH_API_KEY": "snd_key", "HYPERSWITCH_WEBHOOK_SECRET": "w" * 40}
+        "PAYMENTS_PROVIDER": "hyperswitch", "HYPERSWITCH_API_KEY": "snd_key", "HYPERSWITCH_WEBHOOK_SECRET": "w" * 40,
+        "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_" + "s" * 32}
 
 
 def test_defaults_make_a_complete_development_node() -> None:

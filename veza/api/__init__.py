@@ -11,6 +11,7 @@ from veza.api import (
 from veza.api import admin_users, inventory
 from veza.api import cloud, cloud_folders, cloud_shares, cloud_versions
 from veza.api import live_shop, marketplace, orders, webhooks
+from veza.api import admin_transfers, sandbox_connect, sell, stripe_webhooks
 
 ROUTERS = [
     health.router,
@@ -43,4 +44,8 @@ ROUTERS = [
     orders.router,
     webhooks.router,
     live_shop.router,
+    sell.router,
+    sandbox_connect.router,
+    admin_transfers.router,
+    stripe_webhooks.router,
 ]

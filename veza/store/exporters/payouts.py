@@ -14,7 +14,7 @@ from veza.store.exporters import stream
 async def payouts(archive: Archive, conn: Any, user_id: UUID) -> None:
     await archive.rows("seller_accounts.jsonl", stream(
         conn, "SELECT provider, account_id, charges_enabled, payouts_enabled, details_submitted, created_at,"
-              " updated_at FROM seller_accounts WHERE user_id = $1", user_id))
+              " updated_at, synced_at FROM seller_accounts WHERE user_id = $1", user_id))
     await archive.rows("transfers.jsonl", stream(
         conn, "SELECT id, order_id, amount_cents, platform_fee_cents, currency, status, provider_transfer_id,"
-              " created_at, updated_at FROM transfers WHERE seller_id = $1 ORDER BY created_at, id", user_id))
+              " provider_reversal_id, created_at, updated_at FROM transfers WHERE seller_id = $1 ORDER BY created_at, id", user_id))

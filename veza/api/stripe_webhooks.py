@@ -1,0 +1,48 @@
+"""`POST /webhooks/stripe`: Stripe's events (the sandbox Connect's too).
+
+The `Stripe-Signature` header is checked on the raw body with `STRIPE_WEBHOOK_SECRET` by
+the `stripe` library (a timestamp older than 5 minutes fails too) before anything is
+parsed: one that does not verify is a 400 and changes nothing. Every verified event
+answers 200, replays and event types we do not use included (Stripe retries non-2xx).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from aiohttp import web
+
+from veza import keys
+from veza.api.marketplace_schemas import WebhookAck
+from veza.domain import sellers
+from veza.domain.errors import Invalid, TooLarge
+from veza.http.envelope import ok
+from veza.http.routing import ApiRouter
+from veza.services.stripe_connect.signing import HEADER, TOLERANCE
+
+log = logging.getLogger("veza.webhooks")
+router = ApiRouter("webhooks")
+MAX_WEBHOOK_BYTES = 256 * 1024
+
+
+@router.post("/webhooks/stripe", response=WebhookAck, content_type="application/json",
+             summary="Stripe events: account.updated keeps sellers' accounts in sync (Stripe-Signature required)")
+async def stripe_webhook(request: web.Request) -> web.Response:
+    app = request.app
+    state = app[keys.payouts]
+    if request.content_length is not None and request.content_length > MAX_WEBHOOK_BYTES:
+        raise TooLarge(f"Webhook bodies are at most {MAX_WEBHOOK_BYTES} bytes")
+    body = await request.content.read(MAX_WEBHOOK_BYTES + 1)
+    if len(body) > MAX_WEBHOOK_BYTES:
+        raise TooLarge(f"Webhook bodies are at most {MAX_WEBHOOK_BYTES} bytes")
+    payload = body.decode("utf-8", "replace")
+    try:
+        stripe.WebhookSignature.verify_header(payload, request.headers.get(HEADER, ""), state.webhook_secret,
+                                              TOLERANCE)
+    except stripe.SignatureVerificationError as exc:
+        log.warning("Stripe webhook that does not verify from %s: %s", request.remote, exc)
+        raise Invalid("Missing or invalid Stripe-Signature", details={HEADER: "does not verify"}) from None
+    event = sellers.parse_event(body)
+    outcome = await sellers.apply_event(app[keys.db], event, payload, lambda: state.wake("account enabled"))
+    return ok({"received": True, "outcome": outcome})
