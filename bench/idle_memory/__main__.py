@@ -26,7 +26,7 @@ from bench.fanout.peers import PEERS, Peer
 
 
 async def mint_tokens(dsn: str, secret: str, count: int) -> list[str]:
-    from veza.security.session_flow import open_session
+    from veza.domain.sessions import open_session
     from veza.security.tokens import TokenService
     from veza.store import users
 

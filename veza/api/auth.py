@@ -15,7 +15,7 @@ from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Forbidden, Unauthorized
 from veza.http.routing import ApiRouter
 from veza.security.csrf import header_authenticated
-from veza.security.session_flow import TokenPair, decode_refresh, open_session, refresh_session
+from veza.domain.sessions import TokenPair, decode_refresh, open_session, refresh_session
 from veza.store import sessions, users
 from veza.validation import email_problems, password_problems, username_problems
 

@@ -14,7 +14,7 @@ from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import NotFound, Unauthorized
 from veza.http.routing import ApiRouter
-from veza.security.session_flow import refresh_session
+from veza.domain.sessions import refresh_session
 from veza.store import sessions
 
 router = ApiRouter("sessions")

@@ -1,4 +1,5 @@
-"""Login, refresh and logout rules, between the auth handlers and the stores."""
+"""Session rules: opening one at login (with the per-user cap), refreshing it (rotation,
+the two-tabs grace, reuse detection), between the auth handlers and the stores."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from veza.http.errors import Unauthorized
+from veza.domain.errors import Unauthorized
 from veza.security.tokens import InvalidToken, TokenService, hash_token, uuid_claim
 from veza.session_events import SessionEvents
 from veza.store import sessions, users
