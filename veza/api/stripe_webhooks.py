@@ -16,14 +16,15 @@ from aiohttp import web
 from veza import keys
 from veza.api.marketplace_schemas import WebhookAck
 from veza.domain import sellers
-from veza.domain.errors import Invalid, TooLarge
+from veza.api.webhooks import MAX_WEBHOOK_BYTES
+from veza.domain.errors import Invalid
 from veza.http.envelope import ok
+from veza.http.raw_body import read_raw_body
 from veza.http.routing import ApiRouter
 from veza.services.stripe_connect.signing import HEADER, TOLERANCE
 
 log = logging.getLogger("veza.webhooks")
 router = ApiRouter("webhooks")
-MAX_WEBHOOK_BYTES = 256 * 1024
 
 
 @router.post("/webhooks/stripe", response=WebhookAck, content_type="application/json",
@@ -31,11 +32,7 @@ MAX_WEBHOOK_BYTES = 256 * 1024
 async def stripe_webhook(request: web.Request) -> web.Response:
     app = request.app
     state = app[keys.payouts]
-    if request.content_length is not None and request.content_length > MAX_WEBHOOK_BYTES:
-        raise TooLarge(f"Webhook bodies are at most {MAX_WEBHOOK_BYTES} bytes")
-    body = await request.content.read(MAX_WEBHOOK_BYTES + 1)
-    if len(body) > MAX_WEBHOOK_BYTES:
-        raise TooLarge(f"Webhook bodies are at most {MAX_WEBHOOK_BYTES} bytes")
+    body = await read_raw_body(request, MAX_WEBHOOK_BYTES, "Webhook bodies")
     payload = body.decode("utf-8", "replace")
     try:
         stripe.WebhookSignature.verify_header(payload, request.headers.get(HEADER, ""), state.webhook_secret,

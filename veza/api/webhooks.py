@@ -15,8 +15,9 @@ from aiohttp import web
 from veza import keys
 from veza.api.marketplace_schemas import SandboxConfirmIn, SandboxConfirmOut, WebhookAck
 from veza.domain import marketplace as rules
-from veza.domain.errors import NotFound, TooLarge, Unauthorized
+from veza.domain.errors import NotFound, Unauthorized
 from veza.http.envelope import ok
+from veza.http.raw_body import read_raw_body
 from veza.http.routing import ApiRouter
 from veza.services.payments.sandbox import SandboxProvider
 from veza.services.payments.signing import verify
@@ -31,11 +32,7 @@ MAX_WEBHOOK_BYTES = 256 * 1024
 async def hyperswitch_webhook(request: web.Request) -> web.Response:
     app = request.app
     market = app[keys.marketplace]
-    if request.content_length is not None and request.content_length > MAX_WEBHOOK_BYTES:
-        raise TooLarge(f"Webhook bodies are at most {MAX_WEBHOOK_BYTES} bytes")
-    body = await request.content.read(MAX_WEBHOOK_BYTES + 1)
-    if len(body) > MAX_WEBHOOK_BYTES:
-        raise TooLarge(f"Webhook bodies are at most {MAX_WEBHOOK_BYTES} bytes")
+    body = await read_raw_body(request, MAX_WEBHOOK_BYTES, "Webhook bodies")
     if not verify(market.webhook_secret, body, request.headers):
         log.warning("webhook with a missing or wrong signature from %s", request.remote)
         raise Unauthorized("Missing or invalid webhook signature")

@@ -243,3 +243,27 @@ async def test_a_refund_the_provider_refuses_changes_nothing(hs: ApiClient, fake
     reply = await hs.post(f"/marketplace/orders/{order['id']}/refund", user=buyer, json={"reason": "x"})
     assert reply.status == 502
     assert await order_status(hs, buyer, order["id"]) == "paid"
+
+
+async def test_a_webhook_arriving_in_pieces_is_read_whole(hs: ApiClient, fake: FakeHyperswitch) -> None:
+    """The signature covers every byte: a body sent in small chunks must be read to its end."""
+    import aiohttp
+
+    from veza.services.payments.signing import sign
+
+    _, buyer, _, order = await _order(hs)
+    body = fake.event("payment_succeeded", order["payment"]["payment_id"])
+    body = body[:-1] + b',"padding":"' + b"x" * 200_000 + b'"}'
+
+    async def pieces():  # type: ignore[no-untyped-def]
+        for i in range(0, len(body), 4096):
+            yield body[i:i + 4096]
+
+    async with aiohttp.ClientSession() as http:
+        async with http.post(fake.webhook_url, data=pieces(), headers={
+                "Content-Type": "application/json", "X-Webhook-Signature-512": sign(SECRET, body)}) as resp:
+            assert resp.status == 200, await resp.text()
+    assert await order_status(hs, buyer, order["id"]) == "paid"
+    too_big = b'{"x":"' + b"y" * 300_000 + b'"}'
+    status, reply = await fake.deliver(too_big)
+    assert status == 413
