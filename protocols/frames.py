@@ -461,3 +461,10 @@ def encode_event(type_: str, **fields: Any) -> bytes:
 
 def error(code: str, message: str, ref: Any = None) -> bytes:
     return _encoder.encode(Error(ref=ref, code=code, error=message))
+
+
+class OrderUpdated(Event, tag="order_updated"):
+    """A marketplace order of this user changed state (after its commit): the order as
+    `GET /marketplace/orders/:id` answers it."""
+
+    order: dict[str, Any]

@@ -16,10 +16,10 @@ from aiohttp import web
 
 from actors import ActorDead, MailboxFull
 from actors.live_stream import LiveStream, Sale
+from protocols import frames
 from veza import feeds, keys
 from veza.config import Settings
 from veza.domain.marketplace import Announcer, expire_due_orders
-from veza.http.envelope import encode
 from veza.security.tokens import load_or_create_dev_secret
 from veza.services.payments import PaymentProvider
 from veza.services.payments.hyperswitch import HyperswitchProvider
@@ -53,7 +53,7 @@ def make_provider(settings: Settings, secret: str) -> PaymentProvider:
 def announcer(app: web.Application) -> Announcer:
     async def order_updated(order: dict[str, Any]) -> None:
         if order["buyer_id"] is not None:
-            await app[keys.hub].send_to_user(order["buyer_id"], encode({"type": "order_updated", "order": order}))
+            await app[keys.hub].send_to_user(order["buyer_id"], frames.encode(frames.OrderUpdated(order=order)))
 
     def stream_sale(stream_id: UUID, sale: dict[str, Any]) -> None:
         try:
