@@ -50,6 +50,14 @@ def raise_fd_limit(wanted: int) -> int:
     return target
 
 
+def fd_hard_limit() -> int:
+    """The most open files a process may have here. Raising the hard limit needs
+    CAP_SYS_RESOURCE, which a sandbox or container may not grant even to root."""
+    import resource
+
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+
+
 def start(args: list[str], env: dict[str, str | None] | None = None, log_name: str = "server") -> subprocess.Popen:
     """Run `python args...` from the repository root; env values of None unset a variable."""
     log_dir = Path(os.environ.get("BENCH_LOG_DIR", "/tmp"))
@@ -57,7 +65,7 @@ def start(args: list[str], env: dict[str, str | None] | None = None, log_name: s
     full_env = {**os.environ, **(env or {})}
     full_env = {key: value for key, value in full_env.items() if value is not None}
     return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
-                            preexec_fn=lambda: raise_fd_limit(65536))
+                            preexec_fn=lambda: raise_fd_limit(1 << 20))  # up to the hard limit
 
 
 async def wait_http(port: int, path: str, proc: subprocess.Popen | None = None, timeout: float = 60.0,
