@@ -58,13 +58,15 @@ def fd_hard_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 
 
-def start(args: list[str], env: dict[str, str | None] | None = None, log_name: str = "server") -> subprocess.Popen:
-    """Run `python args...` from the repository root; env values of None unset a variable."""
+def start(args: list[str], env: dict[str, str | None] | None = None, log_name: str = "server",
+          program: str | None = None) -> subprocess.Popen:
+    """Run `python args...` (or `program args...`) from the repository root; env values of
+    None unset a variable."""
     log_dir = Path(os.environ.get("BENCH_LOG_DIR", "/tmp"))
     log = open(log_dir / f"bench-{log_name}-{os.getpid()}.log", "wb")  # noqa: SIM115 (closed with the process)
     full_env = {**os.environ, **(env or {})}
     full_env = {key: value for key, value in full_env.items() if value is not None}
-    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+    return subprocess.Popen([program or sys.executable, *args], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
                             preexec_fn=lambda: raise_fd_limit(1 << 20))  # up to the hard limit
 
 
@@ -196,3 +198,24 @@ def run_wrk(url: str, seconds: float, connections: int, method: str = "GET") -> 
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     return rps, float(value) * _UNITS[unit], errors
+
+
+NODE_PEERS = ROOT / "bench" / "peers" / "node"
+
+
+def node_peers() -> Path:
+    """bench/peers/node with its packages installed from the lock file (`npm ci`, again
+    whenever package-lock.json is newer than the install). Node 18+ and npm: the Debian
+    packages `nodejs` and `npm` (scripts/install-system-deps does not need them)."""
+    import shutil
+
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        raise SystemExit("the Node.js peers need node (18+) and npm: apt-get install nodejs npm")
+    major = int(subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip().lstrip("v").split(".")[0])
+    if major < 18:
+        raise SystemExit(f"the Node.js peers need Node 18 or newer (found {major})")
+    stamp = NODE_PEERS / "node_modules" / ".package-lock.json"
+    if not stamp.exists() or stamp.stat().st_mtime < (NODE_PEERS / "package-lock.json").stat().st_mtime:
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_PEERS, check=True)
+    return NODE_PEERS
