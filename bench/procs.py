@@ -181,11 +181,14 @@ def commit() -> str:
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def run_wrk(url: str, seconds: float, connections: int, method: str = "GET") -> tuple[float, float, int]:
+def run_wrk(url: str, seconds: float, connections: int, method: str = "GET",
+            headers: dict[str, str] | None = None) -> tuple[float, float, int]:
     """(requests/s, p99 ms, non-2xx or socket errors) of one wrk run: a C load generator in
     its own process, so the server (not the client) is what saturates."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(f'wrk.method = "{method}"\n')
+        for name, value in (headers or {}).items():
+            script.write(f'wrk.headers["{name}"] = "{value}"\n')
         script.flush()
         done = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
                                "-s", script.name, url], capture_output=True, text=True, timeout=seconds + 30)
