@@ -1,4 +1,4 @@
-"""Group commit for every chat room of a node: one statement and one commit for many rooms.
+"""Group commit for every chat room of a node: one transaction and one commit for many rooms.
 
 Each `ChatRoom` actor already drains its mailbox into one batch; with a statement and a
 commit per room, a node with many busy rooms pays one round trip and one WAL flush per
@@ -6,10 +6,12 @@ room per turn. The writer gathers the batches rooms hand in while earlier writes
 flight and writes them together (`veza.store.messages.insert_rooms`): the rooms get their
 answers only after that commit, so an ack still means "committed" (fsync included).
 
-Bounded: at most `max_inflight` statements at once, each of at most `max_rows` items (a
-single larger batch goes alone), and a room appears once per statement. A statement that
-fails for a reason other than a race is retried room by room, so one room's failure is
-only that room's.
+Bounded: at most `max_inflight` transactions at once (the second only once `overlap_rows`
+wait), each of at most `max_rows` items (a single larger batch goes alone), and a room
+appears once per transaction. A group that fails for a reason other than a race is retried
+room by room, so one room's failure is only that room's. The price: a lone send in a quiet
+room now takes a transaction of five statements (lock, resend probe, names, COPY, UPDATE)
+where it took one statement, about 1-2 ms more before its ack on a quiet machine.
 """
 
 from __future__ import annotations
