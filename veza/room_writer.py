@@ -47,6 +47,7 @@ class RoomWriter:
         self._pending: deque[tuple[UUID, Sequence[Item], asyncio.Future[Rows | None]]] = deque()
         self._pending_rows = 0
         self._inflight = 0
+        self._tasks: set[asyncio.Task[None]] = set()
         self.statements = 0  # statements run (each one commit): batches / statements = grouping
 
     async def write(self, room_id: UUID, items: Sequence[Item]) -> Rows | None:
@@ -83,7 +84,9 @@ class RoomWriter:
             if not group:
                 continue
             self._inflight += 1
-            asyncio.get_running_loop().create_task(self._run(group))
+            task = asyncio.get_running_loop().create_task(self._run(group))
+            self._tasks.add(task)  # the loop keeps only a weak reference to a task
+            task.add_done_callback(self._tasks.discard)
 
     async def _run(self, group: list[tuple[UUID, Sequence[Item], asyncio.Future[Rows | None]]]) -> None:
         try:

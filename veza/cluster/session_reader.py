@@ -41,6 +41,7 @@ class SessionReader:
         self.max_inflight = max_inflight
         self._wanted: dict[UUID, Waiters] = {}
         self._inflight = 0
+        self._tasks: set[asyncio.Task[None]] = set()
         self._scheduled = False
         self.epoch = 0  # counts announcements
         self._announced: dict[UUID, tuple[int, float]] = {}  # user -> (epoch, monotonic time)
@@ -65,7 +66,9 @@ class SessionReader:
             ids = list(self._wanted)[:self.max_batch] if len(self._wanted) > self.max_batch else list(self._wanted)
             batch = {sid: self._wanted.pop(sid) for sid in ids}
             self._inflight += 1
-            asyncio.get_running_loop().create_task(self._load(batch))
+            task = asyncio.get_running_loop().create_task(self._load(batch))
+            self._tasks.add(task)  # the loop keeps only a weak reference to a task
+            task.add_done_callback(self._tasks.discard)
 
     async def _load(self, batch: dict[UUID, Waiters]) -> None:
         try:
