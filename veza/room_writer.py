@@ -10,7 +10,7 @@ Bounded: at most `max_inflight` transactions at once (the second only once `over
 wait), each of at most `max_rows` items (a single larger batch goes alone), and a room
 appears once per transaction. A group that fails for a reason other than a race is retried
 room by room, so one room's failure is only that room's. The price: a lone send in a quiet
-room now takes a transaction of five statements (lock, resend probe, names, COPY, UPDATE)
+room now takes a transaction of four statements (lock with the names, resend probe, COPY, UPDATE)
 where it took one statement, about 1-2 ms more before its ack on a quiet machine.
 """
 

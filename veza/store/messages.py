@@ -51,26 +51,32 @@ async def insert_rooms(conn: asyncpg.Connection,
     per batch, (fresh, row) per item, or None when the room no longer exists. Run it inside
     the caller's transaction: the rows are visible (and the senders may be told) on commit.
 
-    A few round trips whatever the number of rooms and items: the rooms' rows are locked in
+    Four statements whatever the number of rooms and items: the rooms' rows are locked in
     id order (that lock serializes every writer of a room, even on several nodes, and the
-    fixed order means two writers of overlapping rooms wait instead of deadlocking), then
-    the resends are looked up (same room, author and client_id: returned as stored, with
-    fresh=False, taking no sequence number), the new rows are COPYed with the next
-    sequence numbers and each room's `last_seq` moves once. Give each room once.
+    fixed order means two writers of overlapping rooms wait instead of deadlocking) as the
+    authors' names are read, then the resends are looked up (same room, author and
+    client_id: returned as stored, with fresh=False, taking no sequence number), the new
+    rows are COPYed with the next sequence numbers and each room's `last_seq` moves once.
+    Give each room once.
     """
     room_ids = [room_id for room_id, _ in batches]
-    locked = await conn.fetch("SELECT id, last_seq, now() AS now FROM conversations WHERE id = ANY($1::uuid[])"
-                              " ORDER BY id FOR UPDATE", room_ids)
-    if not locked:
+    authors = list({author_id for _, items in batches for author_id, _, _ in items})
+    # The rooms, locked in id order, and the authors' names in one round trip: the CTE is
+    # read first (Append runs its branches in order), row by row in its sorted order.
+    found = await conn.fetch(
+        "WITH locked AS MATERIALIZED (SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[])"
+        " ORDER BY id FOR UPDATE)"
+        " SELECT id, last_seq, NULL::text AS username, now() AS now FROM locked"
+        " UNION ALL SELECT id, NULL, username, now() FROM users WHERE id = ANY($2::uuid[])", room_ids, authors)
+    seqs = {r["id"]: r["last_seq"] for r in found if r["last_seq"] is not None}
+    if not seqs:
         return [None] * len(batches)
-    seqs = {r["id"]: r["last_seq"] for r in locked}
-    now = locked[0]["now"]
+    names = {r["id"]: r["username"] for r in found if r["username"] is not None}
+    now = found[0]["now"]
     probe_rooms, probe_authors, probe_ids = [], [], []
-    authors: set[UUID] = set()
     for room_id, items in batches:
         if room_id in seqs:
             for author_id, _, client_id in items:
-                authors.add(author_id)
                 if client_id is not None:
                     probe_rooms.append(room_id)
                     probe_authors.append(author_id)
@@ -83,8 +89,6 @@ async def insert_rooms(conn: asyncpg.Connection,
                 " AND c.author_id = t.author_id AND c.client_id = t.client_id LIMIT 1) m"
                 " LEFT JOIN users u ON u.id = m.author_id", probe_rooms, probe_authors, probe_ids):
             stored[(record["room_id"], record["author_id"], record["client_id"])] = _row(record)
-    names = {r["id"]: r["username"] for r in await conn.fetch(
-        "SELECT id, username FROM users WHERE id = ANY($1::uuid[])", list(authors))} if authors else {}
     out: list[list[tuple[bool, dict[str, Any]]] | None] = []
     copy: list[tuple[Any, ...]] = []
     ids = iter(_new_ids(sum(len(items) for _, items in batches)))
