@@ -50,14 +50,24 @@ def raise_fd_limit(wanted: int) -> int:
     return target
 
 
-def start(args: list[str], env: dict[str, str | None] | None = None, log_name: str = "server") -> subprocess.Popen:
-    """Run `python args...` from the repository root; env values of None unset a variable."""
+def fd_hard_limit() -> int:
+    """The most open files a process may have here. Raising the hard limit needs
+    CAP_SYS_RESOURCE, which a sandbox or container may not grant even to root."""
+    import resource
+
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+
+
+def start(args: list[str], env: dict[str, str | None] | None = None, log_name: str = "server",
+          program: str | None = None) -> subprocess.Popen:
+    """Run `python args...` (or `program args...`) from the repository root; env values of
+    None unset a variable."""
     log_dir = Path(os.environ.get("BENCH_LOG_DIR", "/tmp"))
     log = open(log_dir / f"bench-{log_name}-{os.getpid()}.log", "wb")  # noqa: SIM115 (closed with the process)
     full_env = {**os.environ, **(env or {})}
     full_env = {key: value for key, value in full_env.items() if value is not None}
-    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
-                            preexec_fn=lambda: raise_fd_limit(65536))
+    return subprocess.Popen([program or sys.executable, *args], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=lambda: raise_fd_limit(1 << 20))  # up to the hard limit
 
 
 async def wait_http(port: int, path: str, proc: subprocess.Popen | None = None, timeout: float = 60.0,
@@ -179,11 +189,14 @@ def commit() -> str:
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def run_wrk(url: str, seconds: float, connections: int, method: str = "GET") -> tuple[float, float, int]:
+def run_wrk(url: str, seconds: float, connections: int, method: str = "GET",
+            headers: dict[str, str] | None = None) -> tuple[float, float, int]:
     """(requests/s, p99 ms, non-2xx or socket errors) of one wrk run: a C load generator in
     its own process, so the server (not the client) is what saturates."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(f'wrk.method = "{method}"\n')
+        for name, value in (headers or {}).items():
+            script.write(f'wrk.headers["{name}"] = "{value}"\n')
         script.flush()
         done = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
                                "-s", script.name, url], capture_output=True, text=True, timeout=seconds + 30)
@@ -196,3 +209,24 @@ def run_wrk(url: str, seconds: float, connections: int, method: str = "GET") -> 
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     return rps, float(value) * _UNITS[unit], errors
+
+
+NODE_PEERS = ROOT / "bench" / "peers" / "node"
+
+
+def node_peers() -> Path:
+    """bench/peers/node with its packages installed from the lock file (`npm ci`, again
+    whenever package-lock.json is newer than the install). Node 18+ and npm: the Debian
+    packages `nodejs` and `npm` (scripts/install-system-deps does not need them)."""
+    import shutil
+
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        raise SystemExit("the Node.js peers need node (18+) and npm: apt-get install nodejs npm")
+    major = int(subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip().lstrip("v").split(".")[0])
+    if major < 18:
+        raise SystemExit(f"the Node.js peers need Node 18 or newer (found {major})")
+    stamp = NODE_PEERS / "node_modules" / ".package-lock.json"
+    if not stamp.exists() or stamp.stat().st_mtime < (NODE_PEERS / "package-lock.json").stat().st_mtime:
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_PEERS, check=True)
+    return NODE_PEERS

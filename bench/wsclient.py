@@ -148,9 +148,11 @@ class WsClient(asyncio.Protocol):
 
 
 async def connect(host: str, port: int, path: str, headers: dict[str, str] | None = None,
-                  timeout: float = 30.0) -> WsClient:
+                  timeout: float = 30.0, source: str | None = None) -> WsClient:
+    """`source`: the local address to connect from (127.0.0.x: each gives ~28,000 ports)."""
     loop = asyncio.get_running_loop()
     _, client = await asyncio.wait_for(
-        loop.create_connection(lambda: WsClient(host, port, path, headers), host, port), timeout)
+        loop.create_connection(lambda: WsClient(host, port, path, headers), host, port,
+                               local_addr=(source, 0) if source else None), timeout)
     await asyncio.wait_for(asyncio.shield(client.opened), timeout)
     return client

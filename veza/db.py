@@ -51,6 +51,15 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
     return applied_now
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Pool `reset`: nothing to send. asyncpg's default resets every released connection with
+    a query (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`), a second round
+    trip for every request and every chat batch. Veza keeps no session state on pooled
+    connections: settings are `SET LOCAL`/transaction-scoped, advisory locks `_xact_`
+    (migrations unlock theirs), no LISTEN, no cursor outlives its transaction. asyncpg still
+    rolls back a transaction left open before this is called."""
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # jsonb columns come and go as Python objects.
     import json
@@ -69,7 +78,7 @@ class Database:
         """Raises ConfigError naming DATABASE_URL (never echoing it: it may hold a password)."""
         try:
             pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection,
-                                             command_timeout=60, timeout=15)
+                                             reset=_keep_session, command_timeout=60, timeout=15)
         except (OSError, TimeoutError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise ConfigError(f"DATABASE_URL: cannot connect to PostgreSQL ({type(exc).__name__}: {exc})") from None
         return cls(pool)

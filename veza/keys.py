@@ -39,6 +39,12 @@ if TYPE_CHECKING:
     from veza.session_events import SessionEvents
 
 session_events: web.AppKey[SessionEvents] = web.AppKey("session_events")
+
+if TYPE_CHECKING:
+    from veza.cluster.session_reader import SessionReader
+
+# Session lookups of requests and socket upgrades, batched (veza.cluster.session_reader).
+session_reader: web.AppKey[SessionReader] = web.AppKey("session_reader")
 # Domains add entries to the /health/deep config summary and pre-scrape metric refreshers.
 config_summary_extra: web.AppKey[dict[str, Any]] = web.AppKey("config_summary_extra")
 metric_refreshers: web.AppKey[list[Any]] = web.AppKey("metric_refreshers")

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 from aiohttp import web
 
 from actors import ActorRef
@@ -21,6 +20,7 @@ from veza import keys
 from veza.domain import messages as message_rules
 from veza.domain.errors import Forbidden, NotFound
 from veza.domain.messages import chat_message
+from veza.room_writer import RoomWriter
 from veza.store import conversations, messages
 
 
@@ -46,10 +46,14 @@ async def ask_room(app: web.Application, room_id: UUID, message: Any, timeout: f
 
 
 class RoomStoreAdapter:
-    """The ChatRoom's `RoomStore`: what it needs from the database, as ChatMessage structs."""
+    """The ChatRoom's `RoomStore`: what it needs from the database, as ChatMessage structs.
 
-    def __init__(self, db: Any) -> None:
+    Sends go through one `RoomWriter` per node: the batches of many rooms share a statement
+    and a commit."""
+
+    def __init__(self, db: Any, writer: RoomWriter | None = None) -> None:
         self.db = db
+        self.writer = writer or RoomWriter(db)
 
     async def load_room(self, room_id: UUID) -> dict[str, Any] | None:
         async with self.db.connection() as conn:
@@ -57,12 +61,9 @@ class RoomStoreAdapter:
 
     async def insert_batch(self, room_id: UUID,
                            items: Sequence[tuple[UUID, str, str | None]]) -> list[tuple[bool, ChatMessage]]:
-        async with self.db.connection() as conn:
-            try:
-                rows = await messages.insert_batch(conn, room_id, items)
-            except asyncpg.UniqueViolationError:
-                # Another node stored a resend between our read and insert: now it is "existing".
-                rows = await messages.insert_batch(conn, room_id, items)
+        rows = await self.writer.write(room_id, items)
+        if rows is None:
+            raise NotFound("Conversation not found")
         return [(fresh, chat_message(row)) for fresh, row in rows]
 
     async def after(self, room_id: UUID, since: int, limit: int) -> list[ChatMessage]:

@@ -1,6 +1,7 @@
 """Fan-out benchmark: one room, N subscribers, one publisher at increasing rates.
 
-For each peer (bare aiohttp broadcast, python-socketio, Veza) in the same run: start the
+For each peer (bare aiohttp broadcast, python-socketio, Node.js `ws` 8 and socket.io 4 from
+bench/peers/node, installed with `npm ci` on first use, and Veza) in the same run: start the
 server process, open N subscriber sockets spread over client processes, then publish at
 rates rising by --factor every --step seconds. Each step waits for its stragglers and
 measures deliveries/s from the first publish to the last arrival; the rise stops when
@@ -8,7 +9,7 @@ that is under 85% of the offered rate (the server fell behind), a frame is lost,
 socket is cut. Deliveries/s at saturation is the best rate seen; latency is then measured
 at half of it. Prints a table and the ratios.
 
-    python -m bench.fanout --subscribers 2000 --peers bare,socketio,veza
+    python -m bench.fanout --subscribers 2000 --rounds 3
 """
 
 from __future__ import annotations
@@ -130,42 +131,60 @@ async def run_peer(name: str, args: argparse.Namespace, database_url: str | None
 def ratios(results: dict) -> list[str]:
     lines = []
     veza = results.get("veza")
-    for other in ("bare", "socketio"):
-        if veza and results.get(other):
+    if not veza:
+        return lines
+    for other in ("bare", "socketio", "node-ws", "node-socketio"):
+        if results.get(other):
             r = veza["saturation_deliveries_per_s"] / results[other]["saturation_deliveries_per_s"]
             c = results[other]["cpu_us_per_delivery"] / veza["cpu_us_per_delivery"]
-            lines.append(f"veza / {other}: {r:.2f}x deliveries/s at saturation, {c:.2f}x deliveries per server CPU second")
+            p99 = veza["half"]["p99_ms"] / results[other]["half"]["p99_ms"]
+            lines.append(f"veza / {other}: {r:.2f}x deliveries/s at saturation, {c:.2f}x deliveries per server CPU "
+                         f"second, p99 at half load {p99:.2f}x")
     return lines
 
 
-async def main_async(args: argparse.Namespace) -> None:
-    print(f"{procs.machine()}; commit {procs.commit()}", flush=True)
-    results: dict = {}
-    for name in args.peers.split(","):
-        if name == "veza":
-            async with procs.fresh_database(args.database_url) as dsn:
-                results[name] = await run_peer(name, args, dsn)
-        else:
-            results[name] = await run_peer(name, args, None)
-    print("\nsummary (deliveries/s at saturation; latency at half of it):")
+def summary(results: dict) -> None:
     for name, res in results.items():
         if res:
             h = res["half"]
-            print(f"  {name:8} subscribers={res['subscribers']} saturation={res['saturation_deliveries_per_s']:.0f}/s "
+            print(f"  {name:13} subscribers={res['subscribers']} saturation={res['saturation_deliveries_per_s']:.0f}/s "
                   f"({res['cpu_us_per_delivery']:.1f}us server CPU per delivery) "
                   f"half-load p50={h['p50_ms']:.1f}ms p99={h['p99_ms']:.1f}ms delivered={h['ratio']:.1%}"
                   + (f" publisher_errors={res['publisher_errors']}" if res["publisher_errors"] else ""))
     for line in ratios(results):
         print("  " + line)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    print(f"{procs.machine()}; commit {procs.commit()}", flush=True)
+    rounds: list[dict] = []
+    for round_ in range(args.rounds):
+        results: dict = {}
+        rounds.append(results)
+        # Each round starts with a different peer, so no peer always runs first or last.
+        names = args.peers.split(",")
+        names = names[round_ % len(names):] + names[:round_ % len(names)]
+        for name in names:
+            print(f"round {round_ + 1}: {name} (load average {os.getloadavg()[0]:.2f})", flush=True)
+            if name == "veza":
+                async with procs.fresh_database(args.database_url) as dsn:
+                    results[name] = await run_peer(name, args, dsn)
+            else:
+                results[name] = await run_peer(name, args, None)
+    for k, results in enumerate(rounds):
+        print(f"\nround {k + 1} summary (deliveries/s at saturation; latency at half of it):")
+        summary(results)
+    print(f"\nload average after the run {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(results, fh, indent=2, default=str)
+            json.dump(rounds, fh, indent=2, default=str)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscribers", type=int, default=2000)
-    parser.add_argument("--peers", default="bare,socketio,veza")
+    parser.add_argument("--peers", default="bare,socketio,node-ws,node-socketio,veza")
+    parser.add_argument("--rounds", type=int, default=1, help="each round runs every peer, the order rotated")
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--start-deliveries", type=float, default=2000.0,
                         help="deliveries/s (messages/s x subscribers) of the first step")

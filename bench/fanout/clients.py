@@ -14,14 +14,15 @@ from bench.fanout.peers import Peer
 class Clients:
     """`processes` subscriber processes sharing `count` sockets (socket i goes to process i % processes)."""
 
-    def __init__(self, peer: Peer, count: int, processes: int) -> None:
+    def __init__(self, peer: Peer, count: int, processes: int, sources: int = 1) -> None:
+        """`sources`: client sockets are spread over 127.0.0.1 .. 127.0.0.<sources> (ports)."""
         ctx = multiprocessing.get_context("spawn")
         self.conns, self.procs = [], []
         for k in range(processes):
             parent, child = ctx.Pipe()
             indices = list(range(k, count, processes))
             proc = ctx.Process(target=subscribers.main, daemon=True,
-                               args=(child, peer.name, "127.0.0.1", peer.port, indices, peer.setup))
+                               args=(child, peer.name, "127.0.0.1", peer.port, indices, peer.setup, sources))
             proc.start()
             self.conns.append(parent)
             self.procs.append(proc)

@@ -195,7 +195,35 @@ class Veza(Peer):
                 raise RuntimeError(f"join failed: {frame}")
 
 
-PEERS: dict[str, type[Peer]] = {peer.name: peer for peer in (Bare, SocketIO, Veza)}
+class NodeWs(Bare):
+    """Node.js `ws` 8 broadcasting each published frame to every subscriber (bench/peers/node)."""
+
+    name = "node-ws"
+
+    async def start(self) -> None:
+        import shutil
+
+        folder = procs.node_peers()
+        self.proc = procs.start([str(folder / "ws_broadcast.js"), "--port", str(self.port)], log_name="node-ws",
+                                program=shutil.which("node"))
+        await procs.wait_http(self.port, "/nothing", self.proc)
+
+
+class NodeSocketIO(SocketIO):
+    """Node.js socket.io 4, one room (bench/peers/node): the same engine.io v4 client as python-socketio's."""
+
+    name = "node-socketio"
+
+    async def start(self) -> None:
+        import shutil
+
+        folder = procs.node_peers()
+        self.proc = procs.start([str(folder / "socketio_server.js"), "--port", str(self.port)],
+                                log_name="node-socketio", program=shutil.which("node"))
+        await procs.wait_http(self.port, "/nothing", self.proc)
+
+
+PEERS: dict[str, type[Peer]] = {peer.name: peer for peer in (Bare, SocketIO, NodeWs, NodeSocketIO, Veza)}
 
 
 class VezaIdle(Veza):

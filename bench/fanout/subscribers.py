@@ -44,19 +44,21 @@ class Tally:
 
 
 async def _open(peer: type[Peer], host: str, port: int, setup: dict, index: int, tally: Tally,
-                gate: asyncio.Semaphore) -> WsClient:
+                gate: asyncio.Semaphore, sources: int) -> WsClient:
     async with gate:
-        client = await connect(host, port, peer.sub_path(setup, index))
+        source = f"127.0.0.{1 + index % sources}" if sources > 1 else None
+        client = await connect(host, port, peer.sub_path(setup, index), timeout=60, source=source)
         await peer.sub_join(client, setup, index)
         client.on_message = tally.on_message
         return client
 
 
-async def _run(conn: Connection, peer_name: str, host: str, port: int, indices: list[int], setup: dict) -> None:
+async def _run(conn: Connection, peer_name: str, host: str, port: int, indices: list[int], setup: dict,
+               sources: int) -> None:
     peer = PEERS[peer_name]
     tally = Tally(peer)
     gate = asyncio.Semaphore(64)  # keep the server's accept backlog sane
-    results = await asyncio.gather(*(_open(peer, host, port, setup, i, tally, gate) for i in indices),
+    results = await asyncio.gather(*(_open(peer, host, port, setup, i, tally, gate, sources) for i in indices),
                                    return_exceptions=True)
     clients = [r for r in results if isinstance(r, WsClient)]
     errors = [repr(r) for r in results if not isinstance(r, WsClient)]
@@ -72,6 +74,7 @@ async def _run(conn: Connection, peer_name: str, host: str, port: int, indices: 
     conn.send(("stopped",))
 
 
-def main(conn: Connection, peer_name: str, host: str, port: int, indices: list[int], setup: dict) -> None:
+def main(conn: Connection, peer_name: str, host: str, port: int, indices: list[int], setup: dict,
+         sources: int = 1) -> None:
     raise_fd_limit(len(indices) + 256)
-    run_fast(_run(conn, peer_name, host, port, indices, setup))
+    run_fast(_run(conn, peer_name, host, port, indices, setup, sources))

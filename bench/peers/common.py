@@ -36,4 +36,5 @@ def peer_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--pool", type=int, default=10)
+    parser.add_argument("--jwt-secret", default=None, help="also serve GET /users/me, tokens signed with this")
     return parser.parse_args()

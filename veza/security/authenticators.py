@@ -16,6 +16,7 @@ import asyncpg
 from aiohttp import web
 
 from veza import keys
+from veza.cluster.session_reader import SessionReader
 from veza.http.auth import Principal, bearer_token
 from veza.http.errors import Forbidden, Unauthorized
 from veza.security.tokens import InvalidToken, uuid_claim
@@ -24,17 +25,19 @@ from veza.store import sessions, users
 _BEARER = {"WWW-Authenticate": "Bearer"}
 
 
-async def standing(pool: asyncpg.Pool, user_id: UUID, session_id: UUID | None) -> sessions.SessionState:
+async def standing(pool: asyncpg.Pool, user_id: UUID, session_id: UUID | None,
+                   reader: SessionReader | None = None) -> sessions.SessionState:
     """The caller's session and current role; Unauthorized when the session is not theirs or
     is over, Forbidden when the account is banned. `session_id` None (a chat token minted
-    with an API key) reads the user alone."""
+    with an API key) reads the user alone. With `reader` the session is read with the other
+    lookups of the moment (one query for many: `veza.cluster.session_reader`)."""
     if session_id is None:
         row = await users.standing(pool, user_id)
         if row is None:
             raise Unauthorized("Invalid or expired token", headers=_BEARER)
         state = sessions.SessionState(user_id=user_id, active=True, stale=False, **row)
     else:
-        found = await sessions.state(pool, session_id)
+        found = await reader.state(session_id) if reader is not None else await sessions.state(pool, session_id)
         # A session of another user is no session of this token's `sub`: the same answer
         # as an unknown one, so a forged pairing learns nothing.
         if found is None or found.user_id != user_id or not found.active:
@@ -56,7 +59,7 @@ async def bearer_jwt(request: web.Request) -> Principal | None:
         raise Unauthorized("Invalid or expired token", headers=_BEARER) from None
     # Logout and logout-all take effect at once: a revoked session's tokens stop working.
     pool = request.app[keys.db].pool
-    state = await standing(pool, user_id, session_id)
+    state = await standing(pool, user_id, session_id, request.app.get(keys.session_reader))
     if state.stale:  # GET /sessions shows "last used"; written at most once a minute per session
         await sessions.touch(pool, session_id)
     return Principal(user_id=user_id, role=state.role, session_id=session_id)

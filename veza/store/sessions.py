@@ -131,3 +131,12 @@ async def touch(conn: asyncpg.Connection | asyncpg.Pool, session_id: UUID) -> No
         "UPDATE sessions SET last_used_at = now() WHERE id = $1 AND last_used_at < now() - interval '60 seconds'",
         session_id,
     )
+
+
+async def states(conn: asyncpg.Connection | asyncpg.Pool, session_ids: list[UUID]) -> list[asyncpg.Record]:
+    """`state` of many sessions in one primary-key lookup, each row with its `id`
+    (`veza.cluster.session_reader` batches the socket upgrades of a reconnect storm)."""
+    return await conn.fetch(
+        "SELECT s.id, s.user_id, s.revoked_at IS NULL AND s.expires_at > now() AS active,"
+        " s.last_used_at < now() - interval '60 seconds' AS stale, u.role, u.is_banned, u.username"
+        " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ANY($1::uuid[])", session_ids)

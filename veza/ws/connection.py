@@ -125,7 +125,8 @@ class Connection:
         self.dropped = 0  # volatile events not delivered
         self.close_code: int | None = None
         self.close_reason = ""
-        self._queue: deque[tuple[bytes, bool]] = deque()
+        # Created when a frame first has to wait (an empty deque is ~600 B: most sockets never queue).
+        self._queue: deque[tuple[bytes, bool]] | None = None
         self._queued_bytes = 0
         self._writer: asyncio.Task[None] | None = None
         self._started = False
@@ -176,6 +177,8 @@ class Connection:
             if buffered + self._queued_bytes + size > self.limits.outbox_bytes:
                 self.close(frames.CLOSE_TOO_SLOW, "too slow: outbound queue over its limit")
                 return
+        if self._queue is None:
+            self._queue = deque()
         self._queue.append((data, volatile))
         self._queued_bytes += size
         self._ensure_writer()
@@ -188,8 +191,9 @@ class Connection:
         self.deliver(frames.error(code, message, ref))
 
     def _drop_volatile(self) -> None:
-        kept = deque(item for item in self._queue if not item[1])
-        self.dropped += len(self._queue) - len(kept)
+        queue = self._queue or ()
+        kept = deque(item for item in queue if not item[1])
+        self.dropped += len(queue) - len(kept)
         self._queue = kept
         self._queued_bytes = sum(len(data) for data, _ in kept)
 
@@ -203,7 +207,7 @@ class Connection:
             return
         self.close_code, self.close_reason = code, reason
         if code == frames.CLOSE_TOO_SLOW:
-            self._queue.clear()
+            self._queue = None
             self._queued_bytes = 0
             if self._writer is not None and not self._writer.done():
                 # Interrupt a write blocked on the client. The writer may not even have
@@ -249,10 +253,12 @@ class Connection:
         except (ConnectionError, RuntimeError) as exc:  # the peer vanished mid-write
             log.debug("%r: write failed: %r", self, exc)
             self.close_code = self.close_code or 1006
-            self._queue.clear()
+            self._queue = None
             self._queued_bytes = 0
         if self.close_code is None:
-            self._writer = None  # drained and idle: no task until the next frame
+            self._writer = None  # drained and idle: no task (and no queue) until the next frame
+            if not self._queue:
+                self._queue = None
             return
         await self._close_socket()
 

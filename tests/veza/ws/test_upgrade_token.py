@@ -1,0 +1,25 @@
+"""The upgrade's `?token=` is read off the raw query (nothing parsed is kept per socket)."""
+
+from __future__ import annotations
+
+from aiohttp.test_utils import make_mocked_request
+
+from veza.config import Settings
+from veza.ws.gateway import _query_token, _receive_timeout
+
+
+def test_the_token_is_read_from_the_raw_query_decoded() -> None:
+    def token(path: str) -> str | None:
+        return _query_token(make_mocked_request("GET", path))
+
+    assert token("/api/v1/ws?token=a.b-c_d") == "a.b-c_d"
+    assert token("/api/v1/ws?x=1&token=a%2Bb%3D&y=2") == "a+b="
+    assert token("/api/v1/ws?token=&x=1") is None
+    assert token("/api/v1/ws?notatoken=1") is None
+    assert token("/api/v1/ws") is None
+
+
+def test_the_read_loop_keeps_its_idle_clock_only_when_the_heartbeat_is_slower(settings: Settings) -> None:
+    assert _receive_timeout(settings.replace(ws_heartbeat=25.0, ws_idle_timeout=60.0)) is None
+    assert _receive_timeout(settings.replace(ws_heartbeat=30.0, ws_idle_timeout=0.5)) == 0.5
+    assert _receive_timeout(settings.replace(ws_heartbeat=0.0, ws_idle_timeout=60.0)) == 60.0
