@@ -45,6 +45,8 @@ ENTRY_POINTS = [
     ("fanout", ["-m", "bench.fanout", "--subscribers", "3", "--client-processes", "1", "--start-deliveries", "20",
                 "--publishers", "1", "--step", "1", "--half-seconds", "1", "--budget", "2"], "", ()),
     ("idle_memory", ["-m", "bench.idle_memory", "--sockets", "3", "--client-processes", "1", "--settle", "0.5"], "", ()),
+    ("edge_cost", ["bench/edge_cost.py", "--tracks", "60", "--rounds", "1", "--seconds", "1", "--connections", "2",
+                   "--pool", "2"], "", ("wrk",)),
     ("checkout", ["bench/checkout.py", "--buyers", "12", "--stock", "4", "--rounds", "1", "--pool", "2"],
      "conditional-update / select-for-update", ()),
     ("persist", ["-m", "bench.persist", "--rooms", "2", "--senders", "1", "--seconds", "1", "--rounds", "1",
