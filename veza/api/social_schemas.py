@@ -8,17 +8,19 @@ from uuid import UUID
 
 import msgspec
 
-from veza.api.pagination import DEFAULT_LIMIT, Limit
+from veza.api.pagination import CURSOR_SCHEMA, DEFAULT_LIMIT, MAX_CURSOR_LENGTH, Cursor, Limit
 
 
 class FeedQuery(msgspec.Struct, forbid_unknown_fields=False):
     limit: Limit = DEFAULT_LIMIT
-    cursor: Annotated[str, msgspec.Meta(max_length=512, description="base64 of created_at_unix_nano|uuid")] | None = None
+    cursor: Annotated[str, msgspec.Meta(max_length=MAX_CURSOR_LENGTH, extra_json_schema={
+        **CURSOR_SCHEMA, "description": "base64 of created_at_unix_nano|uuid: the next_cursor of the previous "
+                                        "page (a personalized feed's only in a personalized feed)"})] | None = None
 
 
 class CommentsQuery(msgspec.Struct, forbid_unknown_fields=False):
     limit: Limit = DEFAULT_LIMIT
-    cursor: Annotated[str, msgspec.Meta(max_length=512, description="next_cursor of the previous page")] | None = None
+    cursor: Cursor | None = None
 
 
 class TrendingQuery(msgspec.Struct, forbid_unknown_fields=False):

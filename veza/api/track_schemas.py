@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 
-from veza.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Limit, Offset  # noqa: F401
+from veza.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Cursor, Limit, Offset  # noqa: F401
 from veza.store.tracks import SORT_COLUMNS
 
 SortBy = Literal[tuple(SORT_COLUMNS)]  # type: ignore[valid-type]
@@ -19,7 +19,7 @@ class TrackListQuery(msgspec.Struct, forbid_unknown_fields=False):
     limit: Limit = DEFAULT_LIMIT
     page: Annotated[int, msgspec.Meta(ge=1, le=MAX_OFFSET + 1, description=(
         f"Legacy OFFSET page, 1-based; (page - 1) * limit at most {MAX_OFFSET}, else a 400"))] | None = None
-    cursor: Annotated[str, msgspec.Meta(max_length=512, description="Opaque next_cursor of the previous page")] | None = None
+    cursor: Cursor | None = None
     genre: Annotated[str, msgspec.Meta(max_length=50)] | None = None
     format: Annotated[str, msgspec.Meta(max_length=10)] | None = None
     sort_by: SortBy = "created_at"

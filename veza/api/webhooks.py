@@ -27,6 +27,7 @@ MAX_WEBHOOK_BYTES = 256 * 1024
 
 
 @router.post("/webhooks/hyperswitch", response=WebhookAck, content_type="application/json",
+             errors=((401, "Missing or invalid webhook signature"),),
              summary="Hyperswitch payment and refund events (HMAC-SHA512 signature required)")
 async def hyperswitch_webhook(request: web.Request) -> web.Response:
     app = request.app

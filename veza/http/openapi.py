@@ -82,7 +82,8 @@ class OpenApiRegistry:
         if params:
             op["parameters"] = params
         if spec.body is not None:
-            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": by_type[spec.body]}}}
+            op["requestBody"] = {"required": not spec.body_optional,
+                                 "content": {"application/json": {"schema": by_type[spec.body]}}}
         elif spec.content_type:
             op["requestBody"] = {"required": True, "content": {spec.content_type: {"schema": {"type": "string", "format": "binary"}}}}
         data_schema = by_type[spec.response] if spec.response is not None else {}
@@ -97,7 +98,9 @@ class OpenApiRegistry:
                     "properties": {"success": {"type": "boolean", "enum": [True]}, "data": data_schema},
                 }}},
             }
-        responses: dict[str, Any] = {str(spec.status): success}
+        redirect = {"description": "Redirect: see Location"}
+        responses: dict[str, Any] = {str(status): redirect if 300 <= status < 400 else success
+                                     for status in (spec.status, *spec.success_also)}
         body_schema = _resolve(by_type[spec.body], components) if spec.body is not None else {}
         for status, description in _error_answers(spec, path, _names_ids(body_schema)):
             responses[status] = {"description": description,
@@ -133,9 +136,35 @@ def _names_ids(schema: dict[str, Any]) -> bool:
     return False
 
 
+# What a status a route declares (`errors=(409,)`) means when it gives no words of its own.
+ERROR_DESCRIPTIONS = {
+    401: "Missing, invalid or expired credentials",
+    403: "Forbidden: wrong owner, role or secret",
+    404: "No such resource",
+    409: "Conflict with the resource's current state",
+    410: "Gone: expired or revoked",
+    416: "Range not satisfiable",
+    429: "Rate limited: see Retry-After",
+    502: "An upstream service failed",
+    503: "Unavailable",
+    507: "Storage quota exceeded",
+}
+
+
 def _error_answers(spec: RouteSpec, prefix_path: str, body_ids: bool = False) -> list[tuple[str, str]]:
     """The error statuses the edge and the route's declaration can produce, worked out from
-    the same rules the server applies (so the document cannot drift from them)."""
+    the same rules the server applies (so the document cannot drift from them), then those
+    the route declares itself (`errors=`), which the handler alone knows."""
+    answers = dict(_implied_answers(spec, prefix_path, body_ids))
+    for entry in spec.errors:
+        if isinstance(entry, tuple):  # its own words win over the implied ones
+            answers[str(entry[0])] = entry[1]
+        else:
+            answers.setdefault(str(entry), ERROR_DESCRIPTIONS.get(entry, "Error"))
+    return sorted(answers.items())
+
+
+def _implied_answers(spec: RouteSpec, prefix_path: str, body_ids: bool) -> list[tuple[str, str]]:
     answers = [("400", "Invalid input: the offending fields are in `details`")]
     if spec.auth != "none":
         answers.append(("401", "Missing, invalid or expired credentials"))

@@ -7,11 +7,15 @@
 
 The wrapper validates before the handler runs, so handlers never re-validate:
 - `body`: a msgspec Struct; JSON only (415 otherwise), malformed JSON or a schema
-  violation is a 400 naming the field. The handler gets `body=`.
+  violation is a 400 naming the field. The handler gets `body=`. A missing or empty body
+  is a 400 too, unless `body_optional=True` (then it reads as `{}`: a token in a cookie...).
 - `query`: a msgspec Struct built from the query string (strings converted), handler gets `query=`.
 - `auth`: "none" (default for public routes), "optional" or "required"; `roles` implies
   "required". The handler gets `principal=` unless auth is "none". A caller with an API
   key must also hold the route's scopes (`veza.security.scopes`; `scope=` names an area).
+- `errors`: the statuses the route itself answers beyond those the edge and the declaration
+  imply (`veza.http.openapi`): `errors=(409,)`, or `(409, "why")` for a description of its own.
+  `success_also`: other success statuses, same body (`success_also=(200,)` beside 201).
 The same declaration feeds the OpenAPI document (`veza.http.openapi`).
 """
 
@@ -57,6 +61,24 @@ class RouteSpec:
     aliases: tuple[str, ...] = ()
     deprecated: bool = False
     include_in_schema: bool = True
+    # Statuses the handler answers that nothing above implies: a status, or (status, description).
+    errors: tuple[int | tuple[int, str], ...] = ()
+    # Other success statuses than `status`, with the same body (an idempotent add: 200 beside 201);
+    # a 3xx (here or as `status`) is documented as a redirect without a body.
+    success_also: tuple[int, ...] = ()
+    # The body may be left out (then it reads as `{}`); otherwise a missing body is a 400.
+    body_optional: bool = False
+
+    def __post_init__(self) -> None:
+        for entry in self.errors:
+            status = entry[0] if isinstance(entry, tuple) else entry
+            if not 400 <= status < 600:
+                raise ValueError(f"{self.method} {self.path}: errors= takes 4xx/5xx statuses, not {status}")
+        for status in self.success_also:
+            if not 200 <= status < 400 or status == self.status:
+                raise ValueError(f"{self.method} {self.path}: success_also= takes other 2xx/3xx statuses, not {status}")
+        if self.body_optional and self.body is None:
+            raise ValueError(f"{self.method} {self.path}: body_optional needs a body")
 
 
 _FIELD_AT = re.compile(r" - at `\$\.?([^`]*)`$")
@@ -118,7 +140,11 @@ def _reject_nul_in_json(raw: bytes) -> None:
                 stack.append((field, item))
 
 
-async def read_json_body(request: web.Request, body_type: type) -> Any:
+BODY_REQUIRED = "required: send a JSON object"
+
+
+async def read_json_body(request: web.Request, body_type: type, *, optional: bool = False) -> Any:
+    """The body decoded as `body_type`; a missing or blank body is a 400 unless `optional` (then `{}`)."""
     if request.body_exists:
         ctype = request.content_type
         if ctype != "application/json" and not ctype.endswith("+json"):
@@ -130,6 +156,8 @@ async def read_json_body(request: web.Request, body_type: type) -> Any:
     else:
         raw = b""
     if not raw.strip():
+        if not optional:
+            raise BadRequest("Request body required", details={"body": BODY_REQUIRED})
         raw = b"{}"
     if _NUL_ESCAPE in raw:  # rare: only then decode untyped and walk it
         _reject_nul_in_json(raw)
@@ -235,7 +263,7 @@ def _wrap(spec: RouteSpec) -> Callable[[web.Request], Awaitable[web.StreamRespon
         if spec.query is not None:
             kwargs["query"] = parse_query(request, spec.query)
         if spec.body is not None:
-            kwargs["body"] = await read_json_body(request, spec.body)
+            kwargs["body"] = await read_json_body(request, spec.body, optional=spec.body_optional)
         return await handler(request, **kwargs)
 
     return endpoint
