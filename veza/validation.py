@@ -67,6 +67,8 @@ PASSWORD_SCHEMA = {
 PY_SPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 URL_SCHEMA = {"maxLength": 2048, "pattern": rf"^https?://[^{PY_SPACE}/$.?#][^{PY_SPACE}]*$",
               "description": "an http(s) URL"}
+# Text that must not be blank once trimmed (str.strip): at least one non-space character.
+NOT_BLANK_SCHEMA = {"pattern": f"[^{PY_SPACE}]"}
 # An avatar URL may also be "" (no avatar).
 URL_OR_EMPTY_SCHEMA = {**URL_SCHEMA, "pattern": "^(?:" + URL_SCHEMA["pattern"][1:-1] + ")?$",
                        "description": "an http(s) URL, or \"\" for none"}

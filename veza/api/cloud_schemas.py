@@ -22,6 +22,16 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255, extra_json_sche
                                            "control characters"})]
 T = TypeVar("T", bound=msgspec.Struct)
 
+# Multipart bodies (read by the handlers), as the document shows them.
+FILE_PART = {"type": "string", "format": "binary"}
+REPLACE_FORM = {"type": "object", "required": ["file"], "properties": {"file": FILE_PART}}
+UPLOAD_FORM = {"type": "object", "required": ["file"], "properties": {
+    "file": FILE_PART,
+    "folder_id": {"type": "string", "format": "uuid", "description": "omitted: the root"},
+    # Blank: the file part's own file name.
+    "name": {"type": "string", "maxLength": 255, "pattern": rf"^[{PY_SPACE}]*$|{NAME_PATTERN}"},
+}}
+
 
 class FileOut(msgspec.Struct):
     id: UUID

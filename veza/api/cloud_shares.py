@@ -133,7 +133,7 @@ async def shared_file(request: web.Request) -> web.Response:
                             download_url=_shared_url(request, request.match_info["token"], "/download")))
 
 
-@router.get("/cloud/shared/{token}/download", produces="application/octet-stream",
+@router.get("/cloud/shared/{token}/download", produces="*/*",
             summary="A shared file's content (public; single Range, 206/416)")
 async def shared_download(request: web.Request) -> web.StreamResponse:
     share = await _open(request)

@@ -25,6 +25,7 @@ router = ApiRouter("live-webrtc")
 _SDP = "application/sdp"
 MAX_SDP_BYTES = 64 * 1024
 NO_KEY = (401, "No stream key as Bearer token, or an unknown one")
+OFFER = {"type": "string", "pattern": "^v=0", "description": "An SDP offer (RFC 8866)"}
 
 
 async def _offer(request: web.Request) -> str:
@@ -63,7 +64,8 @@ async def _negotiate(coro) -> str | None:  # type: ignore[no-untyped-def]
         raise BadRequest(f"Unusable SDP offer: {exc}", details={"body": "invalid SDP"}) from None
 
 
-@router.post("/live/whip", content_type=_SDP, produces=_SDP, status=201, errors=(NO_KEY, 409),
+@router.post("/live/whip", content_type=_SDP, content_schema=OFFER, produces=_SDP, status=201,
+             errors=(NO_KEY, 409),
              summary="WHIP: publish with the stream key as Bearer token; 201 with the SDP answer")
 async def whip_publish(request: web.Request) -> web.Response:
     stream = await _stream_of_key(request)
@@ -97,7 +99,8 @@ async def whip_end(request: web.Request) -> web.Response:
     return ok({"ended": True})
 
 
-@router.post("/live/streams/{id}/whep", content_type=_SDP, produces=_SDP, status=201, errors=(409,),
+@router.post("/live/streams/{id}/whep", content_type=_SDP, content_schema=OFFER, produces=_SDP, status=201,
+             errors=(409,),
              summary="WHEP: watch a stream published over WHIP; 201 with the SDP answer")
 async def whep_watch(request: web.Request) -> web.Response:
     stream_id = path_uuid(request, "id")

@@ -121,6 +121,7 @@ async def list_flags(request: web.Request, principal: Principal) -> web.Response
 
 
 @router.put("/admin/feature-flags/{name}", body=FlagIn, response=FlagOut, roles=("admin",), scope="admin",
+            path_schemas={"name": {"type": "string", "pattern": f"^{FLAG_NAME.pattern}$"}},
             summary="Turn a feature flag on or off (admin); reaches every node")
 async def put_flag(request: web.Request, body: FlagIn, principal: Principal) -> web.Response:
     name = request.match_info["name"]

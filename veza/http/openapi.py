@@ -76,7 +76,8 @@ class OpenApiRegistry:
             "summary": spec.summary,
             "operationId": f"{spec.method.lower()}_{spec.handler.__module__.rsplit('.', 1)[-1]}_{spec.handler.__name__}",
         }
-        params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in _PARAM.findall(path)]
+        params = [{"name": n, "in": "path", "required": True, "schema": spec.path_schemas.get(n, {"type": "string"})}
+                  for n in _PARAM.findall(path)]
         if spec.query is not None:
             params.extend(_query_params(by_type[spec.query], spec.query))
         if params:
@@ -85,10 +86,13 @@ class OpenApiRegistry:
             op["requestBody"] = {"required": not spec.body_optional,
                                  "content": {"application/json": {"schema": by_type[spec.body]}}}
         elif spec.content_type:
-            op["requestBody"] = {"required": True, "content": {spec.content_type: {"schema": {"type": "string", "format": "binary"}}}}
+            schema = spec.content_schema or {"type": "string", "format": "binary"}
+            op["requestBody"] = {"required": True, "content": {spec.content_type: {"schema": schema}}}
         data_schema = by_type[spec.response] if spec.response is not None else {}
         if spec.produces:
-            success = {"description": "OK", "content": {spec.produces: {"schema": {"type": "string", "format": "binary"}}}}
+            media = (spec.produces,) if isinstance(spec.produces, str) else spec.produces
+            success = {"description": "OK",
+                       "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in media}}
         else:
             success = {
                 "description": "OK",

@@ -56,8 +56,13 @@ class RouteSpec:
     scope: str | None = None  # the API-key area of a route its tag does not place ("admin")
     # Non-JSON bodies (multipart, SDP, ...) are read by the handler; this documents them.
     content_type: str | None = None
-    # Non-JSON responses (PDF, audio, HTML); documented as this media type.
-    produces: str | None = None
+    # The JSON Schemas of path parameters the handler checks itself (others are documented as text).
+    path_schemas: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    # The JSON Schema of such a body, for the document: a form's fields, an SDP offer's first line.
+    content_schema: dict[str, Any] | None = None
+    # Non-JSON responses (PDF, audio, HTML); documented as this media type (a range such as
+    # "audio/*", or a tuple of them, when the stored file decides).
+    produces: str | tuple[str, ...] | None = None
     aliases: tuple[str, ...] = ()
     deprecated: bool = False
     include_in_schema: bool = True
@@ -77,6 +82,8 @@ class RouteSpec:
         for status in self.success_also:
             if not 200 <= status < 400 or status == self.status:
                 raise ValueError(f"{self.method} {self.path}: success_also= takes other 2xx/3xx statuses, not {status}")
+        if self.content_schema is not None and self.content_type is None:
+            raise ValueError(f"{self.method} {self.path}: content_schema describes a content_type body")
         if self.body_optional and self.body is None:
             raise ValueError(f"{self.method} {self.path}: body_optional needs a body")
 
