@@ -39,6 +39,7 @@ _NUL = "must not contain NUL characters"
 # document names the format; the server holds clients to it.
 _FORMAT = {"Invalid RFC3339 encoded datetime", "not a YYYY-MM-DD date"}
 _SDP = "an SDP offer is a grammar (RFC 8866) that aiortc checks; a schema states only its first line"
+_TAGS = "a tag's rule is Python's Unicode \\w after lower-casing; ECMA's \\w is ASCII"
 _SNIFFED = "the bytes decide the type (audio, or an accepted document): no schema states what bytes are"
 
 # Rules no JSON Schema can state, by operation: what a 400 may name in `details` for the
@@ -48,9 +49,10 @@ _UNSTATABLE: dict[str, dict[str, str]] = {
     "POST /api/v1/developer/api-keys": {"api_keys": "at most N keys per user: the account's state, not the body"},
     "POST /api/v1/live/streams/{id}/whep": {"body": _SDP},
     "POST /api/v1/live/whip": {"body": _SDP},
-    "POST /api/v1/tracks": {"title": "required only when the file part has no file name", "file": _SNIFFED},
+    "POST /api/v1/tracks": {"title": "required only when the file part has no file name", "file": _SNIFFED,
+                            "allowed_types": _SNIFFED},
     "POST /api/v1/cloud/files": {"name": "required only when the file part has no file name"},
-    "POST /api/v1/inventory/gear/{id}/documents": {"file": _SNIFFED},
+    "POST /api/v1/inventory/gear/{id}/documents": {"file": _SNIFFED, "accepted_types": _SNIFFED},
     "GET /api/v1/tracks": {
         "cursor": "opaque cursors; and cursor with page is refused (parameters cannot exclude each other)",
         "page": "(page - 1) * limit is bounded: a rule across two parameters",
@@ -72,9 +74,8 @@ _UNSTATABLE: dict[str, dict[str, str]] = {
     "POST /api/v1/inventory/gear": {"currency": "required with purchase_price_cents: a rule across fields"},
     "PATCH /api/v1/inventory/gear/{id}": {"currency": "required with purchase_price_cents: a rule across fields"},
     "POST /api/v1/inventory/gear/{id}/repairs": {"currency": "required with cost_cents: a rule across fields"},
-    "POST /api/v1/social/posts": {"tags": "a tag's rule is Python's Unicode \\w after lower-casing; ECMA's \\w is ASCII"},
-    "PUT /api/v1/tracks/{id}": {"tags": "a tag's rule is Python's Unicode \\w after lower-casing; ECMA's \\w is ASCII"},
-    "PUT /api/v1/live/streams/{id}": {"tags": "a tag's rule is Python's Unicode \\w after lower-casing; ECMA's \\w is ASCII"},
+    "POST /api/v1/social/posts": {"tags": _TAGS},
+    "PUT /api/v1/tracks/{id}": {"tags": _TAGS},
 }
 
 

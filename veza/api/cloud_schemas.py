@@ -10,6 +10,7 @@ from uuid import UUID
 import msgspec
 
 from veza.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Offset
+from veza.api.schemas import FILE_PART, form
 from veza.validation import PY_SPACE
 
 # `veza.domain.cloud.clean_name` as a pattern: once trimmed, 1-255 characters, not "." or "..",
@@ -22,15 +23,15 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255, extra_json_sche
                                            "control characters"})]
 T = TypeVar("T", bound=msgspec.Struct)
 
-# Multipart bodies (read by the handlers), as the document shows them.
-FILE_PART = {"type": "string", "format": "binary"}
-REPLACE_FORM = {"type": "object", "required": ["file"], "properties": {"file": FILE_PART}}
-UPLOAD_FORM = {"type": "object", "required": ["file"], "properties": {
+REPLACE_FORM = form({"file": FILE_PART})
+_BLANK = rf"^[{PY_SPACE}]*$"
+UPLOAD_FORM = form({
     "file": FILE_PART,
-    "folder_id": {"type": "string", "format": "uuid", "description": "omitted: the root"},
-    # Blank: the file part's own file name.
-    "name": {"type": "string", "maxLength": 255, "pattern": rf"^[{PY_SPACE}]*$|{NAME_PATTERN}"},
-}}
+    "folder_id": {"type": "string", "anyOf": [{"format": "uuid"}, {"pattern": _BLANK}],
+                  "description": "omitted or blank: the root"},
+    "name": {"type": "string", "maxLength": 255, "pattern": rf"{_BLANK}|{NAME_PATTERN}",
+             "description": "omitted or blank: the file part's own file name"},
+})
 
 
 class FileOut(msgspec.Struct):

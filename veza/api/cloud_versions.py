@@ -34,7 +34,7 @@ async def list_versions(request: web.Request, principal: Principal) -> web.Respo
     return ok(VersionListOut(versions=[pick(VersionOut, r) for r in rows]))
 
 
-@router.post("/cloud/files/{id}/versions", auth="required", response=VersionOut, status=201,
+@router.post("/cloud/files/{id}/versions", auth="required", response=VersionOut, status=201, success_also=(200,),
              summary="Save the current content as a version (200 with the version when it is already saved)")
 async def snapshot(request: web.Request, principal: Principal) -> web.Response:
     app, file_id = request.app, path_uuid(request)

@@ -144,7 +144,8 @@ async def list_conversations(request: web.Request, query: ListQuery, principal: 
     return ok(ConversationList(conversations=items, total=total, limit=query.limit, offset=query.offset))
 
 
-@router.post("/conversations", body=CreateIn, response=ConversationOut, status=201, success_also=(200,), auth="required",
+@router.post("/conversations", body=CreateIn, response=ConversationOut, status=201, success_also=(200,),
+             auth="required",
              summary="Create a conversation (a direct one is found or created once per pair)")
 async def create_conversation(request: web.Request, body: CreateIn, principal: Principal) -> web.Response:
     async with request.app[keys.db].connection() as conn:

@@ -18,10 +18,10 @@ from aiohttp import web
 from veza import keys
 from veza.api import cloud_uploads as uploads
 from veza.api.downloads import send_stored
-from veza.api.cloud_schemas import FILE_PART, given, pick
+from veza.api.cloud_schemas import given, pick
 from veza.api.cloud_setup import collector
 from veza.api.pagination import DEFAULT_LIMIT, Limit, Offset
-from veza.api.schemas import Message
+from veza.api.schemas import FILE_PART, Message, form
 from veza.domain import cloud as cloud_rules
 from veza.domain import inventory as rules
 from veza.domain.unit_of_work import unit_of_work
@@ -152,7 +152,8 @@ def _document(row: dict[str, Any]) -> DocumentOut:
     return pick(DocumentOut, row, download_url=url)
 
 
-@router.post("/inventory/gear", body=GearCreateIn, response=GearOut, auth="required", status=201, summary="Add a gear item")
+@router.post("/inventory/gear", body=GearCreateIn, response=GearOut, auth="required", status=201,
+             summary="Add a gear item")
 async def create_gear(request: web.Request, body: GearIn, principal: Principal) -> web.Response:
     fields = _fields(body, creating=True)
     async with request.app[keys.db].transaction() as conn:
@@ -193,8 +194,7 @@ async def delete_gear(request: web.Request, principal: Principal) -> web.Respons
 # Documents --------------------------------------------------------------------------------
 
 @router.post("/inventory/gear/{id}/documents", auth="required", content_type="multipart/form-data",
-             content_schema={"type": "object", "required": ["file", "type"], "properties": {
-                 "file": FILE_PART, "type": {"enum": list(rules.DOCUMENT_TYPES)}}},
+             content_schema=form({"file": FILE_PART, "type": {"enum": list(rules.DOCUMENT_TYPES)}}, ("file", "type")),
              response=DocumentOut, status=201, errors=(409,),
              summary="Upload a document (multipart: file, type): PDF, JPEG, PNG, WebP or plain text")
 async def upload_document(request: web.Request, principal: Principal) -> web.Response:

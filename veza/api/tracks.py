@@ -16,7 +16,7 @@ from aiohttp import web
 
 from protocols.cursor import InvalidCursor, KeysetCursor
 from veza import keys
-from veza.api.schemas import Message
+from veza.api.schemas import FILE_PART, Message, form
 from veza.api.tags import normalize_tags
 from veza.api.track_schemas import (
     MAX_OFFSET, SearchOut, SearchQuery, TrackListOut, TrackListQuery, TrackOut, TrackUpdateIn, track_out, tracks_out,
@@ -142,14 +142,14 @@ def _genre(value: str | None) -> str | None:
     return genre or None
 
 
-TRACK_FORM = {"type": "object", "required": ["file"], "properties": {
-    "file": {"type": "string", "format": "binary", "description": "The audio (its bytes decide its type)"},
+TRACK_FORM = form({
+    "file": {**FILE_PART, "description": "The audio (its bytes decide its type)"},
     "title": {"type": "string", "maxLength": 200, "description": "blank: the file name's stem"},
     "artist": {"type": "string", "maxLength": 200, "description": "blank: your username"},
     "description": {"type": "string", "maxLength": 5000},
     "genre": {"type": "string", "maxLength": 50},
     "tags": {"type": "string", "description": "comma-separated"},
-}}
+})
 
 
 def _metadata(fields: dict[str, str], filename: str | None) -> dict[str, Any]:
