@@ -51,8 +51,8 @@ def url_problems(value: str) -> list[str]:
 
 
 # The same rules as JSON Schema keywords, for the OpenAPI document (the Structs of veza.api
-# carry them as `msgspec.Meta(extra_json_schema=...)`: documented, while the checks above keep
-# deciding and wording the 400). ECMA-262 patterns: `$` is the end of the string there.
+# carry them as `msgspec.Meta(extra_json_schema=documented(...))`: documented, while the checks
+# above keep deciding and wording the 400). ECMA-262 patterns: `$` is the end of the string there.
 USERNAME_SCHEMA = {"minLength": 3, "maxLength": 30, "pattern": "^" + USERNAME_RE.pattern + "$",
                    "description": "3-30 characters: letters, digits, '_', '.', '-'"}
 EMAIL_SCHEMA = {"maxLength": 254, "pattern": "^" + EMAIL_RE.pattern + "$", "description": "an email address"}
@@ -72,3 +72,10 @@ NOT_BLANK_SCHEMA = {"pattern": f"[^{PY_SPACE}]"}
 # An avatar URL may also be "" (no avatar).
 URL_OR_EMPTY_SCHEMA = {**URL_SCHEMA, "pattern": "^(?:" + URL_SCHEMA["pattern"][1:-1] + ")?$",
                        "description": "an http(s) URL, or \"\" for none"}
+
+
+def documented(rule: dict) -> dict:
+    """`rule` for `msgspec.Meta(extra_json_schema=...)`: msgspec writes the Meta's own bounds
+    over keys of the same name, so the rule goes under allOf, where both hold."""
+    keywords = {k: v for k, v in rule.items() if k != "description"}
+    return {"allOf": [keywords], **({"description": rule["description"]} if "description" in rule else {})}

@@ -9,8 +9,11 @@
 
 from __future__ import annotations
 
+import atexit
+import collections
 import json
 import re
+import sys
 from typing import Any
 
 import schemathesis
@@ -46,11 +49,16 @@ _SNIFFED = "the bytes decide the type (audio, or an accepted document): no schem
 # finding to be schemathesis's. "cursor": a schema-valid cursor is not one the server issued
 # (cursors are opaque: base64 of a position the server wrote and checks).
 _UNSTATABLE: dict[str, dict[str, str]] = {
+    "POST /api/v1/marketplace/orders": {
+        "items": "lines of one product are merged (their quantities add up to at most 100) and share one currency: "
+                 "rules across items and the products they name"},
     "POST /api/v1/developer/api-keys": {"api_keys": "at most N keys per user: the account's state, not the body"},
     "POST /api/v1/live/streams/{id}/whep": {"body": _SDP},
     "POST /api/v1/live/whip": {"body": _SDP},
     "POST /api/v1/tracks": {"title": "required only when the file part has no file name", "file": _SNIFFED,
-                            "allowed_types": _SNIFFED},
+                            "allowed_types": _SNIFFED, "tags": _TAGS},
+    "POST /api/v1/admin/announcements": {"ends_at": "after starts_at (by default now): a rule across fields and the "
+                                                    "clock"},
     "POST /api/v1/cloud/files": {"name": "required only when the file part has no file name"},
     "POST /api/v1/inventory/gear/{id}/documents": {"file": _SNIFFED, "accepted_types": _SNIFFED},
     "GET /api/v1/tracks": {
@@ -67,13 +75,9 @@ _UNSTATABLE: dict[str, dict[str, str]] = {
     "POST /api/v1/marketplace/products": {"track_id": "names an existing track of the seller's"},
     "PUT /api/v1/marketplace/products/{id}": {"track_id": "names an existing track of the seller's"},
     "POST /api/v1/conversations": {
-        "name": "a group or public conversation needs a name, a direct one none: a rule across fields",
         "members": "members are existing users; a direct conversation has exactly one other",
         "user_id": "a direct conversation's other user exists and is not the caller",
     },
-    "POST /api/v1/inventory/gear": {"currency": "required with purchase_price_cents: a rule across fields"},
-    "PATCH /api/v1/inventory/gear/{id}": {"currency": "required with purchase_price_cents: a rule across fields"},
-    "POST /api/v1/inventory/gear/{id}/repairs": {"currency": "required with cost_cents: a rule across fields"},
     "POST /api/v1/social/posts": {"tags": _TAGS},
     "PUT /api/v1/tracks/{id}": {"tags": _TAGS},
 }
@@ -90,19 +94,24 @@ def _details(response: Any) -> dict[str, Any] | None:
     return details if isinstance(details, dict) else {}
 
 
-def _is_schemathesis_wrong(code: str, case: Any, response: Any) -> bool:
+def _why_schemathesis_is_wrong(code: str, case: Any, response: Any) -> str | None:
+    """The reason a finding is not the document's, or None: then it fails the run."""
     operation = f"{case.operation.method.upper()} {case.operation.path}"
     details = _details(response)
-    if details is None:
-        return False
-    if code == POSITIVE and operation == "GET /api/v1/ws" and response.status_code == 400:
-        return True  # OpenAPI cannot describe a WebSocket handshake; schemathesis cannot send one
-    if code == POSITIVE and response.status_code in (400, 415) and details:
-        reasons = [str(v) for v in details.values()]
-        if all(_INTEGRAL_FLOAT.match(r) or r == _NUL or r in _FORMAT for r in reasons):
-            return True
-        return set(details) <= set(_UNSTATABLE.get(operation, {}))
-    return False
+    if details is None or code != POSITIVE:
+        return None
+    if operation == "GET /api/v1/ws" and response.status_code == 400:
+        return "WebSocket handshake"  # OpenAPI cannot describe one; schemathesis cannot send one
+    if response.status_code not in (400, 415) or not details:
+        return None
+    reasons = [str(v) for v in details.values()]
+    for label, matches in (("integral float", lambda r: _INTEGRAL_FLOAT.match(r)), ("NUL", lambda r: r == _NUL),
+                           ("format annotation", lambda r: r in _FORMAT)):
+        if all(matches(r) or r == _NUL for r in reasons):
+            return label
+    if set(details) <= set(_UNSTATABLE.get(operation, {})):
+        return f"{operation}: {', '.join(sorted(details))}"
+    return None
 
 
 def _closed_by_the_run(failure: Any) -> bool:
@@ -117,4 +126,19 @@ def _closed_by_the_run(failure: Any) -> bool:
 @schemathesis.hook
 def filter_failure(ctx: Any, failure: Any, case: Any, response: Any) -> bool:
     """Keep a finding unless it is one of the cases above."""
-    return not (_closed_by_the_run(failure) or _is_schemathesis_wrong(failure.code, case, response))
+    why = "the run's own 503" if _closed_by_the_run(failure) else _why_schemathesis_is_wrong(failure.code, case,
+                                                                                               response)
+    if why is not None:
+        DROPPED[why] += 1
+    return why is None
+
+
+# What was dropped and why, printed when schemathesis ends (the run's figures).
+DROPPED: collections.Counter[str] = collections.Counter()
+
+
+@atexit.register
+def _report() -> None:
+    if DROPPED:
+        lines = "".join(f"  {count:5d}  {why}\n" for why, count in DROPPED.most_common())
+        sys.stderr.write(f"filter_failure dropped {sum(DROPPED.values())}:\n{lines}")

@@ -17,8 +17,8 @@ from veza.http.routing import ApiRouter
 from veza.security.csrf import header_authenticated
 from veza.security.session_flow import TokenPair, decode_refresh, open_session, refresh_session
 from veza.store import sessions, users
-from veza.validation import (EMAIL_SCHEMA, PASSWORD_SCHEMA, USERNAME_SCHEMA, email_problems, password_problems,
-                             username_problems)
+from veza.validation import (EMAIL_SCHEMA, PASSWORD_SCHEMA, USERNAME_SCHEMA, documented, email_problems,
+                             password_problems, username_problems)
 
 router = ApiRouter("auth")
 
@@ -29,9 +29,9 @@ INVALID_CREDENTIALS = "Invalid email or password"
 
 class RegisterIn(msgspec.Struct, forbid_unknown_fields=False):
     # The documented rules are veza.validation's, which `register` applies (every broken one in `details`).
-    username: Annotated[str, msgspec.Meta(max_length=64, extra_json_schema=USERNAME_SCHEMA)]
-    email: Annotated[str, msgspec.Meta(max_length=254, extra_json_schema=EMAIL_SCHEMA)]
-    password: Annotated[str, msgspec.Meta(max_length=256, extra_json_schema=PASSWORD_SCHEMA)]
+    username: Annotated[str, msgspec.Meta(max_length=64, extra_json_schema=documented(USERNAME_SCHEMA))]
+    email: Annotated[str, msgspec.Meta(max_length=254, extra_json_schema=documented(EMAIL_SCHEMA))]
+    password: Annotated[str, msgspec.Meta(max_length=256, extra_json_schema=documented(PASSWORD_SCHEMA))]
     # The roles an account may choose for itself ("creator" to sell and stream); "admin" is
     # only granted by an admin (PUT /admin/users/:id/role) or `veza create-admin`.
     role: Literal["user", "creator"] = "user"

@@ -99,7 +99,7 @@ async def get_file(request: web.Request, principal: Principal) -> web.Response:
         return ok(file_out(await store.get(conn, principal.user_id, path_uuid(request))))
 
 
-@router.get("/cloud/files/{id}/download", auth="required", produces="*/*",
+@router.get("/cloud/files/{id}/download", auth="required", produces="*/*", success_also=(206,), errors=(416,),
             summary="The file's content (single Range, 206/416; saved as an attachment)")
 async def download_file(request: web.Request, principal: Principal) -> web.StreamResponse:
     async with request.app[keys.db].connection() as conn:

@@ -53,6 +53,7 @@ async def restore(request: web.Request, principal: Principal) -> web.Response:
 
 
 @router.get("/cloud/files/{id}/versions/{version}/download", auth="required", produces="*/*",
+            success_also=(206,), errors=(416,),
             summary="A saved version's content (single Range, 206/416; saved as an attachment)")
 async def download_version(request: web.Request, principal: Principal) -> web.StreamResponse:
     file_id, number = path_uuid(request), _version(request)

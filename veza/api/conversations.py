@@ -29,6 +29,7 @@ from veza.http.errors import BadRequest, NotFound
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import conversations as store
 from veza.store import messages, users
+from veza.validation import NOT_BLANK_SCHEMA, documented
 
 log = logging.getLogger("veza.conversations")
 
@@ -85,6 +86,16 @@ class CreateIn(msgspec.Struct, forbid_unknown_fields=True):
     user_id: UUID | None = None  # direct: the other user (or the one entry of `members`)
 
 
+# `veza.domain.conversations.create`'s rules across fields: a direct conversation names one other
+# user (user_id, or the one entry of members); a group or public one has a name that is not blank.
+NewConversation = Annotated[CreateIn, msgspec.Meta(extra_json_schema={
+    "if": {"properties": {"type": {"const": "direct"}}},
+    "then": {"anyOf": [{"required": ["user_id"], "properties": {"user_id": {"type": "string"}}},
+                       {"required": ["members"], "properties": {"members": {"minItems": 1, "maxItems": 1}}}]},
+    "else": {"required": ["name"], "properties": {"name": NOT_BLANK_SCHEMA}},
+})]
+
+
 class UpdateIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
 
@@ -103,7 +114,7 @@ class HistoryOut(msgspec.Struct):
 
 
 class SendIn(msgspec.Struct, forbid_unknown_fields=True):
-    content: Content
+    content: Annotated[Content, msgspec.Meta(extra_json_schema=documented(NOT_BLANK_SCHEMA))]
     client_id: ClientId | None = None
 
 
@@ -144,7 +155,7 @@ async def list_conversations(request: web.Request, query: ListQuery, principal: 
     return ok(ConversationList(conversations=items, total=total, limit=query.limit, offset=query.offset))
 
 
-@router.post("/conversations", body=CreateIn, response=ConversationOut, status=201, success_also=(200,),
+@router.post("/conversations", body=NewConversation, response=ConversationOut, status=201, success_also=(200,),
              auth="required",
              summary="Create a conversation (a direct one is found or created once per pair)")
 async def create_conversation(request: web.Request, body: CreateIn, principal: Principal) -> web.Response:

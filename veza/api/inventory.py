@@ -29,14 +29,14 @@ from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import inventory as store
-from veza.validation import NOT_BLANK_SCHEMA
+from veza.validation import NOT_BLANK_SCHEMA, documented
 
 router = ApiRouter("inventory")
 Text = Annotated[str, msgspec.Meta(max_length=200)]
 # ISO 4217, any case (the server upper-cases it): each letter of each code in either case.
 _ANY_CASE_CODES = "|".join("".join(f"[{c}{c.lower()}]" for c in code) for code in sorted(rules.CURRENCIES))
-Currency = Annotated[str, msgspec.Meta(pattern="^[A-Za-z]{3}$", extra_json_schema={
-    "pattern": f"^(?:{_ANY_CASE_CODES})$", "description": "An ISO 4217 currency code"})]
+Currency = Annotated[str, msgspec.Meta(pattern="^[A-Za-z]{3}$", extra_json_schema=documented({
+    "pattern": f"^(?:{_ANY_CASE_CODES})$", "description": "An ISO 4217 currency code"}))]
 Cents = Annotated[int, msgspec.Meta(ge=0, le=10**15)]
 Day = Annotated[str, msgspec.Meta(max_length=10, description="YYYY-MM-DD", extra_json_schema={"format": "date"})]
 
@@ -60,6 +60,15 @@ class GearIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 class GearCreateIn(GearIn, kw_only=True):
     """A new item: its name is required (`clean_gear` says so in the same words)."""
     name: Annotated[str, msgspec.Meta(max_length=200, extra_json_schema=NOT_BLANK_SCHEMA)]
+
+
+def _priced_needs_currency(price: str) -> dict[str, Any]:
+    """`clean_gear` / `clean_repair`: a price (not null) comes with its currency (not null)."""
+    return {"if": {"required": [price], "properties": {price: {"type": "integer"}}},
+            "then": {"required": ["currency"], "properties": {"currency": {"type": "string"}}}}
+
+
+NewGear = Annotated[GearCreateIn, msgspec.Meta(extra_json_schema=_priced_needs_currency("purchase_price_cents"))]
 
 
 class GearOut(msgspec.Struct):
@@ -123,6 +132,9 @@ class RepairIn(msgspec.Struct, forbid_unknown_fields=True):
     provider: Text | None = None
 
 
+NewRepair = Annotated[RepairIn, msgspec.Meta(extra_json_schema=_priced_needs_currency("cost_cents"))]
+
+
 class RepairOut(msgspec.Struct):
     id: UUID
     gear_id: UUID
@@ -152,7 +164,7 @@ def _document(row: dict[str, Any]) -> DocumentOut:
     return pick(DocumentOut, row, download_url=url)
 
 
-@router.post("/inventory/gear", body=GearCreateIn, response=GearOut, auth="required", status=201,
+@router.post("/inventory/gear", body=NewGear, response=GearOut, auth="required", status=201,
              summary="Add a gear item")
 async def create_gear(request: web.Request, body: GearIn, principal: Principal) -> web.Response:
     fields = _fields(body, creating=True)
@@ -227,6 +239,7 @@ async def list_documents(request: web.Request, query: PageQuery, principal: Prin
 
 
 @router.get("/inventory/gear/{id}/documents/{docId}/download", auth="required", produces=rules.ACCEPTED_TYPES,
+            success_also=(206,), errors=(416,),
             summary="A document's content (single Range, 206/416; saved as an attachment)")
 async def download_document(request: web.Request, principal: Principal) -> web.StreamResponse:
     gear_id, doc_id = path_uuid(request), path_uuid(request, "docId")
@@ -246,7 +259,7 @@ async def delete_document(request: web.Request, principal: Principal) -> web.Res
 
 # Repairs ----------------------------------------------------------------------------------
 
-@router.post("/inventory/gear/{id}/repairs", auth="required", body=RepairIn, response=RepairOut, status=201,
+@router.post("/inventory/gear/{id}/repairs", auth="required", body=NewRepair, response=RepairOut, status=201,
              summary="Record a repair (repair_date YYYY-MM-DD, default today; cost_cents with an ISO 4217 currency)")
 async def create_repair(request: web.Request, body: RepairIn, principal: Principal) -> web.Response:
     gear_id = path_uuid(request)

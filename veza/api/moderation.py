@@ -91,7 +91,8 @@ def _report(row: dict) -> ReportOut:
     return ReportOut(**{f: row[f] for f in ReportOut.__struct_fields__})
 
 
-@router.post("/reports", body=ReportIn, response=ReportOut, status=201, auth="required", summary="Report content")
+@router.post("/reports", body=ReportIn, response=ReportOut, status=201, auth="required", errors=(409,),
+             summary="Report content")
 async def create_report(request: web.Request, body: ReportIn, principal: Principal) -> web.Response:
     if not body.reason.strip():
         raise BadRequest("Invalid reason: must not be blank", details={"reason": "must not be blank"})
@@ -115,6 +116,7 @@ async def list_reports(request: web.Request, query: ReportsQuery, principal: Pri
 
 
 @router.post("/admin/reports/{id}/resolve", body=ResolveIn, response=ReportOut, roles=("admin",), scope="admin",
+             errors=(409,),
              summary="Resolve a report: resolve, dismiss, ban or warn (admin)")
 async def resolve_report(request: web.Request, body: ResolveIn, principal: Principal) -> web.Response:
     report_id = path_uuid(request, "id")

@@ -208,7 +208,7 @@ async def upload_track(request: web.Request, principal: Principal) -> web.Respon
     return ok(track_out(row), status=201)
 
 
-@router.get("/tracks/{id}/stream", produces="audio/*",
+@router.get("/tracks/{id}/stream", produces="audio/*", success_also=(206,), errors=(416,),
             summary="The audio file; honours a single HTTP Range (206 / 416)")
 async def stream_track(request: web.Request) -> web.StreamResponse:
     async with request.app[keys.db].connection() as conn:

@@ -47,7 +47,7 @@ async def hyperswitch_webhook(request: web.Request) -> web.Response:
     return ok({"received": True, "outcome": outcome})
 
 
-@router.post("/sandbox/payments/{payment_id}/confirm", body=SandboxConfirmIn, response=SandboxConfirmOut,
+@router.post("/sandbox/payments/{payment_id}/confirm", body=SandboxConfirmIn, response=SandboxConfirmOut, errors=(409,),
              summary="Sandbox payments only: pay or decline, as the checkout page does")
 async def sandbox_confirm(request: web.Request, body: SandboxConfirmIn) -> web.Response:
     provider = request.app[keys.marketplace].provider

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 import msgspec
 
+from protocols.frames import NO_NUL
 from veza import __version__
 from veza.controls.features import feature_of
 from veza.http.edge import maintenance, rate_limit
@@ -49,6 +51,8 @@ class OpenApiRegistry:
             types.extend(t for t in (spec.body, spec.query, spec.response) if t is not None)
         schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
         by_type = dict(zip(types, schemas))
+        for schema in components.values():
+            _state_no_nul(schema)
         components["Error"] = _ERROR_SCHEMA
         paths: dict[str, dict[str, Any]] = {}
         for prefix, spec in self._routes:
@@ -86,7 +90,8 @@ class OpenApiRegistry:
             op["requestBody"] = {"required": not spec.body_optional,
                                  "content": {"application/json": {"schema": by_type[spec.body]}}}
         elif spec.content_type:
-            schema = spec.content_schema or {"type": "string", "format": "binary"}
+            schema = copy.deepcopy(spec.content_schema) or {"type": "string", "format": "binary"}
+            _state_no_nul(schema)
             op["requestBody"] = {"required": True, "content": {spec.content_type: {"schema": schema}}}
         data_schema = by_type[spec.response] if spec.response is not None else {}
         if spec.produces:
@@ -117,12 +122,39 @@ class OpenApiRegistry:
         return op
 
 
+_NESTED = ("properties", "$defs")
+_SUBSCHEMAS = ("items", "additionalProperties", "not", "contains")
+_LISTS = ("anyOf", "allOf", "oneOf", "prefixItems")
+
+
+def _state_no_nul(schema: Any) -> None:
+    """The edge refuses U+0000 in every string of a request (PostgreSQL text cannot hold it),
+    and no answer holds one: say so on every free-text string schema (one with a pattern,
+    a format or fixed values of its own already says what it takes)."""
+    if not isinstance(schema, dict):
+        return
+    types = schema.get("type")
+    if (types == "string" or (isinstance(types, list) and "string" in types)) and not (
+            {"pattern", "format", "enum", "const"} & schema.keys()):
+        schema["pattern"] = NO_NUL
+    for key in _NESTED:
+        for sub in schema.get(key, {}).values():
+            _state_no_nul(sub)
+    for key in _SUBSCHEMAS:
+        _state_no_nul(schema.get(key))
+    for key in _LISTS:
+        for sub in schema.get(key, ()):
+            _state_no_nul(sub)
+
+
 def _query_params(schema: dict[str, Any], query_type: type) -> list[dict[str, Any]]:
     # Query structs are flat; inline their fields as parameters.
     info = msgspec.inspect.type_info(query_type)
     required = {f.encode_name for f in getattr(info, "fields", ()) if f.required}
     _, components = msgspec.json.schema_components([query_type])
     props = components.get(query_type.__name__, {}).get("properties", {})
+    for sub in props.values():
+        _state_no_nul(sub)
     return [{"name": name, "in": "query", "required": name in required, "schema": sub} for name, sub in props.items()]
 
 

@@ -113,6 +113,19 @@ def test_validation_schemas_say_what_validation_checks() -> None:
                           urls) == []
 
 
+async def test_the_document_states_them_where_msgspec_bounds_differ(client: ApiClient) -> None:
+    """A Meta's own max_length is written over a rule's maxLength: `documented` keeps both."""
+    schemas = (await client.get("/openapi.json")).body["components"]["schemas"]
+    register = schemas["RegisterIn"]["properties"]
+    rules = (("username", validation.username_problems, "aZ9_.-@ \n"), ("email", validation.email_problems, "a@b.-"),
+             ("password", validation.password_problems, "aZ9!\n\x00"))
+    for field, problems, alphabet in rules:
+        samples = _samples(6, alphabet, longest=140) + ["SecureP@ssw0rd" + "x" * 115, "a" * 31]
+        assert _same_verdicts(register[field], lambda s, p=problems: not p(s) and "\x00" not in s, samples) == [], field
+    profile = schemas["ProfileIn"]["properties"]["username"]["anyOf"][0]
+    assert _same_verdicts(profile, lambda s: not validation.username_problems(s), ["a" * 31, "abc", "a" * 64]) == []
+
+
 def test_cloud_name_pattern_is_clean_name() -> None:
     def accepted(value: str) -> bool:
         try:
