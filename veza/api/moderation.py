@@ -26,6 +26,7 @@ from veza.http.errors import BadRequest, Forbidden
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import moderation as store
 from veza.store import sessions
+from veza.validation import NOT_BLANK_SCHEMA
 
 router = ApiRouter("moderation")
 
@@ -33,7 +34,7 @@ router = ApiRouter("moderation")
 class ReportIn(msgspec.Struct, forbid_unknown_fields=True):
     content_type: Literal["user", "track", "comment"]
     content_id: UUID
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000, extra_json_schema=NOT_BLANK_SCHEMA)]
 
 
 class ReportOut(msgspec.Struct):

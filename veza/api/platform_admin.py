@@ -22,6 +22,7 @@ from veza.http.envelope import ok
 from veza.http.errors import BadRequest
 from veza.http.routing import ApiRouter
 from veza.store import audit as audit_store
+from veza.validation import NOT_BLANK_SCHEMA
 
 router = ApiRouter("admin")
 
@@ -47,7 +48,7 @@ class FlagList(msgspec.Struct):
 
 class MaintenanceIn(msgspec.Struct, forbid_unknown_fields=True):
     enabled: bool
-    message: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+    message: Annotated[str, msgspec.Meta(min_length=1, max_length=500, extra_json_schema=NOT_BLANK_SCHEMA)] | None = None
     retry_after: Annotated[int, msgspec.Meta(ge=1, le=86400)] | None = None
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from veza.api.pagination import CURSOR_SCHEMA, DEFAULT_LIMIT, MAX_CURSOR_LENGTH, Cursor, Limit
+from veza.validation import NOT_BLANK_SCHEMA
 
 
 class FeedQuery(msgspec.Struct, forbid_unknown_fields=False):
@@ -28,7 +29,7 @@ class TrendingQuery(msgspec.Struct, forbid_unknown_fields=False):
 
 
 class PostIn(msgspec.Struct, forbid_unknown_fields=True):
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=5000, extra_json_schema=NOT_BLANK_SCHEMA)]
     tags: Annotated[list[Annotated[str, msgspec.Meta(max_length=50)]], msgspec.Meta(max_length=20)] = []
     track_id: UUID | None = None
 
@@ -39,7 +40,7 @@ class LikeIn(msgspec.Struct):
 
 class CommentIn(msgspec.Struct):
     post_id: UUID
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, extra_json_schema=NOT_BLANK_SCHEMA)]
 
 
 class PostOut(msgspec.Struct):

@@ -11,6 +11,7 @@ import msgspec
 
 from veza.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Cursor, Limit, Offset  # noqa: F401
 from veza.store.tracks import SORT_COLUMNS
+from veza.validation import NOT_BLANK_SCHEMA
 
 SortBy = Literal[tuple(SORT_COLUMNS)]  # type: ignore[valid-type]
 
@@ -27,7 +28,7 @@ class TrackListQuery(msgspec.Struct, forbid_unknown_fields=False):
 
 
 class SearchQuery(msgspec.Struct, forbid_unknown_fields=False):
-    q: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    q: Annotated[str, msgspec.Meta(min_length=1, max_length=200, extra_json_schema=NOT_BLANK_SCHEMA)]
     limit: Limit = DEFAULT_LIMIT
 
 
@@ -85,7 +86,7 @@ class LikeOut(msgspec.Struct):
 
 
 class CommentIn(msgspec.Struct):
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, extra_json_schema=NOT_BLANK_SCHEMA)]
 
 
 class CommentOut(msgspec.Struct):

@@ -6,7 +6,8 @@
     async def register(request: web.Request, body: RegisterIn) -> web.Response: ...
 
 The wrapper validates before the handler runs, so handlers never re-validate:
-- `body`: a msgspec Struct; JSON only (415 otherwise), malformed JSON or a schema
+- `body`: a msgspec Struct (or `Annotated[Struct, msgspec.Meta(extra_json_schema=...)]` to
+  document a rule across its fields); JSON only (415 otherwise), malformed JSON or a schema
   violation is a 400 naming the field. The handler gets `body=`. A missing or empty body
   is a 400 too, unless `body_optional=True` (then it reads as `{}`: a token in a cookie...).
 - `query`: a msgspec Struct built from the query string (strings converted), handler gets `query=`.
@@ -47,7 +48,7 @@ class RouteSpec:
     handler: Handler
     tag: str
     summary: str
-    body: type | None = None
+    body: Any = None  # a Struct type, or one Annotated with documentation
     query: type | None = None
     response: Any = None
     status: int = 200
@@ -81,7 +82,7 @@ class RouteSpec:
                 raise ValueError(f"{self.method} {self.path}: errors= takes 4xx/5xx statuses, not {status}")
         for status in self.success_also:
             if not 200 <= status < 400 or status == self.status:
-                raise ValueError(f"{self.method} {self.path}: success_also= takes other 2xx/3xx statuses, not {status}")
+                raise ValueError(f"{self.method} {self.path}: success_also= takes other 2xx/3xx, not {status}")
         if self.content_schema is not None and self.content_type is None:
             raise ValueError(f"{self.method} {self.path}: content_schema describes a content_type body")
         if self.body_optional and self.body is None:
