@@ -34,6 +34,7 @@ from tests.server_process import ServerProcess  # noqa: E402
 
 PASSWORD = "SecureP@ssw0rd"
 SELF_ENDING = r"(logout|logout-all)$"
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 def _call(base: str, method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
@@ -79,7 +80,8 @@ def main() -> int:
         server.start()
         try:
             for identity in args.identities.split(","):
-                command = [str(st), "run", f"{server.base_url}/api/v1/openapi.json", "--checks", args.checks,
+                command = [str(st), "--config-file", str(CONFIG), "run", f"{server.base_url}/api/v1/openapi.json",
+                           "--checks", args.checks,
                            "--max-examples", str(args.max_examples), "--phases", args.phases,
                            "--workers", args.workers, "--no-color", "--generation-database", "none",
                            "--suppress-health-check", "all", "--request-timeout", "20", *extra]

@@ -24,6 +24,7 @@ from veza.http.envelope import ok
 from veza.http.errors import BadRequest
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import announcements as store
+from veza.validation import NOT_BLANK_SCHEMA
 
 router = ApiRouter("announcements")
 
@@ -32,8 +33,8 @@ LATEST = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)  # exclusive
 
 
 class AnnouncementIn(msgspec.Struct, forbid_unknown_fields=True):
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200, extra_json_schema=NOT_BLANK_SCHEMA)]
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=5000, extra_json_schema=NOT_BLANK_SCHEMA)]
     type: Literal["info", "warning", "error"] = "info"
     starts_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None

@@ -17,7 +17,8 @@ from veza.http.routing import ApiRouter
 from veza.security.csrf import header_authenticated
 from veza.domain.sessions import TokenPair, decode_refresh, open_session, refresh_session
 from veza.store import sessions, users
-from veza.validation import email_problems, password_problems, username_problems
+from veza.validation import (EMAIL_SCHEMA, PASSWORD_SCHEMA, USERNAME_SCHEMA, documented, email_problems,
+                             password_problems, username_problems)
 
 router = ApiRouter("auth")
 
@@ -27,9 +28,10 @@ INVALID_CREDENTIALS = "Invalid email or password"
 
 
 class RegisterIn(msgspec.Struct, forbid_unknown_fields=False):
-    username: Annotated[str, msgspec.Meta(max_length=64)]
-    email: Annotated[str, msgspec.Meta(max_length=254)]
-    password: Annotated[str, msgspec.Meta(max_length=256)]
+    # The documented rules are veza.validation's, which `register` applies (every broken one in `details`).
+    username: Annotated[str, msgspec.Meta(max_length=64, extra_json_schema=documented(USERNAME_SCHEMA))]
+    email: Annotated[str, msgspec.Meta(max_length=254, extra_json_schema=documented(EMAIL_SCHEMA))]
+    password: Annotated[str, msgspec.Meta(max_length=256, extra_json_schema=documented(PASSWORD_SCHEMA))]
     # The roles an account may choose for itself ("creator" to sell and stream); "admin" is
     # only granted by an admin (PUT /admin/users/:id/role) or `veza create-admin`.
     role: Literal["user", "creator"] = "user"
@@ -88,7 +90,8 @@ def presented_refresh_token(request: web.Request, body: RefreshIn) -> str | None
     return cookie
 
 
-@router.post("/auth/register", body=RegisterIn, response=AuthOut, status=201, summary="Register a new user")
+@router.post("/auth/register", body=RegisterIn, response=AuthOut, status=201, errors=(409, 429),
+             summary="Register a new user")
 async def register(request: web.Request, body: RegisterIn) -> web.Response:
     problems = {field: msgs for field, msgs in (
         ("username", username_problems(body.username)),
@@ -109,7 +112,10 @@ async def register(request: web.Request, body: RegisterIn) -> web.Response:
     return auth_response(request, pair, user, status=201)
 
 
-@router.post("/auth/login", body=LoginIn, response=AuthOut, summary="Login with email and password")
+@router.post("/auth/login", body=LoginIn, response=AuthOut, errors=(
+    (401, "Wrong email or password"), (403, "Account suspended"),
+    (429, "Too many failed logins for this account or address: see Retry-After")),
+             summary="Login with email and password")
 async def login(request: web.Request, body: LoginIn) -> web.Response:
     db = request.app[keys.db]
     guard, ip = request.app[keys.login_guard], client_ip(request)
@@ -135,7 +141,10 @@ async def login(request: web.Request, body: LoginIn) -> web.Response:
     return auth_response(request, pair, user)
 
 
-@router.post("/auth/refresh", body=RefreshIn, response=AuthOut, summary="Rotate the refresh token for a new access token")
+@router.post("/auth/refresh", body=RefreshIn, body_optional=True, response=AuthOut,
+             errors=((401, "No refresh token, or an expired, revoked or reused one"),
+                     (403, "A cookie-only refresh without its CSRF token")),
+             summary="Rotate the refresh token for a new access token")
 async def refresh(request: web.Request, body: RefreshIn) -> web.Response:
     token = presented_refresh_token(request, body)
     if not token:
@@ -146,7 +155,8 @@ async def refresh(request: web.Request, body: RefreshIn) -> web.Response:
     return auth_response(request, pair, user)
 
 
-@router.post("/auth/logout", body=RefreshIn, response=LogoutOut, auth="optional",
+@router.post("/auth/logout", body=RefreshIn, body_optional=True, response=LogoutOut, auth="optional",
+             errors=((403, "A cookie-only logout without its CSRF token"),),
              summary="Logout and invalidate the refresh token")
 async def logout(request: web.Request, body: RefreshIn, principal: Principal | None) -> web.Response:
     user_id, session_id = (principal.user_id, principal.session_id) if principal else (None, None)

@@ -15,7 +15,8 @@ from protocols.cursor import InvalidCursor, KeysetCursor
 from veza import keys
 from veza.api import cloud_uploads as uploads
 from veza.api.downloads import send_stored
-from veza.api.cloud_schemas import FileListOut, FileListQuery, FileOut, FilePatchIn, QuotaOut, file_out, given
+from veza.api.cloud_schemas import (REPLACE_FORM, UPLOAD_FORM, FileListOut, FileListQuery, FileOut, FilePatchIn,
+                                    QuotaOut, file_out, given)
 from veza.api.cloud_setup import CloudRouter, collector, limits
 from veza.api.schemas import Message
 from veza.domain import cloud as rules
@@ -41,7 +42,8 @@ def _form_uuid(fields: dict[str, str], name: str) -> uuid.UUID | None:
         raise BadRequest(f"{name} must be a UUID", details={name: "not a UUID"}) from None
 
 
-@router.post("/cloud/files", auth="required", content_type="multipart/form-data", response=FileOut, status=201,
+@router.post("/cloud/files", auth="required", content_type="multipart/form-data", content_schema=UPLOAD_FORM,
+             response=FileOut, status=201, errors=(404, 409, 507),
              summary="Upload a file (multipart: file, optional folder_id and name)")
 async def upload_file(request: web.Request, principal: Principal) -> web.Response:
     app, owner, lim = request.app, principal.user_id, limits(request.app[keys.settings])
@@ -79,7 +81,7 @@ def _after(query: FileListQuery) -> tuple[dt.datetime, uuid.UUID] | None:
     return cursor.created_at, cursor.id
 
 
-@router.get("/cloud/files", auth="required", query=FileListQuery, response=FileListOut,
+@router.get("/cloud/files", auth="required", query=FileListQuery, response=FileListOut, errors=(404,),
             summary="My files in one folder (the root by default), newest first, by cursor")
 async def list_files(request: web.Request, query: FileListQuery, principal: Principal) -> web.Response:
     after = _after(query)
@@ -97,7 +99,7 @@ async def get_file(request: web.Request, principal: Principal) -> web.Response:
         return ok(file_out(await store.get(conn, principal.user_id, path_uuid(request))))
 
 
-@router.get("/cloud/files/{id}/download", auth="required", produces="application/octet-stream",
+@router.get("/cloud/files/{id}/download", auth="required", produces="*/*", success_also=(206,), errors=(416,),
             summary="The file's content (single Range, 206/416; saved as an attachment)")
 async def download_file(request: web.Request, principal: Principal) -> web.StreamResponse:
     async with request.app[keys.db].connection() as conn:
@@ -105,7 +107,8 @@ async def download_file(request: web.Request, principal: Principal) -> web.Strea
     return await send_stored(request, row["storage_key"], row["name"], row["mime_type"])
 
 
-@router.put("/cloud/files/{id}/content", auth="required", content_type="multipart/form-data", response=FileOut,
+@router.put("/cloud/files/{id}/content", auth="required", content_type="multipart/form-data",
+            content_schema=REPLACE_FORM, response=FileOut, errors=(507,),
             summary="Replace the content (multipart: file); the previous content is kept as a version")
 async def replace_content(request: web.Request, principal: Principal) -> web.Response:
     app, owner, lim = request.app, principal.user_id, limits(request.app[keys.settings])
@@ -122,7 +125,7 @@ async def replace_content(request: web.Request, principal: Principal) -> web.Res
     return ok(file_out(row))
 
 
-@router.patch("/cloud/files/{id}", auth="required", body=FilePatchIn, response=FileOut,
+@router.patch("/cloud/files/{id}", auth="required", body=FilePatchIn, response=FileOut, errors=(409,),
               summary="Rename a file and/or move it to a folder (folder_id null: the root)")
 async def patch_file(request: web.Request, body: FilePatchIn, principal: Principal) -> web.Response:
     file_id = path_uuid(request)

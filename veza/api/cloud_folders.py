@@ -24,14 +24,14 @@ def _out(row: dict[str, Any]) -> FolderOut:
     return pick(FolderOut, row)
 
 
-@router.post("/cloud/folders", auth="required", body=FolderIn, response=FolderOut, status=201,
+@router.post("/cloud/folders", auth="required", body=FolderIn, response=FolderOut, status=201, errors=(409,),
              summary="Create a folder (parent_id omitted: at the root)")
 async def create_folder(request: web.Request, body: FolderIn, principal: Principal) -> web.Response:
     async with request.app[keys.db].transaction() as conn:
         return ok(_out(await rules.create_folder(conn, principal.user_id, body.parent_id, body.name)), status=201)
 
 
-@router.get("/cloud/folders", auth="required", query=FolderListQuery, response=FolderListOut,
+@router.get("/cloud/folders", auth="required", query=FolderListQuery, response=FolderListOut, errors=(404,),
             summary="My folders directly inside one folder (the root by default), by name")
 async def list_folders(request: web.Request, query: FolderListQuery, principal: Principal) -> web.Response:
     async with request.app[keys.db].connection() as conn:
@@ -47,7 +47,7 @@ async def get_folder(request: web.Request, principal: Principal) -> web.Response
         return ok(_out(await store.get(conn, principal.user_id, path_uuid(request))))
 
 
-@router.patch("/cloud/folders/{id}", auth="required", body=FolderPatchIn, response=FolderOut,
+@router.patch("/cloud/folders/{id}", auth="required", body=FolderPatchIn, response=FolderOut, errors=(409,),
               summary="Rename a folder and/or move it (parent_id null: to the root)")
 async def patch_folder(request: web.Request, body: FolderPatchIn, principal: Principal) -> web.Response:
     folder_id = path_uuid(request)

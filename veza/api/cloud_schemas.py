@@ -9,10 +9,29 @@ from uuid import UUID
 
 import msgspec
 
-from veza.api.pagination import DEFAULT_LIMIT, Limit, Offset
+from veza.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Offset
+from veza.api.schemas import FILE_PART, form
+from veza.validation import PY_SPACE
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+# `veza.domain.cloud.clean_name` as a pattern: once trimmed, 1-255 characters, not "." or "..",
+# no slash, backslash or control character (tests/veza/http/test_openapi_rules.py holds them equal).
+_NOT_NAME = r"\x00-\x1f\x7f/\\"
+NAME_PATTERN = (rf"^[{PY_SPACE}]*(?!\.{{1,2}}[{PY_SPACE}]*$)[^{_NOT_NAME}{PY_SPACE}]"
+                rf"(?:[^{_NOT_NAME}]{{0,253}}[^{_NOT_NAME}{PY_SPACE}])?[{PY_SPACE}]*$")
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255, extra_json_schema={
+    "pattern": NAME_PATTERN, "description": "1-255 characters once trimmed, not '.' or '..', no slashes or "
+                                           "control characters"})]
 T = TypeVar("T", bound=msgspec.Struct)
+
+REPLACE_FORM = form({"file": FILE_PART})
+_BLANK = rf"^[{PY_SPACE}]*$"
+UPLOAD_FORM = form({
+    "file": FILE_PART,
+    "folder_id": {"type": "string", "anyOf": [{"format": "uuid"}, {"pattern": _BLANK}],
+                  "description": "omitted or blank: the root"},
+    "name": {"type": "string", "maxLength": 255, "pattern": rf"{_BLANK}|{NAME_PATTERN}",
+             "description": "omitted or blank: the file part's own file name"},
+})
 
 
 class FileOut(msgspec.Struct):
@@ -31,7 +50,7 @@ class FileOut(msgspec.Struct):
 class FileListQuery(msgspec.Struct, forbid_unknown_fields=False):
     folder_id: Annotated[UUID, msgspec.Meta(description="The folder to list; omitted: the root")] | None = None
     limit: Limit = DEFAULT_LIMIT
-    cursor: Annotated[str, msgspec.Meta(max_length=512, description="next_cursor of the previous page")] | None = None
+    cursor: Cursor | None = None
 
 
 class FileListOut(msgspec.Struct):

@@ -33,7 +33,8 @@ def _shared_url(request: web.Request, token: str, suffix: str = "") -> str:
     return f"{request.app[keys.settings].app_domain.rstrip('/')}/api/v1/cloud/shared/{token}{suffix}"
 
 
-@router.post("/cloud/files/{id}/share", auth="required", body=ShareIn, response=ShareCreatedOut,
+@router.post("/cloud/files/{id}/share", auth="required", body=ShareIn, body_optional=True, response=ShareCreatedOut,
+             errors=(409,),
              summary="Create a read-only share link (expires_in_hours 1..720); the token is shown only now")
 async def create_share(request: web.Request, body: ShareIn, principal: Principal) -> web.Response:
     file_id = path_uuid(request)
@@ -133,7 +134,7 @@ async def shared_file(request: web.Request) -> web.Response:
                             download_url=_shared_url(request, request.match_info["token"], "/download")))
 
 
-@router.get("/cloud/shared/{token}/download", produces="application/octet-stream",
+@router.get("/cloud/shared/{token}/download", produces="*/*", success_also=(206,), errors=(416,),
             summary="A shared file's content (public; single Range, 206/416)")
 async def shared_download(request: web.Request) -> web.StreamResponse:
     share = await _open(request)

@@ -34,7 +34,7 @@ async def list_versions(request: web.Request, principal: Principal) -> web.Respo
     return ok(VersionListOut(versions=[pick(VersionOut, r) for r in rows]))
 
 
-@router.post("/cloud/files/{id}/versions", auth="required", response=VersionOut, status=201,
+@router.post("/cloud/files/{id}/versions", auth="required", response=VersionOut, status=201, success_also=(200,),
              summary="Save the current content as a version (200 with the version when it is already saved)")
 async def snapshot(request: web.Request, principal: Principal) -> web.Response:
     app, file_id = request.app, path_uuid(request)
@@ -52,7 +52,8 @@ async def restore(request: web.Request, principal: Principal) -> web.Response:
     return ok(file_out(row))
 
 
-@router.get("/cloud/files/{id}/versions/{version}/download", auth="required", produces="application/octet-stream",
+@router.get("/cloud/files/{id}/versions/{version}/download", auth="required", produces="*/*",
+            success_also=(206,), errors=(416,),
             summary="A saved version's content (single Range, 206/416; saved as an attachment)")
 async def download_version(request: web.Request, principal: Principal) -> web.StreamResponse:
     file_id, number = path_uuid(request), _version(request)

@@ -20,7 +20,7 @@ from protocols.frames import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, NO_NUL, C
 from protocols.seq_cursor import BadCursor, SeqCursor
 from veza import keys, rooms
 from veza.api.schemas import Message
-from veza.api.pagination import DEFAULT_LIMIT, Limit, Offset
+from veza.api.pagination import CURSOR_SCHEMA, DEFAULT_LIMIT, Limit, Offset
 from veza.domain import conversations
 from veza.domain.messages import chat_message, history as read_history
 from veza.http.auth import Principal
@@ -29,6 +29,7 @@ from veza.http.errors import BadRequest, NotFound
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import conversations as store
 from veza.store import messages, users
+from veza.validation import NOT_BLANK_SCHEMA, documented
 
 log = logging.getLogger("veza.conversations")
 
@@ -85,13 +86,25 @@ class CreateIn(msgspec.Struct, forbid_unknown_fields=True):
     user_id: UUID | None = None  # direct: the other user (or the one entry of `members`)
 
 
+# `veza.domain.conversations.create`'s rules across fields: a direct conversation names one other
+# user (user_id, or the one entry of members); a group or public one has a name that is not blank.
+NewConversation = Annotated[CreateIn, msgspec.Meta(extra_json_schema={
+    "if": {"properties": {"type": {"const": "direct"}}},
+    "then": {"anyOf": [{"required": ["user_id"], "properties": {"user_id": {"type": "string"}}},
+                       {"required": ["members"], "properties": {"members": {"minItems": 1, "maxItems": 1}}}]},
+    "else": {"required": ["name"], "properties": {"name": NOT_BLANK_SCHEMA}},
+})]
+
+
 class UpdateIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
 
 
 class HistoryQuery(msgspec.Struct):
     limit: Annotated[int, msgspec.Meta(ge=1, le=HISTORY_MAX_LIMIT)] = HISTORY_DEFAULT_LIMIT
-    cursor: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    # "" is the first page, as no cursor is.
+    cursor: Annotated[str, msgspec.Meta(max_length=200, extra_json_schema={
+        **CURSOR_SCHEMA, "pattern": "^[A-Za-z0-9_+/-]*={0,2}$"})] | None = None
 
 
 class HistoryOut(msgspec.Struct):
@@ -101,7 +114,7 @@ class HistoryOut(msgspec.Struct):
 
 
 class SendIn(msgspec.Struct, forbid_unknown_fields=True):
-    content: Content
+    content: Annotated[Content, msgspec.Meta(extra_json_schema=documented(NOT_BLANK_SCHEMA))]
     client_id: ClientId | None = None
 
 
@@ -142,7 +155,8 @@ async def list_conversations(request: web.Request, query: ListQuery, principal: 
     return ok(ConversationList(conversations=items, total=total, limit=query.limit, offset=query.offset))
 
 
-@router.post("/conversations", body=CreateIn, response=ConversationOut, status=201, auth="required",
+@router.post("/conversations", body=NewConversation, response=ConversationOut, status=201, success_also=(200,),
+             auth="required",
              summary="Create a conversation (a direct one is found or created once per pair)")
 async def create_conversation(request: web.Request, body: CreateIn, principal: Principal) -> web.Response:
     async with request.app[keys.db].connection() as conn:
@@ -223,7 +237,8 @@ async def send_message(request: web.Request, body: SendIn, principal: Principal)
     return ok(stored, status=201)
 
 
-@router.post("/conversations/{id}/members", body=MemberIn, response=MemberOut, status=201, auth="required",
+@router.post("/conversations/{id}/members", body=MemberIn, response=MemberOut, status=201, success_also=(200,),
+             auth="required",
              summary="Add a member (moderators; anyone may join a public conversation themselves); "
                      "200 for one already in, whom role admin promotes")
 async def add_member(request: web.Request, body: MemberIn, principal: Principal) -> web.Response:
@@ -234,7 +249,7 @@ async def add_member(request: web.Request, body: MemberIn, principal: Principal)
               status=201 if added else 200)
 
 
-@router.delete("/conversations/{id}/members/{user_id}", response=Message, auth="required",
+@router.delete("/conversations/{id}/members/{user_id}", response=Message, auth="required", errors=(409,),
                summary="Remove a member (moderators), or leave (yourself)")
 async def remove_member(request: web.Request, principal: Principal) -> web.Response:
     async with request.app[keys.db].connection() as conn:

@@ -15,8 +15,9 @@ from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Forbidden
 from veza.http.routing import ApiRouter, path_uuid
 from veza.security import api_keys
-from veza.security.scopes import SCOPES, missing_level
+from veza.security.scopes import AREAS, LEVELS, SCOPES, missing_level
 from veza.store import api_keys as store
+from veza.validation import NOT_BLANK_SCHEMA
 
 router = ApiRouter("developer")
 
@@ -24,9 +25,14 @@ MAX_KEYS_PER_USER = 25
 
 
 class ApiKeyIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    scopes: Annotated[list[str], msgspec.Meta(max_length=len(SCOPES))] = msgspec.field(
-        default_factory=lambda: ["read"])
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100, extra_json_schema=NOT_BLANK_SCHEMA)]
+    # `_check`'s rules, documented: known scopes, at least one, and an area only beside a level.
+    scopes: Annotated[list[Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SCOPES)})]], msgspec.Meta(
+        max_length=len(SCOPES), extra_json_schema={
+        "minItems": 1,
+        "anyOf": [{"contains": {"enum": list(LEVELS)}}, {"not": {"contains": {"enum": list(AREAS)}}}],
+        "description": "read/write, optionally narrowed by areas (tracks, chat, live, marketplace); admin for "
+                       "admins"})] = msgspec.field(default_factory=lambda: ["read"])
 
 
 class ApiKeyOut(msgspec.Struct):

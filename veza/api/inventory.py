@@ -21,7 +21,7 @@ from veza.api.downloads import send_stored
 from veza.api.cloud_schemas import given, pick
 from veza.api.cloud_setup import collector
 from veza.api.pagination import DEFAULT_LIMIT, Limit, Offset
-from veza.api.schemas import Message
+from veza.api.schemas import FILE_PART, Message, form
 from veza.domain import cloud as cloud_rules
 from veza.domain import inventory as rules
 from veza.domain.unit_of_work import unit_of_work
@@ -29,16 +29,21 @@ from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import inventory as store
+from veza.validation import NOT_BLANK_SCHEMA, documented
 
 router = ApiRouter("inventory")
 Text = Annotated[str, msgspec.Meta(max_length=200)]
-Currency = Annotated[str, msgspec.Meta(pattern="^[A-Za-z]{3}$")]
+# ISO 4217, any case (the server upper-cases it): each letter of each code in either case.
+_ANY_CASE_CODES = "|".join("".join(f"[{c}{c.lower()}]" for c in code) for code in sorted(rules.CURRENCIES))
+Currency = Annotated[str, msgspec.Meta(pattern="^[A-Za-z]{3}$", extra_json_schema=documented({
+    "pattern": f"^(?:{_ANY_CASE_CODES})$", "description": "An ISO 4217 currency code"}))]
 Cents = Annotated[int, msgspec.Meta(ge=0, le=10**15)]
-Day = Annotated[str, msgspec.Meta(max_length=10, description="YYYY-MM-DD")]
+Day = Annotated[str, msgspec.Meta(max_length=10, description="YYYY-MM-DD", extra_json_schema={"format": "date"})]
 
 
 class GearIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    name: Text | msgspec.UnsetType = msgspec.UNSET
+    name: Annotated[str, msgspec.Meta(max_length=200, extra_json_schema=NOT_BLANK_SCHEMA)] | msgspec.UnsetType = (
+        msgspec.UNSET)
     brand: Text | None | msgspec.UnsetType = msgspec.UNSET
     model: Text | None | msgspec.UnsetType = msgspec.UNSET
     serial_number: Text | None | msgspec.UnsetType = msgspec.UNSET
@@ -50,6 +55,20 @@ class GearIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     status: Literal["active", "in_repair", "sold", "archived"] | msgspec.UnsetType = msgspec.UNSET
     warranty_expires: Day | None | msgspec.UnsetType = msgspec.UNSET
     notes: Annotated[str, msgspec.Meta(max_length=5000)] | msgspec.UnsetType = msgspec.UNSET
+
+
+class GearCreateIn(GearIn, kw_only=True):
+    """A new item: its name is required (`clean_gear` says so in the same words)."""
+    name: Annotated[str, msgspec.Meta(max_length=200, extra_json_schema=NOT_BLANK_SCHEMA)]
+
+
+def _priced_needs_currency(price: str) -> dict[str, Any]:
+    """`clean_gear` / `clean_repair`: a price (not null) comes with its currency (not null)."""
+    return {"if": {"required": [price], "properties": {price: {"type": "integer"}}},
+            "then": {"required": ["currency"], "properties": {"currency": {"type": "string"}}}}
+
+
+NewGear = Annotated[GearCreateIn, msgspec.Meta(extra_json_schema=_priced_needs_currency("purchase_price_cents"))]
 
 
 class GearOut(msgspec.Struct):
@@ -106,11 +125,14 @@ class DocumentListOut(msgspec.Struct):
 
 
 class RepairIn(msgspec.Struct, forbid_unknown_fields=True):
-    description: Annotated[str, msgspec.Meta(max_length=5000)]
+    description: Annotated[str, msgspec.Meta(max_length=5000, extra_json_schema=NOT_BLANK_SCHEMA)]
     repair_date: Day | None = None
     cost_cents: Cents | None = None
     currency: Currency | None = None
     provider: Text | None = None
+
+
+NewRepair = Annotated[RepairIn, msgspec.Meta(extra_json_schema=_priced_needs_currency("cost_cents"))]
 
 
 class RepairOut(msgspec.Struct):
@@ -142,7 +164,8 @@ def _document(row: dict[str, Any]) -> DocumentOut:
     return pick(DocumentOut, row, download_url=url)
 
 
-@router.post("/inventory/gear", body=GearIn, response=GearOut, auth="required", status=201, summary="Add a gear item")
+@router.post("/inventory/gear", body=NewGear, response=GearOut, auth="required", status=201,
+             summary="Add a gear item")
 async def create_gear(request: web.Request, body: GearIn, principal: Principal) -> web.Response:
     fields = _fields(body, creating=True)
     async with request.app[keys.db].transaction() as conn:
@@ -183,7 +206,8 @@ async def delete_gear(request: web.Request, principal: Principal) -> web.Respons
 # Documents --------------------------------------------------------------------------------
 
 @router.post("/inventory/gear/{id}/documents", auth="required", content_type="multipart/form-data",
-             response=DocumentOut, status=201,
+             content_schema=form({"file": FILE_PART, "type": {"enum": list(rules.DOCUMENT_TYPES)}}, ("file", "type")),
+             response=DocumentOut, status=201, errors=(409,),
              summary="Upload a document (multipart: file, type): PDF, JPEG, PNG, WebP or plain text")
 async def upload_document(request: web.Request, principal: Principal) -> web.Response:
     app, owner, gear_id = request.app, principal.user_id, path_uuid(request)
@@ -214,7 +238,8 @@ async def list_documents(request: web.Request, query: PageQuery, principal: Prin
     return ok(DocumentListOut(documents=[_document(r) for r in rows], total=total))
 
 
-@router.get("/inventory/gear/{id}/documents/{docId}/download", auth="required", produces="application/octet-stream",
+@router.get("/inventory/gear/{id}/documents/{docId}/download", auth="required", produces=rules.ACCEPTED_TYPES,
+            success_also=(206,), errors=(416,),
             summary="A document's content (single Range, 206/416; saved as an attachment)")
 async def download_document(request: web.Request, principal: Principal) -> web.StreamResponse:
     gear_id, doc_id = path_uuid(request), path_uuid(request, "docId")
@@ -234,7 +259,7 @@ async def delete_document(request: web.Request, principal: Principal) -> web.Res
 
 # Repairs ----------------------------------------------------------------------------------
 
-@router.post("/inventory/gear/{id}/repairs", auth="required", body=RepairIn, response=RepairOut, status=201,
+@router.post("/inventory/gear/{id}/repairs", auth="required", body=NewRepair, response=RepairOut, status=201,
              summary="Record a repair (repair_date YYYY-MM-DD, default today; cost_cents with an ISO 4217 currency)")
 async def create_repair(request: web.Request, body: RepairIn, principal: Principal) -> web.Response:
     gear_id = path_uuid(request)

@@ -154,7 +154,7 @@ async def my_streams(request: web.Request, principal: Principal) -> web.Response
     return ok({"streams": [_owned(request, r) for r in rows], "total": len(rows)})
 
 
-@router.get("/live/streams/me/key", query=KeyQuery, response=KeyOut, auth="required",
+@router.get("/live/streams/me/key", query=KeyQuery, response=KeyOut, auth="required", errors=(404,),
             summary="The caller's stream key and RTMP URL; creates a draft stream when the caller has none "
                     "(a publishing credential: an API key needs the write scope)")
 async def my_key(request: web.Request, query: KeyQuery, principal: Principal) -> web.Response:
@@ -164,7 +164,7 @@ async def my_key(request: web.Request, query: KeyQuery, principal: Principal) ->
     return ok(_key(request, row))
 
 
-@router.post("/live/streams/me/key/regenerate", query=KeyQuery, response=KeyOut, auth="required",
+@router.post("/live/streams/me/key/regenerate", query=KeyQuery, response=KeyOut, auth="required", errors=(404,),
              summary="Replace the stream key (of ?stream_id=, else the current stream); the old one stops working")
 async def regenerate_key(request: web.Request, query: KeyQuery, principal: Principal) -> web.Response:
     async with request.app[keys.db].transaction() as conn:

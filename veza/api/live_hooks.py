@@ -32,6 +32,7 @@ from veza.live.service import ingest_heartbeat, start_ingest, stop_ingest
 router = ApiRouter("live-hooks")
 
 _FORM = "application/x-www-form-urlencoded"
+HOOK_REFUSED = (403, "Hook secret missing or wrong, or the publisher refused")
 
 
 def _checked(call: IngestCall) -> IngestCall:
@@ -57,7 +58,7 @@ async def _nginx(request: web.Request, expected: str) -> IngestCall:
     return _checked(call)
 
 
-@router.post("/live/hooks/rtmp/publish", content_type=_FORM,
+@router.post("/live/hooks/rtmp/publish", content_type=_FORM, status=302, errors=(HOOK_REFUSED,),
              summary="nginx-rtmp on_publish: 302 to the stream id for a good key, 403 otherwise")
 async def rtmp_publish(request: web.Request) -> web.Response:
     call = await _nginx(request, "publish")
@@ -67,14 +68,15 @@ async def rtmp_publish(request: web.Request) -> web.Response:
     return web.Response(status=302, headers={"Location": str(stream_id)})
 
 
-@router.post("/live/hooks/rtmp/publish_done", content_type=_FORM, summary="nginx-rtmp on_publish_done")
+@router.post("/live/hooks/rtmp/publish_done", content_type=_FORM, errors=(HOOK_REFUSED,),
+             summary="nginx-rtmp on_publish_done")
 async def rtmp_publish_done(request: web.Request) -> web.Response:
     call = await _nginx(request, "unpublish")
     await stop_ingest(request.app, call.name, call.session)
     return ok({"ended": True})
 
 
-@router.post("/live/hooks/rtmp/update", content_type=_FORM,
+@router.post("/live/hooks/rtmp/update", content_type=_FORM, errors=(HOOK_REFUSED,),
              summary="nginx-rtmp on_update: the ingest heartbeat; 403 ends an unknown publisher")
 async def rtmp_update(request: web.Request) -> web.Response:
     call = await _nginx(request, "update")
@@ -91,7 +93,7 @@ def _decode(parse: Any, raw: bytes) -> IngestCall:
     return _checked(call)
 
 
-@router.post("/live/hooks/srs", content_type="application/json",
+@router.post("/live/hooks/srs", content_type="application/json", errors=(HOOK_REFUSED,),
              summary="SRS on_publish / on_unpublish: {\"code\":0} accepts, anything else refuses")
 async def srs_hook(request: web.Request) -> web.Response:
     _check_secret(request)
@@ -105,6 +107,7 @@ async def srs_hook(request: web.Request) -> web.Response:
 
 
 @router.post("/live/hooks/mediamtx/auth", content_type="application/json",
+             errors=(HOOK_REFUSED, (401, "Stream key refused, or the action is not allowed")),
              summary="MediaMTX external authentication: 200 allows, 401 refuses")
 async def mediamtx_auth(request: web.Request) -> web.Response:
     _check_secret(request)
@@ -117,7 +120,7 @@ async def mediamtx_auth(request: web.Request) -> web.Response:
     return ok({"allowed": True})
 
 
-@router.post("/live/hooks/mediamtx/unpublish", content_type="application/json",
+@router.post("/live/hooks/mediamtx/unpublish", content_type="application/json", errors=(HOOK_REFUSED,),
              summary="MediaMTX runOnNotReady: the publisher left (same JSON as auth, with its id)")
 async def mediamtx_unpublish(request: web.Request) -> web.Response:
     _check_secret(request)

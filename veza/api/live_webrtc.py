@@ -24,6 +24,8 @@ router = ApiRouter("live-webrtc")
 
 _SDP = "application/sdp"
 MAX_SDP_BYTES = 64 * 1024
+NO_KEY = (401, "No stream key as Bearer token, or an unknown one")
+OFFER = {"type": "string", "pattern": "^v=0", "description": "An SDP offer (RFC 8866)"}
 
 
 async def _offer(request: web.Request) -> str:
@@ -62,7 +64,8 @@ async def _negotiate(coro) -> str | None:  # type: ignore[no-untyped-def]
         raise BadRequest(f"Unusable SDP offer: {exc}", details={"body": "invalid SDP"}) from None
 
 
-@router.post("/live/whip", content_type=_SDP, produces=_SDP, status=201,
+@router.post("/live/whip", content_type=_SDP, content_schema=OFFER, produces=_SDP, status=201,
+             errors=(NO_KEY, 409),
              summary="WHIP: publish with the stream key as Bearer token; 201 with the SDP answer")
 async def whip_publish(request: web.Request) -> web.Response:
     stream = await _stream_of_key(request)
@@ -82,7 +85,8 @@ async def whip_publish(request: web.Request) -> web.Response:
     return _answer(answer, f"/api/v1/live/whip/{session}")
 
 
-@router.delete("/live/whip/{session}", summary="WHIP: end the publishing session (Bearer stream key)")
+@router.delete("/live/whip/{session}", errors=(NO_KEY, 403),
+               summary="WHIP: end the publishing session (Bearer stream key)")
 async def whip_end(request: web.Request) -> web.Response:
     stream = await _stream_of_key(request)
     sessions = request.app[keys.webrtc]
@@ -95,7 +99,8 @@ async def whip_end(request: web.Request) -> web.Response:
     return ok({"ended": True})
 
 
-@router.post("/live/streams/{id}/whep", content_type=_SDP, produces=_SDP, status=201,
+@router.post("/live/streams/{id}/whep", content_type=_SDP, content_schema=OFFER, produces=_SDP, status=201,
+             errors=(409,),
              summary="WHEP: watch a stream published over WHIP; 201 with the SDP answer")
 async def whep_watch(request: web.Request) -> web.Response:
     stream_id = path_uuid(request, "id")

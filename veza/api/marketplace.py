@@ -53,7 +53,7 @@ async def get_product(request: web.Request, principal: Principal | None) -> web.
     return ok(product)
 
 
-@router.put("/marketplace/products/{id}", body=ProductUpdate, response=ProductOut, auth="required",
+@router.put("/marketplace/products/{id}", body=ProductUpdate, response=ProductOut, auth="required", errors=(409,),
             summary="Change a product (its seller)")
 async def update_product(request: web.Request, body: ProductUpdate, principal: Principal) -> web.Response:
     changes = {f: getattr(body, f) for f in body.__struct_fields__ if getattr(body, f) is not msgspec.UNSET}
@@ -79,6 +79,7 @@ async def list_reviews(request: web.Request, query: PageQuery) -> web.Response:
 
 
 @router.post("/marketplace/products/{id}/reviews", body=ReviewIn, response=ReviewOut, status=201, auth="required",
+             errors=(409,),
              summary="Review a product you bought (one review per buyer)")
 async def create_review(request: web.Request, body: ReviewIn, principal: Principal) -> web.Response:
     async with request.app[keys.db].transaction() as conn:

@@ -26,6 +26,7 @@ from veza.http.errors import BadRequest, Forbidden
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import moderation as store
 from veza.store import sessions
+from veza.validation import NOT_BLANK_SCHEMA
 
 router = ApiRouter("moderation")
 
@@ -33,7 +34,7 @@ router = ApiRouter("moderation")
 class ReportIn(msgspec.Struct, forbid_unknown_fields=True):
     content_type: Literal["user", "track", "comment"]
     content_id: UUID
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000, extra_json_schema=NOT_BLANK_SCHEMA)]
 
 
 class ReportOut(msgspec.Struct):
@@ -91,7 +92,8 @@ def _report(row: dict) -> ReportOut:
     return ReportOut(**{f: row[f] for f in ReportOut.__struct_fields__})
 
 
-@router.post("/reports", body=ReportIn, response=ReportOut, status=201, auth="required", summary="Report content")
+@router.post("/reports", body=ReportIn, response=ReportOut, status=201, auth="required", errors=(409,),
+             summary="Report content")
 async def create_report(request: web.Request, body: ReportIn, principal: Principal) -> web.Response:
     if not body.reason.strip():
         raise BadRequest("Invalid reason: must not be blank", details={"reason": "must not be blank"})
@@ -115,6 +117,7 @@ async def list_reports(request: web.Request, query: ReportsQuery, principal: Pri
 
 
 @router.post("/admin/reports/{id}/resolve", body=ResolveIn, response=ReportOut, roles=("admin",), scope="admin",
+             errors=(409,),
              summary="Resolve a report: resolve, dismiss, ban or warn (admin)")
 async def resolve_report(request: web.Request, body: ResolveIn, principal: Principal) -> web.Response:
     report_id = path_uuid(request, "id")

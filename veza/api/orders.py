@@ -47,7 +47,7 @@ def _with_checkout_url(order: dict[str, Any], principal: Principal) -> dict[str,
     return order
 
 
-@router.post("/marketplace/orders", body=OrderIn, response=OrderOut, status=201, auth="required",
+@router.post("/marketplace/orders", body=OrderIn, response=OrderOut, status=201, auth="required", errors=(409, 502),
              summary="Check out: reserve stock and open a payment (Idempotency-Key header honoured)")
 async def create_order(request: web.Request, body: OrderIn, principal: Principal) -> web.Response:
     app = request.app
@@ -79,7 +79,7 @@ async def get_order(request: web.Request, principal: Principal) -> web.Response:
     return ok(_with_checkout_url(order, principal))
 
 
-@router.get("/marketplace/orders/{id}/invoice", auth="required", produces="application/pdf",
+@router.get("/marketplace/orders/{id}/invoice", auth="required", produces="application/pdf", errors=(409,),
             summary="The order's invoice as a PDF (buyer only; paid or refunded orders)")
 async def get_invoice(request: web.Request, principal: Principal) -> web.Response:
     async with request.app[keys.db].transaction() as conn:
@@ -89,7 +89,7 @@ async def get_invoice(request: web.Request, principal: Principal) -> web.Respons
         "Content-Disposition": f'inline; filename="{invoice.number}.pdf"', "Cache-Control": "private, no-store"})
 
 
-@router.post("/marketplace/orders/{id}/refund", body=RefundIn, response=RefundOut, auth="required",
+@router.post("/marketplace/orders/{id}/refund", body=RefundIn, response=RefundOut, auth="required", errors=(409, 502),
              summary="Ask for a refund of a paid order (its buyer or a seller of one of its items)")
 async def refund_order(request: web.Request, body: RefundIn, principal: Principal) -> web.Response:
     app = request.app
@@ -129,7 +129,7 @@ async def purchase_download(request: web.Request, principal: Principal) -> web.R
                "expires_at": dt.datetime.fromtimestamp(expires, dt.UTC)})
 
 
-@router.get("/marketplace/purchases/{id}/file", query=SignedQuery, produces="application/octet-stream",
+@router.get("/marketplace/purchases/{id}/file", query=SignedQuery, produces="*/*", success_also=(206,), errors=(416,),
             summary="The file a signed purchase link points to (no token; the link's signature is the proof)")
 async def purchase_file(request: web.Request, query: SignedQuery) -> web.StreamResponse:
     app = request.app

@@ -22,6 +22,7 @@ from veza.http.envelope import ok
 from veza.http.errors import BadRequest
 from veza.http.routing import ApiRouter
 from veza.store import audit as audit_store
+from veza.validation import NOT_BLANK_SCHEMA
 
 router = ApiRouter("admin")
 
@@ -47,7 +48,7 @@ class FlagList(msgspec.Struct):
 
 class MaintenanceIn(msgspec.Struct, forbid_unknown_fields=True):
     enabled: bool
-    message: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+    message: Annotated[str, msgspec.Meta(min_length=1, max_length=500, extra_json_schema=NOT_BLANK_SCHEMA)] | None = None
     retry_after: Annotated[int, msgspec.Meta(ge=1, le=86400)] | None = None
 
 
@@ -121,6 +122,7 @@ async def list_flags(request: web.Request, principal: Principal) -> web.Response
 
 
 @router.put("/admin/feature-flags/{name}", body=FlagIn, response=FlagOut, roles=("admin",), scope="admin",
+            path_schemas={"name": {"type": "string", "pattern": f"^{FLAG_NAME.pattern}$"}},
             summary="Turn a feature flag on or off (admin); reaches every node")
 async def put_flag(request: web.Request, body: FlagIn, principal: Principal) -> web.Response:
     name = request.match_info["name"]

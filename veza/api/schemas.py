@@ -36,3 +36,14 @@ def user_ref(user: dict[str, Any]) -> UserRef:
 
 def user_profile(user: dict[str, Any]) -> UserProfile:
     return UserProfile(**{f: user[f] for f in UserProfile.__struct_fields__})
+
+
+# Multipart bodies (read by the handlers): their documented schema (`content_schema=`).
+FILE_PART = {"type": "string", "format": "binary"}
+
+
+def form(properties: dict[str, Any], required: tuple[str, ...] = ("file",)) -> dict[str, Any]:
+    """A multipart/form-data body. Other parts are ignored, but a part's name is a header
+    parameter: control characters there (\\t, \\r, \\n escaped aside) make the body malformed."""
+    return {"type": "object", "required": list(required), "properties": properties,
+            "propertyNames": {"pattern": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"}}

@@ -56,7 +56,7 @@ async def list_sessions(request: web.Request, principal: Principal) -> web.Respo
     return ok(SessionList(sessions=items, total=len(items)))
 
 
-@router.post("/sessions/logout", body=LogoutIn, response=Revoked, auth="required",
+@router.post("/sessions/logout", body=LogoutIn, body_optional=True, response=Revoked, auth="required",
              summary="Logout one session (the current one by default)")
 async def logout_session(request: web.Request, body: LogoutIn, principal: Principal) -> web.Response:
     target = body.session_id or principal.session_id
@@ -70,7 +70,7 @@ async def logout_session(request: web.Request, body: LogoutIn, principal: Princi
     return ok(Revoked(message="Session logged out", revoked=1))
 
 
-@router.post("/sessions/logout-all", body=LogoutAllIn, response=Revoked, auth="required",
+@router.post("/sessions/logout-all", body=LogoutAllIn, body_optional=True, response=Revoked, auth="required",
              summary="Logout every session of the current user")
 async def logout_all(request: web.Request, body: LogoutAllIn, principal: Principal) -> web.Response:
     keep = principal.session_id if body.keep_current else None
@@ -80,7 +80,7 @@ async def logout_all(request: web.Request, body: LogoutAllIn, principal: Princip
     return ok(Revoked(message="Sessions logged out", revoked=count))
 
 
-@router.post("/sessions/refresh", body=RefreshIn, response=AuthOut, auth="required",
+@router.post("/sessions/refresh", body=RefreshIn, body_optional=True, response=AuthOut, auth="required",
              summary="Rotate the current user's refresh token")
 async def refresh_current(request: web.Request, body: RefreshIn, principal: Principal) -> web.Response:
     token = presented_refresh_token(request, body)

@@ -8,17 +8,20 @@ from uuid import UUID
 
 import msgspec
 
-from veza.api.pagination import DEFAULT_LIMIT, Limit
+from veza.api.pagination import CURSOR_SCHEMA, DEFAULT_LIMIT, MAX_CURSOR_LENGTH, Cursor, Limit
+from veza.validation import NOT_BLANK_SCHEMA
 
 
 class FeedQuery(msgspec.Struct, forbid_unknown_fields=False):
     limit: Limit = DEFAULT_LIMIT
-    cursor: Annotated[str, msgspec.Meta(max_length=512, description="base64 of created_at_unix_nano|uuid")] | None = None
+    cursor: Annotated[str, msgspec.Meta(max_length=MAX_CURSOR_LENGTH, extra_json_schema={
+        **CURSOR_SCHEMA, "description": "base64 of created_at_unix_nano|uuid: the next_cursor of the previous "
+                                        "page (a personalized feed's only in a personalized feed)"})] | None = None
 
 
 class CommentsQuery(msgspec.Struct, forbid_unknown_fields=False):
     limit: Limit = DEFAULT_LIMIT
-    cursor: Annotated[str, msgspec.Meta(max_length=512, description="next_cursor of the previous page")] | None = None
+    cursor: Cursor | None = None
 
 
 class TrendingQuery(msgspec.Struct, forbid_unknown_fields=False):
@@ -26,7 +29,7 @@ class TrendingQuery(msgspec.Struct, forbid_unknown_fields=False):
 
 
 class PostIn(msgspec.Struct, forbid_unknown_fields=True):
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=5000, extra_json_schema=NOT_BLANK_SCHEMA)]
     tags: Annotated[list[Annotated[str, msgspec.Meta(max_length=50)]], msgspec.Meta(max_length=20)] = []
     track_id: UUID | None = None
 
@@ -37,7 +40,7 @@ class LikeIn(msgspec.Struct):
 
 class CommentIn(msgspec.Struct):
     post_id: UUID
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, extra_json_schema=NOT_BLANK_SCHEMA)]
 
 
 class PostOut(msgspec.Struct):

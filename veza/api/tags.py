@@ -14,6 +14,7 @@ from veza.http.envelope import ok
 from veza.http.errors import BadRequest
 from veza.http.routing import ApiRouter
 from veza.store import tags as tag_store
+from veza.validation import NOT_BLANK_SCHEMA
 
 router = ApiRouter("tags")
 
@@ -43,7 +44,8 @@ def normalize_tags(raw: list[str] | str | None, field: str = "tags") -> list[str
 
 
 class SuggestQuery(msgspec.Struct):
-    q: Annotated[str, msgspec.Meta(min_length=1, max_length=50, description="Prefix or approximate tag")]
+    q: Annotated[str, msgspec.Meta(min_length=1, max_length=50, description="Prefix or approximate tag",
+                                   extra_json_schema=NOT_BLANK_SCHEMA)]
     limit: Annotated[int, msgspec.Meta(ge=1, le=50, description="1..50, default 10")] = 10
 
 

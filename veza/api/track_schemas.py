@@ -9,8 +9,9 @@ from uuid import UUID
 
 import msgspec
 
-from veza.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Limit, Offset  # noqa: F401
+from veza.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Cursor, Limit, Offset  # noqa: F401
 from veza.store.tracks import SORT_COLUMNS
+from veza.validation import NOT_BLANK_SCHEMA
 
 SortBy = Literal[tuple(SORT_COLUMNS)]  # type: ignore[valid-type]
 
@@ -19,7 +20,7 @@ class TrackListQuery(msgspec.Struct, forbid_unknown_fields=False):
     limit: Limit = DEFAULT_LIMIT
     page: Annotated[int, msgspec.Meta(ge=1, le=MAX_OFFSET + 1, description=(
         f"Legacy OFFSET page, 1-based; (page - 1) * limit at most {MAX_OFFSET}, else a 400"))] | None = None
-    cursor: Annotated[str, msgspec.Meta(max_length=512, description="Opaque next_cursor of the previous page")] | None = None
+    cursor: Cursor | None = None
     genre: Annotated[str, msgspec.Meta(max_length=50)] | None = None
     format: Annotated[str, msgspec.Meta(max_length=10)] | None = None
     sort_by: SortBy = "created_at"
@@ -27,7 +28,7 @@ class TrackListQuery(msgspec.Struct, forbid_unknown_fields=False):
 
 
 class SearchQuery(msgspec.Struct, forbid_unknown_fields=False):
-    q: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    q: Annotated[str, msgspec.Meta(min_length=1, max_length=200, extra_json_schema=NOT_BLANK_SCHEMA)]
     limit: Limit = DEFAULT_LIMIT
 
 
@@ -85,7 +86,7 @@ class LikeOut(msgspec.Struct):
 
 
 class CommentIn(msgspec.Struct):
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, extra_json_schema=NOT_BLANK_SCHEMA)]
 
 
 class CommentOut(msgspec.Struct):

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from protocols.cursor import InvalidCursor, KeysetCursor
 from veza import keys
-from veza.api.schemas import Message
+from veza.api.schemas import FILE_PART, Message, form
 from veza.api.tags import normalize_tags
 from veza.api.track_schemas import (
     MAX_OFFSET, SearchOut, SearchQuery, TrackListOut, TrackListQuery, TrackOut, TrackUpdateIn, track_out, tracks_out,
@@ -142,6 +142,16 @@ def _genre(value: str | None) -> str | None:
     return genre or None
 
 
+TRACK_FORM = form({
+    "file": {**FILE_PART, "description": "The audio (its bytes decide its type)"},
+    "title": {"type": "string", "maxLength": 200, "description": "blank: the file name's stem"},
+    "artist": {"type": "string", "maxLength": 200, "description": "blank: your username"},
+    "description": {"type": "string", "maxLength": 5000},
+    "genre": {"type": "string", "maxLength": 50},
+    "tags": {"type": "string", "description": "comma-separated"},
+})
+
+
 def _metadata(fields: dict[str, str], filename: str | None) -> dict[str, Any]:
     # Form fields skip the JSON body checks; PostgreSQL text cannot hold NUL.
     for name, value in fields.items():
@@ -162,7 +172,8 @@ def _metadata(fields: dict[str, str], filename: str | None) -> dict[str, Any]:
     }
 
 
-@router.post("/tracks", roles=("creator",), content_type="multipart/form-data", response=TrackOut, status=201,
+@router.post("/tracks", roles=("creator",), content_type="multipart/form-data", content_schema=TRACK_FORM,
+             response=TrackOut, status=201,
              summary="Upload a track (multipart: file, title, artist, genre, tags, description)")
 async def upload_track(request: web.Request, principal: Principal) -> web.Response:
     app, settings = request.app, request.app[keys.settings]
@@ -197,7 +208,7 @@ async def upload_track(request: web.Request, principal: Principal) -> web.Respon
     return ok(track_out(row), status=201)
 
 
-@router.get("/tracks/{id}/stream", produces="audio/mpeg",
+@router.get("/tracks/{id}/stream", produces="audio/*", success_also=(206,), errors=(416,),
             summary="The audio file; honours a single HTTP Range (206 / 416)")
 async def stream_track(request: web.Request) -> web.StreamResponse:
     async with request.app[keys.db].connection() as conn:

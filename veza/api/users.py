@@ -27,15 +27,16 @@ from veza.http.errors import BadRequest
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import moderation as moderation_store
 from veza.store import privacy, social, users
-from veza.validation import url_problems, username_problems
+from veza.validation import URL_OR_EMPTY_SCHEMA, USERNAME_SCHEMA, documented, url_problems, username_problems
 
 router = ApiRouter("users")
 
 
 class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
-    username: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    username: Annotated[str, msgspec.Meta(max_length=64, extra_json_schema=documented(USERNAME_SCHEMA))] | None = None
     bio: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
-    avatar_url: Annotated[str, msgspec.Meta(max_length=2048)] | None = None
+    avatar_url: Annotated[str, msgspec.Meta(max_length=2048, extra_json_schema=documented(URL_OR_EMPTY_SCHEMA))] | (
+        None) = None
 
 
 @router.get("/users/me", response=UserProfile, auth="required", summary="The current user's profile")
@@ -44,7 +45,7 @@ async def get_me(request: web.Request, principal: Principal) -> web.Response:
         return ok(user_profile(await users.get_user(conn, principal.user_id)))
 
 
-@router.put("/users/me", body=ProfileIn, response=UserProfile, auth="required",
+@router.put("/users/me", body=ProfileIn, response=UserProfile, auth="required", errors=(409,),
             summary="Update username, bio or avatar URL")
 async def update_me(request: web.Request, body: ProfileIn, principal: Principal) -> web.Response:
     changes = {f: getattr(body, f) for f in body.__struct_fields__ if getattr(body, f) is not None}

@@ -28,6 +28,7 @@ MAX_WEBHOOK_BYTES = 256 * 1024
 
 
 @router.post("/webhooks/hyperswitch", response=WebhookAck, content_type="application/json",
+             errors=((401, "Missing or invalid webhook signature"),),
              summary="Hyperswitch payment and refund events (HMAC-SHA512 signature required)")
 async def hyperswitch_webhook(request: web.Request) -> web.Response:
     app = request.app
@@ -43,7 +44,7 @@ async def hyperswitch_webhook(request: web.Request) -> web.Response:
     return ok({"received": True, "outcome": outcome})
 
 
-@router.post("/sandbox/payments/{payment_id}/confirm", body=SandboxConfirmIn, response=SandboxConfirmOut,
+@router.post("/sandbox/payments/{payment_id}/confirm", body=SandboxConfirmIn, response=SandboxConfirmOut, errors=(409,),
              summary="Sandbox payments only: pay or decline, as the checkout page does")
 async def sandbox_confirm(request: web.Request, body: SandboxConfirmIn) -> web.Response:
     provider = request.app[keys.marketplace].provider

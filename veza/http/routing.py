@@ -6,12 +6,17 @@
     async def register(request: web.Request, body: RegisterIn) -> web.Response: ...
 
 The wrapper validates before the handler runs, so handlers never re-validate:
-- `body`: a msgspec Struct; JSON only (415 otherwise), malformed JSON or a schema
-  violation is a 400 naming the field. The handler gets `body=`.
+- `body`: a msgspec Struct (or `Annotated[Struct, msgspec.Meta(extra_json_schema=...)]` to
+  document a rule across its fields); JSON only (415 otherwise), malformed JSON or a schema
+  violation is a 400 naming the field. The handler gets `body=`. A missing or empty body
+  is a 400 too, unless `body_optional=True` (then it reads as `{}`: a token in a cookie...).
 - `query`: a msgspec Struct built from the query string (strings converted), handler gets `query=`.
 - `auth`: "none" (default for public routes), "optional" or "required"; `roles` implies
   "required". The handler gets `principal=` unless auth is "none". A caller with an API
   key must also hold the route's scopes (`veza.security.scopes`; `scope=` names an area).
+- `errors`: the statuses the route itself answers beyond those the edge and the declaration
+  imply (`veza.http.openapi`): `errors=(409,)`, or `(409, "why")` for a description of its own.
+  `success_also`: other success statuses, same body (`success_also=(200,)` beside 201).
 The same declaration feeds the OpenAPI document (`veza.http.openapi`).
 """
 
@@ -43,7 +48,7 @@ class RouteSpec:
     handler: Handler
     tag: str
     summary: str
-    body: type | None = None
+    body: Any = None  # a Struct type, or one Annotated with documentation
     query: type | None = None
     response: Any = None
     status: int = 200
@@ -52,11 +57,36 @@ class RouteSpec:
     scope: str | None = None  # the API-key area of a route its tag does not place ("admin")
     # Non-JSON bodies (multipart, SDP, ...) are read by the handler; this documents them.
     content_type: str | None = None
-    # Non-JSON responses (PDF, audio, HTML); documented as this media type.
-    produces: str | None = None
+    # The JSON Schemas of path parameters the handler checks itself (others are documented as text).
+    path_schemas: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    # The JSON Schema of such a body, for the document: a form's fields, an SDP offer's first line.
+    content_schema: dict[str, Any] | None = None
+    # Non-JSON responses (PDF, audio, HTML); documented as this media type (a range such as
+    # "audio/*", or a tuple of them, when the stored file decides).
+    produces: str | tuple[str, ...] | None = None
     aliases: tuple[str, ...] = ()
     deprecated: bool = False
     include_in_schema: bool = True
+    # Statuses the handler answers that nothing above implies: a status, or (status, description).
+    errors: tuple[int | tuple[int, str], ...] = ()
+    # Other success statuses than `status`, with the same body (an idempotent add: 200 beside 201);
+    # a 3xx (here or as `status`) is documented as a redirect without a body.
+    success_also: tuple[int, ...] = ()
+    # The body may be left out (then it reads as `{}`); otherwise a missing body is a 400.
+    body_optional: bool = False
+
+    def __post_init__(self) -> None:
+        for entry in self.errors:
+            status = entry[0] if isinstance(entry, tuple) else entry
+            if not 400 <= status < 600:
+                raise ValueError(f"{self.method} {self.path}: errors= takes 4xx/5xx statuses, not {status}")
+        for status in self.success_also:
+            if not 200 <= status < 400 or status == self.status:
+                raise ValueError(f"{self.method} {self.path}: success_also= takes other 2xx/3xx, not {status}")
+        if self.content_schema is not None and self.content_type is None:
+            raise ValueError(f"{self.method} {self.path}: content_schema describes a content_type body")
+        if self.body_optional and self.body is None:
+            raise ValueError(f"{self.method} {self.path}: body_optional needs a body")
 
 
 _FIELD_AT = re.compile(r" - at `\$\.?([^`]*)`$")
@@ -118,7 +148,11 @@ def _reject_nul_in_json(raw: bytes) -> None:
                 stack.append((field, item))
 
 
-async def read_json_body(request: web.Request, body_type: type) -> Any:
+BODY_REQUIRED = "required: send a JSON object"
+
+
+async def read_json_body(request: web.Request, body_type: type, *, optional: bool = False) -> Any:
+    """The body decoded as `body_type`; a missing or blank body is a 400 unless `optional` (then `{}`)."""
     if request.body_exists:
         ctype = request.content_type
         if ctype != "application/json" and not ctype.endswith("+json"):
@@ -130,6 +164,8 @@ async def read_json_body(request: web.Request, body_type: type) -> Any:
     else:
         raw = b""
     if not raw.strip():
+        if not optional:
+            raise BadRequest("Request body required", details={"body": BODY_REQUIRED})
         raw = b"{}"
     if _NUL_ESCAPE in raw:  # rare: only then decode untyped and walk it
         _reject_nul_in_json(raw)
@@ -235,7 +271,7 @@ def _wrap(spec: RouteSpec) -> Callable[[web.Request], Awaitable[web.StreamRespon
         if spec.query is not None:
             kwargs["query"] = parse_query(request, spec.query)
         if spec.body is not None:
-            kwargs["body"] = await read_json_body(request, spec.body)
+            kwargs["body"] = await read_json_body(request, spec.body, optional=spec.body_optional)
         return await handler(request, **kwargs)
 
     return endpoint
