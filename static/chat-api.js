@@ -83,3 +83,19 @@ export class Api {
   async conversation(id) { return this.request("GET", `/conversations/${encodeURIComponent(id)}`); }
   async createConversation(name, type) { return this.request("POST", "/conversations", { name, type }); }
 }
+
+// The sign-in card of the single-purpose pages (checkout, seller): `#login-form` with
+// `#login-email` / `#login-password`, errors in `#auth-error`; `#auth` hides once signed in.
+export function wireSignIn(api, onSignedIn) {
+  const $ = (id) => document.getElementById(id);
+  $("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api.login($("login-email").value, $("login-password").value);
+      $("auth").hidden = true;
+      await onSignedIn();
+    } catch (err) {
+      $("auth-error").textContent = err.message;
+    }
+  });
+}

@@ -2,7 +2,7 @@
 // sandbox provider then delivers a signed webhook to /webhooks/hyperswitch, exactly as
 // Hyperswitch would, and the page watches the order change state.
 
-import { Api } from "./chat-api.js";
+import { Api, wireSignIn } from "./chat-api.js";
 
 const api = new Api();
 const $ = (id) => document.getElementById(id);
@@ -80,15 +80,6 @@ async function start() {
   }
 }
 
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  try {
-    await api.login($("login-email").value, $("login-password").value);
-    $("auth").hidden = true;
-    await start();
-  } catch (err) {
-    $("auth-error").textContent = err.message;
-  }
-});
+wireSignIn(api, start);
 
 start();

@@ -2,7 +2,7 @@
 // sales as a bar chart, payouts, and sales arriving live as `notification` frames of kind
 // "sale" on the socket.
 
-import { Api } from "./chat-api.js";
+import { Api, wireSignIn } from "./chat-api.js";
 import { ChatSocket } from "./chat-socket.js";
 
 const api = new Api();
@@ -177,15 +177,6 @@ async function start() {
   connectLive();
 }
 
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  try {
-    await api.login($("login-email").value, $("login-password").value);
-    $("auth").hidden = true;
-    await start();
-  } catch (err) {
-    $("auth-error").textContent = err.message;
-  }
-});
+wireSignIn(api, start);
 
 start();
