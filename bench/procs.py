@@ -217,7 +217,7 @@ NODE_PEERS = ROOT / "bench" / "peers" / "node"
 def node_peers() -> Path:
     """bench/peers/node with its packages installed from the lock file (`npm ci`, again
     whenever package-lock.json is newer than the install). Node 18+ and npm: the Debian
-    packages `nodejs` and `npm` (scripts/install-system-deps does not need them)."""
+    packages `nodejs` and `npm` (scripts/install-system-deps installs them)."""
     import shutil
 
     node, npm = shutil.which("node"), shutil.which("npm")

@@ -43,7 +43,7 @@ ENTRY_POINTS = [
                            "--rounds", "1", "--seconds", "1", "--connections", "2", "--pool", "2", "--fresh",
                            "--database", TRACKS_DB], "", ("wrk",)),
     ("fanout", ["-m", "bench.fanout", "--subscribers", "3", "--client-processes", "1", "--start-deliveries", "20",
-                "--publishers", "1", "--step", "1", "--half-seconds", "1", "--budget", "2"], "", ()),
+                "--publishers", "1", "--step", "1", "--half-seconds", "1", "--budget", "2"], "", ("node", "npm")),
     ("idle_memory", ["-m", "bench.idle_memory", "--sockets", "3", "--client-processes", "1", "--settle", "0.5"], "", ()),
     ("edge_cost", ["bench/edge_cost.py", "--tracks", "60", "--rounds", "1", "--seconds", "1", "--connections", "2",
                    "--pool", "2"], "", ("wrk",)),
