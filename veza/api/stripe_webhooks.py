@@ -16,6 +16,7 @@ from aiohttp import web
 from veza import keys
 from veza.api.marketplace_schemas import WebhookAck
 from veza.domain import sellers
+from veza.domain.marketplace import stored_payload
 from veza.api.webhooks import MAX_WEBHOOK_BYTES
 from veza.domain.errors import Invalid
 from veza.http.envelope import ok
@@ -41,5 +42,5 @@ async def stripe_webhook(request: web.Request) -> web.Response:
         log.warning("Stripe webhook that does not verify from %s: %s", request.remote, exc)
         raise Invalid("Missing or invalid Stripe-Signature", details={HEADER: "does not verify"}) from None
     event = sellers.parse_event(body)
-    outcome = await sellers.apply_event(app[keys.db], event, payload, lambda: state.wake("account enabled"))
+    outcome = await sellers.apply_event(app[keys.db], event, stored_payload(body), lambda: state.wake("account enabled"))
     return ok({"received": True, "outcome": outcome})

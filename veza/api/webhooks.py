@@ -39,7 +39,7 @@ async def hyperswitch_webhook(request: web.Request) -> web.Response:
         raise Unauthorized("Missing or invalid webhook signature")
     event = rules.parse_event(body)
     # The sandbox speaks Hyperswitch's webhook; its payments are stored under its own name.
-    outcome = await rules.apply_event(app[keys.db], market.provider.name, event, body.decode("utf-8", "replace"),
+    outcome = await rules.apply_event(app[keys.db], market.provider.name, event, rules.stored_payload(body),
                                       fee_rate=app[keys.settings].platform_fee_rate, announce=market.announce)
     return ok({"received": True, "outcome": outcome})
 

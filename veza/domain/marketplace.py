@@ -371,6 +371,25 @@ def parse_event(body: bytes) -> PaymentEvent:
                         obj.currency.upper() if obj.currency else None)
 
 
+def stored_payload(body: bytes) -> str:
+    """The event's body as PostgreSQL jsonb can hold it: jsonb refuses U+0000, which valid
+    JSON may carry as an escape, so NULs are dropped from the stored copy (never from what
+    the signature was checked on)."""
+    if b"\\u0000" not in body:
+        return body.decode("utf-8", "replace")
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace("\x00", "")
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        return value
+
+    return msgspec.json.encode(clean(msgspec.json.decode(body))).decode()
+
+
 PAYMENT_FAILED = ("payment_failed", "payment_cancelled", "payment_expired")
 
 

@@ -161,9 +161,10 @@ async def due_for_expiry(conn: asyncpg.Connection, limit: int) -> list[UUID]:
 
 async def record_event(conn: asyncpg.Connection, provider: str, event_id: str, event_type: str,
                        payload: str) -> bool:
-    """False when this event was already received (a replay)."""
+    """False when this event was already received (a replay). `payload` is the body's JSON
+    text, parsed by PostgreSQL (as `$4::jsonb` the pool's codec would store it as a string)."""
     return await conn.fetchval(
-        "INSERT INTO webhook_events (provider, event_id, event_type, payload) VALUES ($1, $2, $3, $4::jsonb)"
+        "INSERT INTO webhook_events (provider, event_id, event_type, payload) VALUES ($1, $2, $3, $4::text::jsonb)"
         " ON CONFLICT DO NOTHING RETURNING true", provider, event_id, event_type, payload) or False
 
 

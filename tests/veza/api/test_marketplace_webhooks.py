@@ -267,3 +267,17 @@ async def test_a_webhook_arriving_in_pieces_is_read_whole(hs: ApiClient, fake: F
     too_big = b'{"x":"' + b"y" * 300_000 + b'"}'
     status, reply = await fake.deliver(too_big)
     assert status == 413
+
+
+async def test_a_signed_event_carrying_a_nul_escape_is_stored_not_a_500(hs: ApiClient, fake: FakeHyperswitch) -> None:
+    """jsonb cannot hold U+0000; the event still applies and its stored copy drops the NUL."""
+    _, buyer, _, order = await _order(hs)
+    body = fake.event("payment_succeeded", order["payment"]["payment_id"])
+    body = body[:-1] + b',"note":"a\\u0000b"}'
+    status, reply = await fake.deliver(body)
+    assert status == 200 and reply["data"]["outcome"] == "applied"
+    assert await order_status(hs, buyer, order["id"]) == "paid"
+    async with hs.app[keys.db].connection() as conn:
+        note = await conn.fetchval("SELECT payload->>'note' FROM webhook_events WHERE event_type = 'payment_succeeded'"
+                                   " AND payload->'content'->'object'->>'payment_id' = $1", order["payment"]["payment_id"])
+    assert note == "ab"  # stored as the JSON object it is, NUL dropped
