@@ -6,7 +6,9 @@ their audio, posts, cloud files, gear and documents, exports, follows, likes,
 notifications, privacy settings, reports they filed or about the account) and detaches
 what others rely on: their messages in shared rooms and their comments become "deleted
 user" without their text; orders, order lines, invoices, refunds and transfers stay for
-the accounts with the buyer's own fields erased; reviews keep their rating. The username
+the accounts with the buyer's own fields erased; reviews keep their rating. What a seller
+is still owed is still paid to their connected account; what could never be paid (no
+account able to receive payouts) is canceled, with the reason. The username
 and email are free again at once. After the commit every session's sockets close on every
 node, the stored files are deleted (listed as storage garbage with the change, so never
 forgotten), and live rooms drop their cached copies of the messages.
@@ -18,6 +20,7 @@ erasure test walks the schema and finds no other row naming them.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
@@ -27,6 +30,8 @@ from veza.domain.errors import Forbidden, NotFound, Unauthorized
 from veza.domain.unit_of_work import unit_of_work
 from veza.store import audit
 from veza.store import erasure as store
+
+log = logging.getLogger("veza.erasure")
 
 KEPT: dict[str, str] = {
     "audit_log.user_id": "the security audit trail is kept (GDPR art. 17(3)(e)): what was done and when; the"
@@ -88,6 +93,8 @@ async def erase(db: Any, request: Erasure, effects: Aftermath) -> dict[str, Any]
         rooms = await store.detach_messages(conn, request.user_id)
         await store.detach_comments(conn, request.user_id)
         await store.detach_marketplace(conn, request.user_id)
+        if canceled := await store.hand_over_payouts(conn, request.user_id):
+            log.info("erasure of %s canceled %d transfer(s) it could never be paid", request.user_id, canceled)
         await store.delete_reports_about(conn, request.user_id)
         await store.blank_audit_addresses(conn, request.user_id)
         await store.delete_user(conn, request.user_id)

@@ -116,6 +116,22 @@ async def detach_marketplace(conn: asyncpg.Connection, user_id: UUID) -> None:
     await conn.execute("UPDATE products SET status = 'archived', updated_at = now() WHERE seller_id = $1", user_id)
 
 
+async def hand_over_payouts(conn: asyncpg.Connection, user_id: UUID) -> int:
+    """What the seller is still owed outlives their account (0910): transfers that can be
+    paid, or whose last attempt may have been, keep the connected account so the payout
+    worker still pays or resolves them. The others (no account able to receive payouts,
+    nothing in flight) can never be paid and are canceled now, with the reason; how many."""
+    await conn.execute(
+        "UPDATE transfers t SET payout_account = a.account_id, updated_at = now() FROM seller_accounts a"
+        " WHERE a.user_id = $1 AND t.seller_id = $1 AND t.status IN ('pending', 'processing', 'failed')"
+        " AND (a.payouts_enabled OR t.status = 'processing' OR t.idempotency_key IS NOT NULL)", user_id)
+    return int((await conn.execute(
+        "UPDATE transfers SET status = 'canceled', next_retry_at = NULL, updated_at = now(),"
+        " last_error = 'the seller''s account was erased before it could receive payouts'"
+        " WHERE seller_id = $1 AND payout_account IS NULL AND status IN ('pending', 'failed')"
+        " AND idempotency_key IS NULL", user_id)).split()[-1])
+
+
 async def delete_reports_about(conn: asyncpg.Connection, user_id: UUID) -> None:
     """Reports whose reported content is the account itself go with it (like its tracks'
     reports, they point at nothing any more; these would name the user)."""

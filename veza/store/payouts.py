@@ -63,11 +63,17 @@ async def sync_account(conn: asyncpg.Connection, account_id: str, *, charges_ena
 # - canceled while an attempt's outcome was unknown (a refund came meanwhile: was it paid?);
 # - reversal_pending with its next attempt due.
 
-_DUE = """
+# Who is paid: the seller's account, or for an erased seller the account that erasure
+# copied onto the row (0910).
+_PAYEE_JOIN = " LEFT JOIN seller_accounts a ON a.user_id = t.seller_id"
+_PAYEE_ACCOUNT = "coalesce(a.account_id, t.payout_account)"
+_PAYEE_ENABLED = "coalesce(a.payouts_enabled, t.payout_account IS NOT NULL)"
+
+_DUE = f"""
     (t.status = 'pending' OR (t.status = 'failed' AND t.next_retry_at IS NOT NULL))
         AND (t.next_retry_at IS NULL OR t.next_retry_at <= $1)
         AND (o.status = 'paid' OR t.idempotency_key IS NOT NULL)
-        AND a.payouts_enabled
+        AND {_PAYEE_ENABLED}
     OR t.status = 'processing' AND t.next_retry_at <= $1
     OR t.status = 'canceled' AND t.idempotency_key IS NOT NULL AND (t.next_retry_at IS NULL OR t.next_retry_at <= $1)
     OR t.status = 'reversal_pending' AND t.next_retry_at <= $1
@@ -80,11 +86,10 @@ async def claim_due(conn: asyncpg.Connection, now: dt.datetime, limit: int) -> l
     """Due rows, oldest first, locked so that two workers never take the same one; the caller
     leases them (`start`) in the same transaction."""
     rows = await conn.fetch(
-        f"SELECT {_TRANSFER}, a.account_id, o.status AS order_status, {_REVERSAL_FAILURES} FROM transfers t"
-        " JOIN orders o ON o.id = t.order_id"
-        " LEFT JOIN seller_accounts a ON a.user_id = t.seller_id"
+        f"SELECT {_TRANSFER}, {_PAYEE_ACCOUNT} AS account_id, o.status AS order_status, {_REVERSAL_FAILURES}"
+        f" FROM transfers t JOIN orders o ON o.id = t.order_id{_PAYEE_JOIN}"
         " WHERE t.status IN ('pending', 'failed', 'processing', 'canceled', 'reversal_pending')"
-        f" AND ({_DUE}) AND (t.status IN ('reversal_pending', 'canceled') OR a.account_id IS NOT NULL)"
+        f" AND ({_DUE}) AND (t.status IN ('reversal_pending', 'canceled') OR {_PAYEE_ACCOUNT} IS NOT NULL)"
         " ORDER BY t.next_retry_at NULLS FIRST, t.created_at LIMIT $2 FOR UPDATE OF t SKIP LOCKED", now, limit)
     return [dict(r) for r in rows]
 
@@ -93,9 +98,9 @@ async def lock_one(conn: asyncpg.Connection, transfer_id: UUID) -> dict[str, Any
     """One row for a manual retry, locked; None when it does not exist. A row another worker
     holds is waited for (its claim commits at once)."""
     row = await conn.fetchrow(
-        f"SELECT {_TRANSFER}, a.account_id, a.payouts_enabled, o.status AS order_status, 0 AS reversal_failures"
-        " FROM transfers t JOIN orders o ON o.id = t.order_id LEFT JOIN seller_accounts a ON a.user_id = t.seller_id"
-        " WHERE t.id = $1 FOR UPDATE OF t", transfer_id)
+        f"SELECT {_TRANSFER}, {_PAYEE_ACCOUNT} AS account_id, {_PAYEE_ENABLED} AS payouts_enabled,"
+        f" o.status AS order_status, 0 AS reversal_failures FROM transfers t JOIN orders o ON o.id = t.order_id"
+        f"{_PAYEE_JOIN} WHERE t.id = $1 FOR UPDATE OF t", transfer_id)
     return dict(row) if row else None
 
 
