@@ -109,7 +109,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, float]:
     print(f"{procs.machine()}; commit {procs.commit()}", flush=True)
     async with procs.fresh_database(args.database_url) as dsn:
         db = await Database.connect(dsn, min_size=2, max_size=args.pool)
-        provider = SandboxProvider("bench-secret")
+        provider = SandboxProvider(db, "bench-secret")
         try:
             async with db.connection() as conn:
                 await migrate(conn)

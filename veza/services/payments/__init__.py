@@ -2,7 +2,7 @@
 
 Two implementations of one `PaymentProvider` protocol, chosen by `PAYMENTS_PROVIDER`:
 - `hyperswitch`: juspay's open payment orchestrator over its REST API (production);
-- `sandbox`: in-process payments for development and tests, whose outcome a person picks
+- `sandbox`: payments kept in PostgreSQL for development and tests, whose outcome a person picks
   on `/static/checkout.html`; it then delivers a signed webhook to our own
   `/webhooks/hyperswitch`, so the same verification and state machine run as in production.
 

@@ -2,17 +2,18 @@
 `/static/checkout.html`, announced by a signed webhook POSTed to our own
 `/api/v1/webhooks/hyperswitch` exactly as Hyperswitch would, so the production path runs.
 
-Development only (refused when APP_ENV=production). Payments live in this process, so on a
-cluster the checkout page must reach the node that created the payment.
+Development only (refused when APP_ENV=production). Payments are rows in PostgreSQL
+(`veza.store.sandbox_payments`), so on a cluster any node serves the checkout page, and a
+restart forgets none; webhook redeliveries run on the node that took the decision.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import dataclasses
 import logging
 import secrets
+from typing import Any
 
 import aiohttp
 
@@ -20,31 +21,31 @@ from veza.domain.errors import Conflict, Forbidden, NotFound
 from veza.services.payments import PaymentIntent, RefundStarted
 from veza.services.payments.events import event_body
 from veza.services.payments.signing import sign
+from veza.store import sandbox_payments as store
 
 log = logging.getLogger("veza.payments.sandbox")
 
 WEBHOOK_PATH = "/api/v1/webhooks/hyperswitch"
-MAX_PAYMENTS = 100_000  # oldest forgotten first: a development server must not grow forever
 DELIVERY_ATTEMPTS = 5
 
 
-@dataclasses.dataclass(slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class SandboxPayment:
     payment_id: str
     client_secret: str
     order_id: str
     amount_cents: int
     currency: str
-    status: str = "requires_payment_method"
-    webhook_url: str | None = None  # learnt from the confirming request's origin
+    status: str
+    webhook_url: str | None  # learnt from the confirming request's origin
 
 
 class SandboxProvider:
     name = "sandbox"
 
-    def __init__(self, webhook_secret: str) -> None:
+    def __init__(self, db: Any, webhook_secret: str) -> None:
+        self._db = db
         self._secret = webhook_secret
-        self._payments: collections.OrderedDict[str, SandboxPayment] = collections.OrderedDict()
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         self._deliveries: set[asyncio.Task[None]] = set()
 
@@ -57,30 +58,35 @@ class SandboxProvider:
     async def create_payment(self, *, order_id: str, amount_cents: int, currency: str, description: str,
                              return_url: str) -> PaymentIntent:
         payment_id = f"pay_sbx_{secrets.token_hex(12)}"
-        payment = SandboxPayment(payment_id, f"{payment_id}_secret_{secrets.token_urlsafe(18)}", order_id,
-                                 amount_cents, currency)
-        self._payments[payment_id] = payment
-        while len(self._payments) > MAX_PAYMENTS:
-            self._payments.popitem(last=False)
-        return PaymentIntent(payment_id, payment.client_secret, payment.status)
+        client_secret = f"{payment_id}_secret_{secrets.token_urlsafe(18)}"
+        async with self._db.connection() as conn:
+            await store.create(conn, payment_id=payment_id, client_secret=client_secret, order_id=order_id,
+                               amount_cents=amount_cents, currency=currency)
+        return PaymentIntent(payment_id, client_secret, "requires_payment_method")
 
-    def payment(self, payment_id: str, client_secret: str) -> SandboxPayment:
-        payment = self._payments.get(payment_id)
-        if payment is None:
-            raise NotFound("No such sandbox payment (the server may have restarted)")
-        if not secrets.compare_digest(payment.client_secret.encode(), client_secret.encode()):
+    async def payment(self, payment_id: str, client_secret: str) -> SandboxPayment:
+        async with self._db.connection() as conn:
+            row = await store.get(conn, payment_id)
+        if row is None:
+            raise NotFound("No such sandbox payment")
+        if not secrets.compare_digest(row["client_secret"].encode(), client_secret.encode()):
             raise Forbidden("Wrong client secret for this payment")
-        return payment
+        return SandboxPayment(**row)
 
     async def confirm(self, payment_id: str, client_secret: str, *, succeed: bool, origin: str) -> SandboxPayment:
         """The buyer's decision on the checkout page; the webhook's first delivery is awaited so
         the page sees the order change when this returns, later retries run in the background."""
-        payment = self.payment(payment_id, client_secret)
-        if payment.status != "requires_payment_method":
-            raise Conflict(f"This payment is already {payment.status}")
-        payment.status = "succeeded" if succeed else "failed"
-        payment.webhook_url = origin.rstrip("/") + WEBHOOK_PATH
-        body = event_body("payment_succeeded" if succeed else "payment_failed", {
+        await self.payment(payment_id, client_secret)
+        status = "succeeded" if succeed else "failed"
+        async with self._db.connection() as conn:
+            row = await store.move(conn, payment_id, source="requires_payment_method", status=status,
+                                   webhook_url=origin.rstrip("/") + WEBHOOK_PATH)
+            if row is None:
+                now = await store.get(conn, payment_id)
+                raise Conflict(f"This payment is already {now['status'] if now else 'gone'}")
+        payment = SandboxPayment(**row)
+        assert payment.webhook_url is not None
+        body = event_body(f"payment_{status}", {
             "payment_id": payment.payment_id, "status": payment.status, "amount": payment.amount_cents,
             "currency": payment.currency, "metadata": {"order_id": payment.order_id}})
         if not await self._deliver_once(payment.webhook_url, body):
@@ -88,18 +94,17 @@ class SandboxProvider:
         return payment
 
     async def cancel_payment(self, *, payment_id: str, reason: str) -> None:
-        payment = self._payments.get(payment_id)
-        if payment is not None and payment.status == "requires_payment_method":
-            payment.status = "cancelled"
+        async with self._db.connection() as conn:
+            await store.move(conn, payment_id, source="requires_payment_method", status="cancelled")
 
     async def create_refund(self, *, payment_id: str, refund_id: str, amount_cents: int, reason: str) -> RefundStarted:
-        payment = self._payments.get(payment_id)
-        if payment is None or payment.status != "succeeded" or payment.webhook_url is None:
-            raise Conflict("The sandbox has no captured payment to refund (the server may have restarted)")
-        payment.status = "refunded"
-        self._deliver_later(payment.webhook_url, event_body("refund_succeeded", {
+        async with self._db.connection() as conn:
+            row = await store.move(conn, payment_id, source="succeeded", status="refunded")
+        if row is None or row["webhook_url"] is None:
+            raise Conflict("The sandbox has no captured payment to refund")
+        self._deliver_later(row["webhook_url"], event_body("refund_succeeded", {
             "payment_id": payment_id, "refund_id": refund_id, "status": "succeeded", "amount": amount_cents,
-            "currency": payment.currency, "metadata": {"order_id": payment.order_id}}))
+            "currency": row["currency"], "metadata": {"order_id": row["order_id"]}}))
         return RefundStarted(refund_id, "pending")
 
     def _deliver_later(self, url: str, body: bytes) -> None:

@@ -42,12 +42,12 @@ def webhook_secret(settings: Settings) -> str:
         settings.data_dir, "hyperswitch_webhook_secret", "HYPERSWITCH_WEBHOOK_SECRET")
 
 
-def make_provider(settings: Settings, secret: str) -> PaymentProvider:
+def make_provider(settings: Settings, secret: str, db: Any) -> PaymentProvider:
     if settings.payments_provider == "hyperswitch":
         assert settings.hyperswitch_api_key is not None  # Settings.check refuses it unset
         return HyperswitchProvider(settings.hyperswitch_base_url, settings.hyperswitch_api_key,
                                    settings.hyperswitch_timeout)
-    return SandboxProvider(secret)
+    return SandboxProvider(db, secret)
 
 
 def announcer(app: web.Application) -> Announcer:
@@ -71,7 +71,7 @@ def sweep_interval(settings: Settings) -> float:
 async def marketplace_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.settings]
     secret = webhook_secret(settings)
-    provider = make_provider(settings, secret)
+    provider = make_provider(settings, secret, app[keys.db])
     links = SignedLinks(settings.jwt_secret or load_or_create_dev_secret(settings.data_dir))
     market = Marketplace(provider, secret, links, announcer(app))
     app[keys.marketplace] = market
