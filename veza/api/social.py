@@ -19,7 +19,7 @@ from veza.api.social_schemas import (
     CommentIn, CommentsQuery, FeedOut, FeedQuery, LikeIn, PostCommentListOut, PostCommentOut, PostIn, PostLikeOut,
     PostListOut, PostOut, TrendingQuery, comment_out, post_out,
 )
-from veza.api.tags import normalize_tags
+from veza.domain.tags import normalize_tags
 from veza.api.track_schemas import PageQuery
 from veza.domain import comments, notifications
 from veza.domain.unit_of_work import unit_of_work
