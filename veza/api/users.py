@@ -18,7 +18,7 @@ from veza.api import erasure, exports
 from veza.api.moderation import PageQuery, WarningList, WarningOut
 from veza.api.schemas import UserProfile, user_profile
 from veza.api.social_schemas import FollowOut, ProfileOut
-from veza.domain import notifications
+from veza.domain import social as social_rules
 from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
 from veza.http.edge.privacy import do_not_sell
@@ -111,18 +111,11 @@ async def profile(request: web.Request, principal: Principal | None) -> web.Resp
     return ok(ProfileOut(**{f: row[f] for f in ProfileOut.__struct_fields__}))
 
 
-async def _followers(conn, user_id) -> int:  # type: ignore[no-untyped-def]
-    return (await social.public_profile(conn, user_id, None))["follower_count"]
-
-
 @router.post("/users/{id}/follow", response=FollowOut, auth="required", summary="Follow a user (idempotent)")
 async def follow(request: web.Request, principal: Principal) -> web.Response:
     target = path_uuid(request)
     async with unit_of_work(request.app[keys.db]) as uow:
-        if await social.follow(uow.conn, principal.user_id, target):
-            await notifications.notify(uow, feeds.notifier(request.app), user_id=target, actor_id=principal.user_id,
-                                       kind="follow", subject_id=principal.user_id)
-        count = await _followers(uow.conn, target)
+        count = await social_rules.follow(uow, principal.user_id, target, push=feeds.notifier(request.app))
     return ok(FollowOut(user_id=target, following=True, follower_count=count))
 
 
@@ -130,8 +123,7 @@ async def follow(request: web.Request, principal: Principal) -> web.Response:
 async def unfollow(request: web.Request, principal: Principal) -> web.Response:
     target = path_uuid(request)
     async with request.app[keys.db].transaction() as conn:
-        await social.unfollow(conn, principal.user_id, target)
-        count = await _followers(conn, target)
+        count = await social_rules.unfollow(conn, principal.user_id, target)
     return ok(FollowOut(user_id=target, following=False, follower_count=count))
 
 

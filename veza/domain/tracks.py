@@ -19,6 +19,7 @@ from uuid import UUID
 
 from veza.domain.errors import Forbidden, Invalid
 from veza.domain.tags import normalize_tags
+from veza.domain.text import required
 from veza.store import tracks as store
 from veza.store import users
 
@@ -62,9 +63,7 @@ def metadata_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(changes)
     for name in REQUIRED:
         if name in out:
-            out[name] = out[name].strip()
-            if not out[name]:
-                raise Invalid(f"{name} must not be blank", details={name: "blank"})
+            out[name] = required(out[name], name)
     if "genre" in out:
         out["genre"] = genre(out["genre"])
     if "tags" in out:
