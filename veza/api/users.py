@@ -19,15 +19,15 @@ from veza.api.moderation import PageQuery, WarningList, WarningOut
 from veza.api.schemas import UserProfile, user_profile
 from veza.api.social_schemas import FollowOut, ProfileOut
 from veza.domain import social as social_rules
+from veza.domain import users as user_rules
 from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
 from veza.http.edge.privacy import do_not_sell
 from veza.http.envelope import ok
-from veza.http.errors import BadRequest
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import moderation as moderation_store
 from veza.store import privacy, social, users
-from veza.validation import URL_OR_EMPTY_SCHEMA, USERNAME_SCHEMA, documented, url_problems, username_problems
+from veza.validation import URL_OR_EMPTY_SCHEMA, USERNAME_SCHEMA, documented
 
 router = ApiRouter("users")
 
@@ -49,18 +49,8 @@ async def get_me(request: web.Request, principal: Principal) -> web.Response:
             summary="Update username, bio or avatar URL")
 async def update_me(request: web.Request, body: ProfileIn, principal: Principal) -> web.Response:
     changes = {f: getattr(body, f) for f in body.__struct_fields__ if getattr(body, f) is not None}
-    problems = {}
-    if "username" in changes and (p := username_problems(changes["username"])):
-        problems["username"] = p[0]
-    if changes.get("avatar_url") and (p := url_problems(changes["avatar_url"])):
-        problems["avatar_url"] = p[0]
-    if problems:
-        field, why = next(iter(problems.items()))
-        raise BadRequest(f"Invalid {field}: {why}", details=problems)
-    if changes.get("avatar_url") == "":
-        changes["avatar_url"] = None
     async with request.app[keys.db].connection() as conn:
-        return ok(user_profile(await users.update_profile(conn, principal.user_id, changes)))
+        return ok(user_profile(await user_rules.update_profile(conn, principal.user_id, changes)))
 
 
 # CCPA: the persisted Do Not Sell preference (the per-request Sec-GPC signal is read at the
