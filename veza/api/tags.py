@@ -8,9 +8,9 @@ import msgspec
 from aiohttp import web
 
 from veza import keys
+from veza.domain.text import required
 from veza.http.auth import Principal
 from veza.http.envelope import ok
-from veza.http.errors import BadRequest
 from veza.http.routing import ApiRouter
 from veza.store import tags as tag_store
 from veza.validation import NOT_BLANK_SCHEMA
@@ -31,8 +31,6 @@ class SuggestOut(msgspec.Struct):
 @router.get("/tags/suggest", query=SuggestQuery, response=SuggestOut, auth="required",
             summary="Tag autocomplete: prefix matches first, then similar tags")
 async def suggest(request: web.Request, query: SuggestQuery, principal: Principal) -> web.Response:
-    text = query.q.strip().lower()
-    if not text:
-        raise BadRequest("q must not be blank", details={"q": "blank"})
+    text = required(query.q, "q").lower()
     async with request.app[keys.db].connection() as conn:
         return ok(SuggestOut(suggestions=await tag_store.suggest(conn, text, query.limit)))

@@ -22,6 +22,7 @@ from veza.api.track_schemas import (
     MAX_OFFSET, SearchOut, SearchQuery, TrackListOut, TrackListQuery, TrackOut, TrackUpdateIn, track_out, tracks_out,
 )
 from veza.domain import tracks
+from veza.domain.text import required
 from veza.http.auth import Principal
 from veza.http.client_info import is_storable, storable
 from veza.http.envelope import ok
@@ -112,9 +113,7 @@ async def list_tracks(request: web.Request, query: TrackListQuery) -> web.Respon
 @router.get("/tracks/search", query=SearchQuery, response=SearchOut,
             summary="Full-text track search with ranking; trigram fallback for typos and prefixes")
 async def search_tracks(request: web.Request, query: SearchQuery) -> web.Response:
-    text = query.q.strip()
-    if not text:
-        raise BadRequest("q must not be blank", details={"q": "blank"})
+    text = required(query.q, "q")
     async with request.app[keys.db].connection() as conn:
         rows = await store.search(conn, text, query.limit)
     return ok({"tracks": tracks_out(rows), "query": text, "count": len(rows)})
