@@ -28,3 +28,14 @@ async def make_track(conn: Any, owner_id: uuid.UUID, **fields: Any) -> dict[str,
         "title": "t", "artist": "a", "description": "", "genre": None, "tags": [], "format": "mp3",
         "mime_type": "audio/mpeg", "duration": 1.0, "file_key": f"tracks/{uuid.uuid4().hex}.mp3", "size_bytes": 1,
         **fields})
+
+
+def assert_outcome(expected: Any, rule: Any, *args: Any) -> BaseException | None:
+    """One row of a rule's table: `expected` is the value `rule(*args)` returns, or the
+    error class it raises (then the error, for a closer look at its details)."""
+    if isinstance(expected, type) and issubclass(expected, Exception):
+        with pytest.raises(expected) as caught:
+            rule(*args)
+        return caught.value
+    assert rule(*args) == expected
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.veza.domain.conftest import assert_outcome
 from veza.domain import feeds as rules
 from veza.domain.errors import NotFound, Unauthorized
 
@@ -19,8 +20,4 @@ from veza.domain.errors import NotFound, Unauthorized
 ])
 def test_public_feeds_for_anyone_the_others_for_signed_in_users(monkeypatch, feed, signed_in, expected) -> None:
     monkeypatch.setitem(rules.FEEDS, "members", False)  # a feed for signed-in users only
-    if expected is None:
-        rules.check_followable(feed, signed_in)
-    else:
-        with pytest.raises(expected):
-            rules.check_followable(feed, signed_in)
+    assert_outcome(expected, rules.check_followable, feed, signed_in)
