@@ -2,7 +2,7 @@
 
 protocols import nothing of ours; actors never import veza; stores never import the
 edges (veza.http, veza.api, veza.ws); domain code never imports aiohttp or the edges;
-handlers (veza/api, veza/ws) hold no SQL. Imports inside functions and TYPE_CHECKING
+handlers (veza/api, veza/ws) hold no SQL and write no notification themselves. Imports inside functions and TYPE_CHECKING
 blocks count too.
 """
 
@@ -24,6 +24,10 @@ RULES = [
     ("actors", ("veza",), "actors never import veza: their services are handed to them"),
     ("veza/store", EDGES, "stores raise domain errors and know nothing of the edges"),
     ("veza/domain", ("aiohttp", *EDGES), "domain code knows nothing of HTTP or sockets"),
+    # A notification is a side effect of a domain's change, registered by the domain in its
+    # unit of work: a handler never writes one itself.
+    ("veza/api", ("veza.domain.notifications",), "handlers leave notifications to the domain"),
+    ("veza/ws", ("veza.domain.notifications",), "socket handlers leave notifications to the domain"),
 ]
 HANDLERS = ("veza/api", "veza/ws")
 SQL = re.compile(r"^\s*(SELECT|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|WITH\s+\w+\s+AS)\b")

@@ -12,10 +12,10 @@ from veza import keys
 from veza.http.auth import Principal
 from veza.http.client_info import client_ip, user_agent
 from veza.http.envelope import ok
-from veza.http.errors import BadRequest, Forbidden, Unauthorized
+from veza.http.errors import BadRequest, Unauthorized
 from veza.http.routing import ApiRouter
 from veza.security.csrf import header_authenticated
-from veza.domain.sessions import TokenPair, decode_refresh, open_session, refresh_session
+from veza.domain.sessions import TokenPair, check_may_sign_in, decode_refresh, open_session, refresh_session
 from veza.store import sessions, users
 from veza.validation import (EMAIL_SCHEMA, PASSWORD_SCHEMA, USERNAME_SCHEMA, documented, email_problems,
                              password_problems, username_problems)
@@ -128,8 +128,7 @@ async def login(request: web.Request, body: LoginIn) -> web.Response:
         raise Unauthorized(INVALID_CREDENTIALS)  # the guard counted it already
     await guard.succeeded(body.email, ip)
     assert user is not None
-    if user["is_banned"]:
-        raise Forbidden("Account suspended")
+    check_may_sign_in(user["is_banned"])
     async with db.transaction() as conn:
         if hasher.needs_rehash(user["password_hash"]):
             await users.update_password_hash(conn, user["id"], await hasher.hash(body.password))

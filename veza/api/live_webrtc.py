@@ -13,6 +13,7 @@ from aiohttp import web
 
 from actors.live_stream import GoLive
 from veza import keys
+from veza.domain import live
 from veza.http.auth import bearer_token
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, UnsupportedMediaType
@@ -44,10 +45,8 @@ async def _stream_of_key(request: web.Request) -> dict:
     key = bearer_token(request)
     if not key:
         raise Unauthorized("Stream key required as Authorization: Bearer <key>")
-    found = None
-    if store.looks_like_key(key):
-        async with request.app[keys.db].connection() as conn:
-            found = await store.find_by_key(conn, key)
+    async with request.app[keys.db].connection() as conn:
+        found = await live.stream_of_key(conn, key)
     if found is None:
         raise Unauthorized("Unknown stream key")
     return {**found, "key": key}

@@ -1,10 +1,8 @@
 """Moderation: users report content; admins resolve, dismiss, ban or warn.
 
-Reports name existing content (a user, a track, a track or post comment); a ban or warning
-falls on its owner unless the admin names another account. A ban blocks login (users.is_banned), revokes every session and API-key access, and
-announces the revocation so the gateway closes the user's sockets (on every node). A
-warning is stored (GET /users/me/warnings), listed in GET /notifications and pushed to the
-user's sockets as a `notification` by their Inbox actor.
+Who may report what, on whom a ban or warning falls and what a ban revokes:
+`veza.domain.moderation`. A warning is listed in GET /users/me/warnings and
+GET /notifications and pushed to the user's sockets as a `notification` by their Inbox.
 """
 
 from __future__ import annotations
@@ -18,14 +16,12 @@ from aiohttp import web
 
 from veza import feeds, keys
 from veza.api.pagination import Limit, Offset
-from veza.domain import notifications
+from veza.domain import moderation
 from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
 from veza.http.envelope import ok
-from veza.http.errors import BadRequest, Forbidden
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import moderation as store
-from veza.store import sessions
 from veza.validation import NOT_BLANK_SCHEMA
 
 router = ApiRouter("moderation")
@@ -95,15 +91,8 @@ def _report(row: dict) -> ReportOut:
 @router.post("/reports", body=ReportIn, response=ReportOut, status=201, auth="required", errors=(409,),
              summary="Report content")
 async def create_report(request: web.Request, body: ReportIn, principal: Principal) -> web.Response:
-    if not body.reason.strip():
-        raise BadRequest("Invalid reason: must not be blank", details={"reason": "must not be blank"})
-    if body.content_type == "user" and body.content_id == principal.user_id:
-        raise BadRequest("You cannot report yourself", details={"content_id": "is you"})
     async with request.app[keys.db].connection() as conn:
-        if await store.content_owner(conn, body.content_type, body.content_id) is None:
-            raise BadRequest(f"No such {body.content_type}", details={"content_id": f"unknown {body.content_type}"})
-        row = await store.create_report(conn, reporter_id=principal.user_id, content_type=body.content_type,
-                                        content_id=body.content_id, reason=body.reason.strip())
+        row = await moderation.report(conn, principal.user_id, body.content_type, body.content_id, body.reason)
     return ok(_report(row), status=201)
 
 
@@ -120,33 +109,8 @@ async def list_reports(request: web.Request, query: ReportsQuery, principal: Pri
              errors=(409,),
              summary="Resolve a report: resolve, dismiss, ban or warn (admin)")
 async def resolve_report(request: web.Request, body: ResolveIn, principal: Principal) -> web.Response:
-    report_id = path_uuid(request, "id")
+    decision = moderation.Decision(body.action, named_user=body.user_id, message=body.message)
     async with unit_of_work(request.app[keys.db]) as uow:
-        conn = uow.conn
-        report = await store.lock_pending(conn, report_id)
-        target = None
-        if body.action in ("ban", "warn"):
-            # The content's owner; the admin may name another account (or must, once the
-            # content is gone).
-            target = body.user_id or await store.content_owner(conn, report["content_type"], report["content_id"])
-            if target is None:
-                raise BadRequest(f"The reported {report['content_type']} no longer exists; pass user_id",
-                                 details={"user_id": f"required to {body.action}: the {report['content_type']} is gone"})
-            role = await store.user_role(conn, target)
-            if role is None:
-                raise BadRequest("No such user", details={"user_id": "unknown user"})
-            if body.action == "ban" and role == "admin":
-                raise Forbidden("Admins cannot be banned")
-        if body.action == "ban":
-            await store.ban_user(conn, target)
-            await sessions.revoke_all(conn, target, reason="banned")
-        elif body.action == "warn":
-            message = body.message or f"A moderator reviewed a report about your {report['content_type']}: {report['reason']}"
-            warning = await store.add_warning(conn, user_id=target, report_id=report_id, message=message[:1000])
-            # Pushed by the user's Inbox after commit.
-            await notifications.notify(uow, feeds.notifier(request.app), user_id=target, actor_id=None, kind="moderation_warning",
-                subject_id=warning["id"], data={"message": warning["message"], "report_id": str(report_id)})
-        row = await store.decide(conn, report_id, action=body.action, target_user_id=target, resolved_by=principal.user_id)
-    if body.action == "ban":
-        await request.app[keys.session_events].revoked(target, None)
+        row = await moderation.resolve(uow, principal.user_id, path_uuid(request, "id"), decision,
+                                       push=feeds.notifier(request.app), session_events=request.app[keys.session_events])
     return ok(_report(row))

@@ -7,7 +7,6 @@ through the control plane, which persists them and propagates them to every node
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -17,6 +16,7 @@ from aiohttp import web
 from veza import keys
 from veza.controls import features
 from veza.api.pagination import Offset
+from veza.domain import platform
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.errors import BadRequest
@@ -25,9 +25,6 @@ from veza.store import audit as audit_store
 from veza.validation import NOT_BLANK_SCHEMA
 
 router = ApiRouter("admin")
-
-FLAG_NAME = re.compile(r"[a-z0-9][a-z0-9_.\-]{0,63}")  # fullmatch: `$` would let a trailing newline in
-
 
 class FlagIn(msgspec.Struct, forbid_unknown_fields=True):
     enabled: bool
@@ -122,12 +119,11 @@ async def list_flags(request: web.Request, principal: Principal) -> web.Response
 
 
 @router.put("/admin/feature-flags/{name}", body=FlagIn, response=FlagOut, roles=("admin",), scope="admin",
-            path_schemas={"name": {"type": "string", "pattern": f"^{FLAG_NAME.pattern}$"}},
+            path_schemas={"name": {"type": "string", "pattern": f"^{platform.FLAG_NAME.pattern}$"}},
             summary="Turn a feature flag on or off (admin); reaches every node")
 async def put_flag(request: web.Request, body: FlagIn, principal: Principal) -> web.Response:
     name = request.match_info["name"]
-    if not FLAG_NAME.fullmatch(name):
-        raise BadRequest("Invalid flag name", details={"name": "1-64 of a-z, 0-9, '_', '.', '-', starting alphanumeric"})
+    platform.check_flag_name(name)
     flag = await request.app[keys.control_plane].set_flag(name, body.enabled, body.description, principal.user_id)
     return ok(_flag(flag))
 
@@ -141,8 +137,7 @@ async def get_maintenance(request: web.Request, principal: Principal) -> web.Res
 @router.put("/admin/maintenance", body=MaintenanceIn, response=MaintenanceOut, roles=("admin",), scope="admin",
             summary="Turn maintenance mode on or off (admin); persisted and propagated to every node")
 async def put_maintenance(request: web.Request, body: MaintenanceIn, principal: Principal) -> web.Response:
-    if body.message is not None and not body.message.strip():
-        raise BadRequest("Invalid message: must not be blank", details={"message": "must not be blank"})
+    platform.check_maintenance_message(body.message)
     state = await request.app[keys.control_plane].set_maintenance(body.enabled, body.message, body.retry_after,
                                                                   principal.user_id)
     return ok(_maintenance(state))

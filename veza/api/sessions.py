@@ -12,9 +12,9 @@ from veza import keys
 from veza.api.auth import AuthOut, RefreshIn, auth_response, presented_refresh_token, refresh_rules
 from veza.http.auth import Principal
 from veza.http.envelope import ok
-from veza.http.errors import NotFound, Unauthorized
+from veza.http.errors import Unauthorized
 from veza.http.routing import ApiRouter
-from veza.domain.sessions import refresh_session
+from veza.domain.sessions import log_out, refresh_session
 from veza.store import sessions
 
 router = ApiRouter("sessions")
@@ -59,13 +59,8 @@ async def list_sessions(request: web.Request, principal: Principal) -> web.Respo
 @router.post("/sessions/logout", body=LogoutIn, body_optional=True, response=Revoked, auth="required",
              summary="Logout one session (the current one by default)")
 async def logout_session(request: web.Request, body: LogoutIn, principal: Principal) -> web.Response:
-    target = body.session_id or principal.session_id
-    if target is None:
-        raise NotFound("Session not found")
     async with request.app[keys.db].connection() as conn:
-        # Scoped to the caller: another user's session id is indistinguishable from an unknown one.
-        if not await sessions.revoke_session(conn, target, reason="logout", user_id=principal.user_id):
-            raise NotFound("Session not found")
+        target = await log_out(conn, principal.user_id, body.session_id or principal.session_id)
     await request.app[keys.session_events].revoked(principal.user_id, [target])
     return ok(Revoked(message="Session logged out", revoked=1))
 

@@ -1,5 +1,5 @@
 """Posts, the feed (cursor), explore and trending; likes and comments on posts; removing
-posts and comments (who may: `veza.domain.comments`).
+posts and comments (the rules: `veza.domain.social`, `veza.domain.comments`).
 
 Creating a post, like or comment commits first, then tells the Feed actor (and the
 author's Inbox); the actors push to sockets, the handler never does.
@@ -8,6 +8,8 @@ author's Inbox); the actors push to sockets, the handler never does.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from typing import Any
 from uuid import UUID
 
 from aiohttp import web
@@ -19,9 +21,9 @@ from veza.api.social_schemas import (
     CommentIn, CommentsQuery, FeedOut, FeedQuery, LikeIn, PostCommentListOut, PostCommentOut, PostIn, PostLikeOut,
     PostListOut, PostOut, TrendingQuery, comment_out, post_out,
 )
-from veza.api.tags import normalize_tags
 from veza.api.track_schemas import PageQuery
-from veza.domain import comments, notifications
+from veza.domain import comments
+from veza.domain import social as social_rules
 from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
 from veza.http.envelope import ok
@@ -30,6 +32,11 @@ from veza.http.routing import ApiRouter, path_uuid
 from veza.store import social
 
 router = ApiRouter("social")
+
+
+def _after_commit(app: web.Application) -> dict[str, Any]:
+    """What a like or comment tells after commit: the author's Inbox and the Feed actor."""
+    return {"push": feeds.notifier(app), "on_engaged": functools.partial(feeds.post_engaged, app)}
 
 
 @router.get("/social/feed", query=FeedQuery, response=FeedOut, auth="optional",
@@ -84,13 +91,8 @@ async def trending(request: web.Request, query: TrendingQuery) -> web.Response:
 
 @router.post("/social/posts", body=PostIn, response=PostOut, status=201, auth="required", summary="Create a post")
 async def create_post(request: web.Request, body: PostIn, principal: Principal) -> web.Response:
-    content = body.content.strip()
-    if not content:
-        raise BadRequest("content must not be blank", details={"content": "blank"})
-    tags = normalize_tags(body.tags)
     async with request.app[keys.db].transaction() as conn:
-        post = await social.create_post(conn, author_id=principal.user_id, content=content, tags=tags,
-                                        track_id=body.track_id)
+        post = await social_rules.create_post(conn, principal.user_id, body.content, body.tags, body.track_id)
     feeds.post_created(request.app, post)
     return ok(post_out(post), status=201)
 
@@ -98,25 +100,15 @@ async def create_post(request: web.Request, body: PostIn, principal: Principal) 
 @router.post("/social/like", body=LikeIn, response=PostLikeOut, auth="required", summary="Like or unlike a post (toggle)")
 async def toggle_like(request: web.Request, body: LikeIn, principal: Principal) -> web.Response:
     async with unit_of_work(request.app[keys.db]) as uow:
-        liked, count, author = await social.toggle_like(uow.conn, body.post_id, principal.user_id)
-        uow.after_commit(feeds.post_engaged, request.app, body.post_id, "like", 1 if liked else -1)
-        if liked:
-            await notifications.notify(uow, feeds.notifier(request.app), user_id=author, actor_id=principal.user_id,
-                                       kind="post_like", subject_id=body.post_id)
+        liked, count = await social_rules.toggle_like(uow, principal.user_id, body.post_id, **_after_commit(request.app))
     return ok(PostLikeOut(post_id=body.post_id, liked=liked, like_count=count))
 
 
 @router.post("/social/comments", body=CommentIn, response=PostCommentOut, status=201, auth="required",
              summary="Comment on a post")
 async def comment(request: web.Request, body: CommentIn, principal: Principal) -> web.Response:
-    content = body.content.strip()
-    if not content:
-        raise BadRequest("content must not be blank", details={"content": "blank"})
     async with unit_of_work(request.app[keys.db]) as uow:
-        row, author = await social.add_comment(uow.conn, body.post_id, principal.user_id, content)
-        uow.after_commit(feeds.post_engaged, request.app, body.post_id, "comment", 1)
-        await notifications.notify(uow, feeds.notifier(request.app), user_id=author, actor_id=principal.user_id, kind="post_comment",
-            subject_id=body.post_id, data={"comment_id": str(row["id"]), "excerpt": content[:140]})
+        row = await social_rules.comment(uow, principal.user_id, body.post_id, body.content, **_after_commit(request.app))
     return ok(comment_out(row), status=201)
 
 

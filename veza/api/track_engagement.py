@@ -1,5 +1,6 @@
-"""Track likes (idempotent) and comments; the owner is notified through their Inbox.
-Removing a comment: its author, the track's owner or a moderator (`veza.domain.comments`)."""
+"""Track likes (idempotent) and comments; the owner is notified through their Inbox
+(`veza.domain.track_engagement`). Removing a comment: its author, the track's owner or a
+moderator (`veza.domain.comments`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ from aiohttp import web
 from veza import feeds, keys
 from veza.api.schemas import Message
 from veza.api.track_schemas import CommentIn, CommentListOut, CommentOut, LikeOut, PageQuery, comment_out
-from veza.domain import comments, notifications
+from veza.domain import comments, track_engagement
 from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
 from veza.http.envelope import ok
-from veza.http.errors import BadRequest
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import tracks
 
@@ -23,11 +23,7 @@ router = ApiRouter("tracks")
 async def like_track(request: web.Request, principal: Principal) -> web.Response:
     track_id = path_uuid(request)
     async with unit_of_work(request.app[keys.db]) as uow:
-        created, count = await tracks.like(uow.conn, track_id, principal.user_id)
-        if created:
-            track = await tracks.get_track(uow.conn, track_id)
-            await notifications.notify(uow, feeds.notifier(request.app), user_id=track["owner_id"], actor_id=principal.user_id, kind="track_like",
-                subject_id=track_id, data={"track_title": track["title"]})
+        count = await track_engagement.like(uow, principal.user_id, track_id, push=feeds.notifier(request.app))
     return ok(LikeOut(track_id=track_id, liked=True, like_count=count))
 
 
@@ -51,15 +47,9 @@ async def list_comments(request: web.Request, query: PageQuery) -> web.Response:
              summary="Comment on a track")
 async def add_comment(request: web.Request, body: CommentIn, principal: Principal) -> web.Response:
     track_id = path_uuid(request)
-    content = body.content.strip()
-    if not content:
-        raise BadRequest("content must not be blank", details={"content": "blank"})
     async with unit_of_work(request.app[keys.db]) as uow:
-        comment = await tracks.add_comment(uow.conn, track_id, principal.user_id, content)
-        track = await tracks.get_track(uow.conn, track_id)
-        await notifications.notify(uow, feeds.notifier(request.app), user_id=track["owner_id"], actor_id=principal.user_id, kind="track_comment",
-            subject_id=track_id,
-            data={"track_title": track["title"], "comment_id": str(comment["id"]), "excerpt": content[:140]})
+        comment = await track_engagement.comment(uow, principal.user_id, track_id, body.content,
+                                                 push=feeds.notifier(request.app))
     return ok(comment_out(comment), status=201)
 
 

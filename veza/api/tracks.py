@@ -1,6 +1,7 @@
 """Tracks: browse (cursor or legacy page), search, upload, stream, edit and delete.
 
-Likes and comments live in `veza/api/track_engagement.py`.
+Likes and comments live in `veza/api/track_engagement.py`; what metadata may be and who
+may change a track: `veza.domain.tracks`.
 """
 
 from __future__ import annotations
@@ -17,21 +18,21 @@ from aiohttp import web
 from protocols.cursor import InvalidCursor, KeysetCursor
 from veza import keys
 from veza.api.schemas import FILE_PART, Message, form
-from veza.api.tags import normalize_tags
 from veza.api.track_schemas import (
     MAX_OFFSET, SearchOut, SearchQuery, TrackListOut, TrackListQuery, TrackOut, TrackUpdateIn, track_out, tracks_out,
 )
+from veza.domain import tracks
+from veza.domain.text import required
 from veza.http.auth import Principal
 from veza.http.client_info import is_storable, storable
 from veza.http.envelope import ok
-from veza.http.errors import BadRequest, Forbidden, NotFound, UnsupportedMediaType
+from veza.http.errors import BadRequest, NotFound, UnsupportedMediaType
 from veza.http.routing import ApiRouter, path_uuid, reject_nul
 from veza.services import audio
 from veza.services.storage import StoredObjectMissing
 from veza.services.streaming import stream_object
 from veza.services.uploads import receive_upload
 from veza.store import tracks as store
-from veza.store import users as user_store
 
 router = ApiRouter("tracks")
 
@@ -112,9 +113,7 @@ async def list_tracks(request: web.Request, query: TrackListQuery) -> web.Respon
 @router.get("/tracks/search", query=SearchQuery, response=SearchOut,
             summary="Full-text track search with ranking; trigram fallback for typos and prefixes")
 async def search_tracks(request: web.Request, query: SearchQuery) -> web.Response:
-    text = query.q.strip()
-    if not text:
-        raise BadRequest("q must not be blank", details={"q": "blank"})
+    text = required(query.q, "q")
     async with request.app[keys.db].connection() as conn:
         rows = await store.search(conn, text, query.limit)
     return ok({"tracks": tracks_out(rows), "query": text, "count": len(rows)})
@@ -124,22 +123,6 @@ async def search_tracks(request: web.Request, query: SearchQuery) -> web.Respons
 async def get_track(request: web.Request) -> web.Response:
     async with request.app[keys.db].connection() as conn:
         return ok(track_out(await store.get_track(conn, path_uuid(request))))
-
-
-def _text_field(fields: dict[str, str], name: str, max_length: int, default: str | None = None) -> str | None:
-    value = fields.get(name, "").strip()
-    if len(value) > max_length:
-        raise BadRequest(f"{name} is longer than {max_length} characters", details={name: "too long"})
-    return value or default
-
-
-def _genre(value: str | None) -> str | None:
-    """Genres are stored lower-cased; lowering can lengthen text ("İ" is two characters
-    lower-cased), so the 50-character limit is checked on the stored form."""
-    genre = (value or "").strip().lower()
-    if len(genre) > 50:
-        raise BadRequest("genre is longer than 50 characters", details={"genre": "too long"})
-    return genre or None
 
 
 TRACK_FORM = form({
@@ -160,16 +143,7 @@ def _metadata(fields: dict[str, str], filename: str | None) -> dict[str, Any]:
     stem = (filename or "").rsplit("/", 1)[-1].rsplit(".", 1)[0].strip()
     # A filename's bytes that are not UTF-8 arrive as lone surrogates: made storable, not refused.
     stem = stem[:200] if stem.isascii() else storable(stem, 200)
-    title = _text_field(fields, "title", 200, stem or None)
-    if not title:
-        raise BadRequest("title is required", details={"title": "required"})
-    return {
-        "title": title,
-        "artist": _text_field(fields, "artist", 200),
-        "description": _text_field(fields, "description", 5000, ""),
-        "genre": _genre(fields.get("genre")),
-        "tags": normalize_tags(fields.get("tags")),
-    }
+    return tracks.new_metadata(fields, stem or None)
 
 
 @router.post("/tracks", roles=("creator",), content_type="multipart/form-data", content_schema=TRACK_FORM,
@@ -197,10 +171,8 @@ async def upload_track(request: web.Request, principal: Principal) -> web.Respon
         upload.discard()
     try:
         async with app[keys.db].transaction() as conn:
-            if meta["artist"] is None:
-                meta["artist"] = (await user_store.get_user(conn, principal.user_id))["username"]
-            row = await store.create_track(conn, owner_id=principal.user_id, fields={
-                **meta, "format": info.format, "mime_type": info.mime_type, "duration": info.duration,
+            row = await tracks.create(conn, principal.user_id, meta, {
+                "format": info.format, "mime_type": info.mime_type, "duration": info.duration,
                 "file_key": key, "size_bytes": upload.size})
     except BaseException:
         await app[keys.storage].delete(key)
@@ -219,36 +191,19 @@ async def stream_track(request: web.Request) -> web.StreamResponse:
         raise NotFound("The track's audio file is missing") from None
 
 
-async def _authorize_owner(conn: Any, track_id: uuid.UUID, principal: Principal) -> None:
-    owner = await store.owner_of(conn, track_id)
-    if owner != principal.user_id and not principal.is_admin:
-        raise Forbidden("Only the track's owner or an admin may change it")
-
-
 @router.put("/tracks/{id}", body=TrackUpdateIn, response=TrackOut, auth="required",
             summary="Edit a track's metadata (owner or admin)")
 async def update_track(request: web.Request, body: TrackUpdateIn, principal: Principal) -> web.Response:
     track_id = path_uuid(request)
-    changes: dict[str, Any] = {f: getattr(body, f) for f in body.__struct_fields__ if getattr(body, f) is not None}
-    for name in ("title", "artist"):
-        if name in changes and not changes[name].strip():
-            raise BadRequest(f"{name} must not be blank", details={name: "blank"})
-        if name in changes:
-            changes[name] = changes[name].strip()
-    if "genre" in changes:
-        changes["genre"] = _genre(changes["genre"])
-    if "tags" in changes:
-        changes["tags"] = normalize_tags(changes["tags"])
+    changes = {f: getattr(body, f) for f in body.__struct_fields__ if getattr(body, f) is not None}
     async with request.app[keys.db].transaction() as conn:
-        await _authorize_owner(conn, track_id, principal)
-        return ok(track_out(await store.update_track(conn, track_id, changes)))
+        return ok(track_out(await tracks.update(conn, principal.user_id, principal.role, track_id, changes)))
 
 
 @router.delete("/tracks/{id}", response=Message, auth="required", summary="Delete a track (owner or admin)")
 async def delete_track(request: web.Request, principal: Principal) -> web.Response:
     track_id = path_uuid(request)
     async with request.app[keys.db].transaction() as conn:
-        await _authorize_owner(conn, track_id, principal)
-        file_key = await store.delete_track(conn, track_id)
+        file_key = await tracks.delete(conn, principal.user_id, principal.role, track_id)
     await request.app[keys.storage].delete(file_key)
     return ok(Message(message="Track deleted"))

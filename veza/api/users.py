@@ -18,16 +18,16 @@ from veza.api import erasure, exports
 from veza.api.moderation import PageQuery, WarningList, WarningOut
 from veza.api.schemas import UserProfile, user_profile
 from veza.api.social_schemas import FollowOut, ProfileOut
-from veza.domain import notifications
+from veza.domain import social as social_rules
+from veza.domain import users as user_rules
 from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
 from veza.http.edge.privacy import do_not_sell
 from veza.http.envelope import ok
-from veza.http.errors import BadRequest
 from veza.http.routing import ApiRouter, path_uuid
 from veza.store import moderation as moderation_store
 from veza.store import privacy, social, users
-from veza.validation import URL_OR_EMPTY_SCHEMA, USERNAME_SCHEMA, documented, url_problems, username_problems
+from veza.validation import URL_OR_EMPTY_SCHEMA, USERNAME_SCHEMA, documented
 
 router = ApiRouter("users")
 
@@ -49,18 +49,8 @@ async def get_me(request: web.Request, principal: Principal) -> web.Response:
             summary="Update username, bio or avatar URL")
 async def update_me(request: web.Request, body: ProfileIn, principal: Principal) -> web.Response:
     changes = {f: getattr(body, f) for f in body.__struct_fields__ if getattr(body, f) is not None}
-    problems = {}
-    if "username" in changes and (p := username_problems(changes["username"])):
-        problems["username"] = p[0]
-    if changes.get("avatar_url") and (p := url_problems(changes["avatar_url"])):
-        problems["avatar_url"] = p[0]
-    if problems:
-        field, why = next(iter(problems.items()))
-        raise BadRequest(f"Invalid {field}: {why}", details=problems)
-    if changes.get("avatar_url") == "":
-        changes["avatar_url"] = None
     async with request.app[keys.db].connection() as conn:
-        return ok(user_profile(await users.update_profile(conn, principal.user_id, changes)))
+        return ok(user_profile(await user_rules.update_profile(conn, principal.user_id, changes)))
 
 
 # CCPA: the persisted Do Not Sell preference (the per-request Sec-GPC signal is read at the
@@ -111,18 +101,11 @@ async def profile(request: web.Request, principal: Principal | None) -> web.Resp
     return ok(ProfileOut(**{f: row[f] for f in ProfileOut.__struct_fields__}))
 
 
-async def _followers(conn, user_id) -> int:  # type: ignore[no-untyped-def]
-    return (await social.public_profile(conn, user_id, None))["follower_count"]
-
-
 @router.post("/users/{id}/follow", response=FollowOut, auth="required", summary="Follow a user (idempotent)")
 async def follow(request: web.Request, principal: Principal) -> web.Response:
     target = path_uuid(request)
     async with unit_of_work(request.app[keys.db]) as uow:
-        if await social.follow(uow.conn, principal.user_id, target):
-            await notifications.notify(uow, feeds.notifier(request.app), user_id=target, actor_id=principal.user_id,
-                                       kind="follow", subject_id=principal.user_id)
-        count = await _followers(uow.conn, target)
+        count = await social_rules.follow(uow, principal.user_id, target, push=feeds.notifier(request.app))
     return ok(FollowOut(user_id=target, following=True, follower_count=count))
 
 
@@ -130,8 +113,7 @@ async def follow(request: web.Request, principal: Principal) -> web.Response:
 async def unfollow(request: web.Request, principal: Principal) -> web.Response:
     target = path_uuid(request)
     async with request.app[keys.db].transaction() as conn:
-        await social.unfollow(conn, principal.user_id, target)
-        count = await _followers(conn, target)
+        count = await social_rules.unfollow(conn, principal.user_id, target)
     return ok(FollowOut(user_id=target, following=False, follower_count=count))
 
 

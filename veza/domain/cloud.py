@@ -16,6 +16,7 @@ from uuid import UUID
 
 from veza.domain.cloud_garbage import Freer, discard
 from veza.domain.errors import Invalid, QuotaExceeded
+from veza.domain.text import required
 from veza.domain.unit_of_work import UnitOfWork
 from veza.store import cloud_files as files
 from veza.store import cloud_folders as folders
@@ -39,9 +40,7 @@ def storage_key(owner_id: UUID) -> str:
 
 def clean_name(value: str, field: str = "name") -> str:
     """A file or folder name: trimmed, 1..255 characters, no slashes or control characters."""
-    name = value.encode("utf-8", "replace").decode("utf-8").strip()
-    if not name:
-        raise Invalid(f"{field} must not be blank", details={field: "blank"})
+    name = required(value.encode("utf-8", "replace").decode("utf-8"), field)
     if len(name) > MAX_NAME:
         raise Invalid(f"{field} is longer than {MAX_NAME} characters", details={field: "too long"})
     if name in (".", "..") or _FORBIDDEN.search(name):

@@ -10,6 +10,7 @@ from uuid import UUID
 from veza.domain.cloud_garbage import Freer, discard
 from veza.domain.cloud_types import detect, looks_like_markup
 from veza.domain.errors import Conflict, Invalid, UnsupportedMediaType
+from veza.domain.text import required
 from veza.domain.unit_of_work import UnitOfWork
 from veza.store import inventory as store
 
@@ -23,9 +24,7 @@ def clean_gear(fields: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in fields.items():
         if isinstance(value, str) and name in TEXT_LIMITS:
-            value = value.strip()
-            if name == "name" and not value:
-                raise Invalid("name must not be blank", details={"name": "blank"})
+            value = required(value, name) if name == "name" else value.strip()
             if name != "notes" and not value:
                 value = None
         out[name] = value

@@ -5,6 +5,8 @@ Rules:
   stream's key, or to replace it, is refused (403); an unknown stream is a 404.
 - A stream's metadata is changed by its owner or a platform admin.
 - Every stream has its chat: a public conversation owned by the streamer, created with it.
+- A stream key designates its stream for every ingest; anything not shaped like a key
+  designates none.
 - The owner's current stream is the live one, else the newest; asking for a key with no
   stream yet creates a draft ("Untitled stream").
 Live state itself (going live or offline, viewers) is the `LiveStream` actor's.
@@ -30,6 +32,13 @@ def check_owner(owner_id: UUID, user_id: UUID) -> None:
 def check_editor(owner_id: UUID, user_id: UUID, platform_admin: bool) -> None:
     if owner_id != user_id and not platform_admin:
         raise Forbidden("You do not own this stream")
+
+
+async def stream_of_key(conn: Any, key: str) -> dict[str, Any] | None:
+    """The stream a key publishes (id, owner, status, ingest), or None: what every ingest
+    (RTMP, SRS, MediaMTX, WHIP) asks first. A value not shaped like a key never reaches
+    the database."""
+    return await store.find_by_key(conn, key) if store.looks_like_key(key) else None
 
 
 async def create_stream(conn: Any, owner_id: UUID, **meta: Any) -> dict[str, Any]:

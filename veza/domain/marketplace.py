@@ -30,6 +30,7 @@ import msgspec
 
 from veza.domain import notifications
 from veza.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, SoldOut
+from veza.domain.text import required
 from veza.domain.unit_of_work import UnitOfWork, unit_of_work
 from veza.services.payments import PaymentProvider
 from veza.store import audit as audit_store
@@ -581,9 +582,7 @@ async def expire_due_orders(db: Any, announce: Announcer, provider: PaymentProvi
 
 async def request_refund(db: Any, provider: PaymentProvider, actor: Principal, order_id: UUID, *, reason: str,
                          details: str) -> dict[str, Any]:
-    reason = reason.strip()
-    if not reason:
-        raise Invalid("reason must not be blank", details={"reason": "blank"})
+    reason = required(reason, "reason")
     async with db.transaction() as conn:
         order = await order_store.get(conn, order_id, for_update=True)
         if order_role(order, actor) is None:

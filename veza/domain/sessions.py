@@ -1,5 +1,6 @@
-"""Session rules: opening one at login (with the per-user cap), refreshing it (rotation,
-the two-tabs grace, reuse detection), between the auth handlers and the stores."""
+"""Session rules: opening one at login (with the per-user cap; a suspended account opens
+none), refreshing it (rotation, the two-tabs grace, reuse detection), logging one out
+(only the caller's own), between the auth handlers and the stores."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from veza.domain.errors import Unauthorized
+from veza.domain.errors import Forbidden, NotFound, Unauthorized
 from veza.security.tokens import InvalidToken, TokenService, hash_token, uuid_claim
 from veza.session_events import SessionEvents
 from veza.store import sessions, users
@@ -24,6 +25,24 @@ class TokenPair:
     session_id: uuid.UUID
     # Older sessions this one pushed over SESSIONS_MAX_PER_USER: announce them after commit.
     revoked: tuple[uuid.UUID, ...] = ()
+
+
+SUSPENDED = "Account suspended"
+
+
+def check_may_sign_in(is_banned: bool) -> None:
+    """A banned account signs in no more (checked once the password is right, so a 403
+    never tells a stranger that an address is registered)."""
+    if is_banned:
+        raise Forbidden(SUSPENDED)
+
+
+async def log_out(conn: Any, user_id: uuid.UUID, session_id: uuid.UUID | None) -> uuid.UUID:
+    """Revoke `session_id` of `user_id`'s (None: the caller has no session, an API key);
+    another user's session is as unknown as a missing one (404). The id revoked."""
+    if session_id is None or not await sessions.revoke_session(conn, session_id, reason="logout", user_id=user_id):
+        raise NotFound("Session not found")
+    return session_id
 
 
 async def open_session(conn: asyncpg.Connection, tokens: TokenService, user: dict[str, Any], *,
@@ -81,7 +100,7 @@ async def refresh_session(conn: asyncpg.Connection, tokens: TokenService, refres
     if user["is_banned"]:
         await sessions.revoke_session(conn, session_id, reason="banned")
         await events.revoked(user_id, [session_id])
-        raise Unauthorized("Account suspended")
+        raise Unauthorized(SUSPENDED)
     access = tokens.issue_access(user_id, user["role"], session_id, at=result.rotated_at,
                                  jti=tokens.successor_jti(refresh_token, "access"))
     return TokenPair(access.token, successor.token, access.expires_in, session_id), user

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from actors.live_stream import GoLive, GoOffline, Heartbeat, LiveServices, LiveStream, Tick
 from veza import keys
+from veza.domain import live
 from veza.live.webrtc import WebRtcSessions
 from protocols.live import PinnedProduct
 from veza.store import live as store
@@ -81,10 +82,8 @@ def stream_ref(app: web.Application, stream_id: UUID) -> Any:
 
 async def start_ingest(app: web.Application, key: str, ingest: str, session: str) -> UUID | None:
     """Go live with `key`; the stream id, or None for an unknown key or a stream already live."""
-    if not store.looks_like_key(key):
-        return None
     async with app[keys.db].connection() as conn:
-        found = await store.find_by_key(conn, key)
+        found = await live.stream_of_key(conn, key)
     if found is None:
         return None
     went_live = await stream_ref(app, found["id"]).ask(GoLive(key=key, ingest=ingest, session=session))
@@ -98,9 +97,8 @@ async def _resolve(app: web.Application, name: str, session: str) -> UUID | None
     public, so then the media server's connection id must match the live ingest session.
     """
     async with app[keys.db].connection() as conn:
-        if store.looks_like_key(name):
-            found = await store.find_by_key(conn, name)
-        else:
+        found = await live.stream_of_key(conn, name)
+        if found is None:
             try:
                 stream_id = UUID(name)
             except ValueError:

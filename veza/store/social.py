@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from protocols.cursor import CIRCLE_HASH_CHARS, MAX_CIRCLE
-from veza.domain.errors import Invalid, NotFound
+from veza.domain.errors import NotFound
 from veza.store import tags as tag_store
 
 _POST = ("p.id, p.author_id, u.username AS author_username, p.content, p.track_id, p.tags, "
@@ -155,9 +155,8 @@ async def add_comment(conn: asyncpg.Connection, post_id: UUID, author_id: UUID, 
 
 
 async def follow(conn: asyncpg.Connection, follower: UUID, followee: UUID) -> bool:
-    """Idempotent; True when the follow is new."""
-    if follower == followee:
-        raise Invalid("You cannot follow yourself", details={"id": "self"})
+    """Idempotent; True when the follow is new (that nobody follows themself is
+    `veza.domain.social`'s rule)."""
     if not await conn.fetchval("SELECT true FROM users WHERE id = $1", followee):
         raise NotFound("User not found")
     return bool(await conn.fetchval(

@@ -1,7 +1,8 @@
 """Feeds over the socket: `subscribe {feed}` / `unsubscribe {feed}`.
 
 A subscribed socket is on the hub topic `feed:<name>` and receives what the feed's actor
-publishes there (`feed_post` for "global"). Notifications need no subscription: every
+publishes there (`feed_post` for "global"); which feeds it may follow:
+`veza.domain.feeds`. Notifications need no subscription: every
 signed-in socket is on its user's topic, where the `Inbox` actor sends them.
 """
 
@@ -9,23 +10,16 @@ from __future__ import annotations
 
 from protocols import frames as f
 from veza import keys
-from veza.http.errors import NotFound, Unauthorized
+from veza.domain import feeds
 from veza.ws.commands import CommandSet, send_ok
 from veza.ws.connection import Connection
 
 commands = CommandSet("feeds")
 
-# Feed name -> whether an anonymous socket may follow it. Other domains add theirs here.
-FEEDS: dict[str, bool] = {"global": True}
-
 
 @commands.command("subscribe", f.SubscribeFrame, auth=False)
 async def subscribe(conn: Connection, frame: f.SubscribeFrame) -> None:
-    public = FEEDS.get(frame.feed)
-    if public is None:
-        raise NotFound(f"No feed named {frame.feed!r}")
-    if not public and not conn.authenticated:
-        raise Unauthorized("sign in to follow this feed")
+    feeds.check_followable(frame.feed, conn.authenticated)
     await conn.app[keys.hub].subscribe(f"feed:{frame.feed}", conn)
     send_ok(conn, frame.ref)
 

@@ -103,7 +103,7 @@ async def test_keys_cannot_manage_keys(client: ApiClient) -> None:
 
 
 async def test_the_cap_on_keys_holds_under_concurrent_creation(client: ApiClient) -> None:
-    from veza.api.developer import MAX_KEYS_PER_USER
+    from veza.domain.api_keys import MAX_KEYS_PER_USER
 
     user = await client.register()
     replies = await asyncio.gather(*(client.post("/developer/api-keys", user=user, json={"name": f"k{i}"})

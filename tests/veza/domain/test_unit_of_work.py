@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from veza.db import Database
 from veza.domain.unit_of_work import unit_of_work
-
-
-@pytest.fixture
-async def db(test_database):
-    database = await Database.connect(test_database.dsn, min_size=1, max_size=2)
-    yield database
-    await database.close()
 
 
 async def test_effects_run_after_commit_in_order(db):
