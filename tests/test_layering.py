@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,6 +75,18 @@ def test_imports_run_one_way(package: str, forbidden: tuple[str, ...], why: str)
     assert files, f"no sources under {package}"
     broken = {str(f.relative_to(ROOT)): v for f in files if (v := violations(f.read_text(), forbidden))}
     assert not broken, f"{why}: {broken}"
+
+
+def test_domain_code_reaches_no_edge_even_through_what_it_imports() -> None:
+    """The rules above read each file's own imports; this loads every domain module in a
+    fresh interpreter and looks at everything that came with it."""
+    probe = ("import importlib, pkgutil, sys, veza.domain\n"
+             "for m in pkgutil.iter_modules(veza.domain.__path__):\n"
+             "    importlib.import_module('veza.domain.' + m.name)\n"
+             "print('\\n'.join(n for n in sys.modules if n.split('.')[0] == 'aiohttp'"
+             " or any(n == e or n.startswith(e + '.') for e in %r)))" % (EDGES,))
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert loaded.stdout.split() == [], "domain code pulls in the edges or aiohttp"
 
 
 @pytest.mark.parametrize("package", HANDLERS)

@@ -10,11 +10,11 @@ from aiohttp import web
 
 from veza import keys
 from veza.api import erasure
+from veza.domain.roles import change_role
 from veza.domain.unit_of_work import unit_of_work
 from veza.http.auth import Principal
 from veza.http.envelope import ok
 from veza.http.routing import ApiRouter, path_uuid
-from veza.security.roles import change_role
 
 router = ApiRouter("admin")
 
@@ -35,7 +35,8 @@ class UserRoleOut(msgspec.Struct):
 async def put_role(request: web.Request, body: RoleIn, principal: Principal) -> web.Response:
     target = path_uuid(request, "id")
     async with unit_of_work(request.app[keys.db]) as uow:
-        user = await change_role(uow, request.app[keys.session_events], principal, target, body.role)
+        user = await change_role(uow, request.app[keys.session_events].role_changed, actor_id=principal.user_id,
+                                 actor_role=principal.role, target=target, role=body.role)
     return ok(UserRoleOut(id=user["id"], username=user["username"], email=user["email"], role=user["role"]))
 
 

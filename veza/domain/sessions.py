@@ -31,8 +31,9 @@ SUSPENDED = "Account suspended"
 
 
 def check_may_sign_in(is_banned: bool) -> None:
-    """A banned account signs in no more (checked once the password is right, so a 403
-    never tells a stranger that an address is registered)."""
+    """A banned account signs in no more, and its sessions and API keys are honoured no
+    more (at sign-in it is checked once the password is right, so a 403 never tells a
+    stranger that an address is registered)."""
     if is_banned:
         raise Forbidden(SUSPENDED)
 

@@ -16,7 +16,6 @@ from aiohttp import web
 from veza import keys
 from veza.http.errors import Forbidden, Unauthorized
 
-ROLES = ("user", "creator", "admin")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

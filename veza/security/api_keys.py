@@ -20,7 +20,8 @@ from aiohttp import web
 
 from veza import keys
 from veza.http.auth import Principal
-from veza.http.errors import Forbidden, Unauthorized
+from veza.domain.sessions import check_may_sign_in
+from veza.http.errors import Unauthorized
 from veza.store import api_keys as store
 
 log = logging.getLogger("veza.api_keys")
@@ -81,7 +82,6 @@ async def api_key_authenticator(request: web.Request) -> Principal | None:
     row = await store.find_by_hash(request.app[keys.db].pool, hash_key(raw))
     if row is None:
         raise Unauthorized("Invalid API key")
-    if row["is_banned"]:
-        raise Forbidden("Account suspended")
+    check_may_sign_in(row["is_banned"])
     request.app[keys.api_key_usage].used(row["id"], row["last_used_at"])
     return Principal(user_id=row["user_id"], role=row["role"], scopes=frozenset(row["scopes"]), via="api_key")

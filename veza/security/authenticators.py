@@ -18,7 +18,8 @@ from aiohttp import web
 from veza import keys
 from veza.cluster.session_reader import SessionReader
 from veza.http.auth import Principal, bearer_token
-from veza.http.errors import Forbidden, Unauthorized
+from veza.domain.sessions import check_may_sign_in
+from veza.http.errors import Unauthorized
 from veza.security.tokens import InvalidToken, uuid_claim
 from veza.store import sessions, users
 
@@ -43,8 +44,7 @@ async def standing(pool: asyncpg.Pool, user_id: UUID, session_id: UUID | None,
         if found is None or found.user_id != user_id or not found.active:
             raise Unauthorized("Session has been revoked", headers=_BEARER)
         state = found
-    if state.is_banned:
-        raise Forbidden("Account suspended")
+    check_may_sign_in(state.is_banned)
     return state
 
 

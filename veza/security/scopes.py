@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from veza.http.errors import Forbidden
+from veza.domain.errors import Forbidden
 
 LEVELS = ("read", "write")
 AREAS = ("tracks", "chat", "live", "marketplace")
