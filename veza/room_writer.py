@@ -117,11 +117,12 @@ class RoomWriter:
 
     async def _statement(self, batches: list[tuple[UUID, Sequence[Item]]]) -> list[Rows | None]:
         self.statements += 1
+        # No transaction block: the group is one statement, committed before it answers.
         try:
-            async with self.db.transaction() as conn:
+            async with self.db.connection() as conn:
                 return await messages.insert_rooms(conn, batches)
         except _RACES:
-            async with self.db.transaction() as conn:
+            async with self.db.connection() as conn:
                 return await messages.insert_rooms(conn, batches)
 
     async def _one(self, batch: tuple[UUID, Sequence[Item]]) -> Rows | None | BaseException:

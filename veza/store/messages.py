@@ -30,7 +30,6 @@ _COLUMNS = f"""
 """
 
 Item = tuple[UUID, str, str | None]  # (author_id, content, client_id)
-_COPY_COLUMNS = ("id", "room_id", "seq", "author_id", "content", "client_id")
 
 
 def _new_ids(count: int) -> list[UUID]:
@@ -47,86 +46,131 @@ def _row(record: asyncpg.Record) -> dict[str, Any]:
     return dict(record)
 
 
+# One statement for a whole group of rooms; outside a transaction block it is its own
+# transaction, committed (WAL flushed) before PostgreSQL answers, so an answer means stored.
+# The rooms are locked first, in id order (`locked` is materialized and everything below
+# reads it): that lock serializes every writer of a room, even on several nodes, and the
+# fixed order means two writers of overlapping rooms wait instead of deadlocking. The lock
+# reads the room's newest last_seq; the resend probe (same author, room and client_id)
+# reads the statement's snapshot, so a resend of a message another writer committed while
+# we waited for the lock is not seen here: its INSERT then breaks the unique key and the
+# caller runs the statement again (`veza.room_writer`), which sees it.
+_INSERT_ROOMS = """
+WITH locked AS MATERIALIZED (
+    SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE),
+item AS MATERIALIZED (
+    SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[]) WITH ORDINALITY
+        AS t(id, room_id, author_id, content, client_id, ord)),
+resent AS MATERIALIZED (
+    SELECT i.ord, m.id FROM item i CROSS JOIN LATERAL (
+        SELECT c.id FROM chat_messages c
+        WHERE c.author_id = i.author_id AND c.room_id = i.room_id AND c.client_id = i.client_id LIMIT 1) m
+    WHERE i.client_id IS NOT NULL),
+fresh AS MATERIALIZED (
+    SELECT i.id, i.room_id, l.last_seq + row_number() OVER (PARTITION BY i.room_id ORDER BY i.ord) AS seq,
+           i.author_id, i.content, i.client_id
+    FROM item i JOIN locked l ON l.id = i.room_id WHERE NOT EXISTS (SELECT 1 FROM resent r WHERE r.ord = i.ord)),
+added AS (
+    INSERT INTO chat_messages (id, room_id, seq, author_id, content, client_id)
+    SELECT id, room_id, seq, author_id, content, client_id FROM fresh),
+moved AS (
+    UPDATE conversations c SET last_seq = f.seq, last_activity_at = now()
+    FROM (SELECT room_id, max(seq) AS seq FROM fresh GROUP BY room_id) f WHERE c.id = f.room_id
+    RETURNING c.id, c.last_seq)
+SELECT 'room' AS kind, l.id, l.last_seq AS seq, v.last_seq AS moved_to, NULL::text AS username, now() AS now
+    FROM locked l LEFT JOIN moved v ON v.id = l.id
+UNION ALL SELECT 'author', id, NULL, NULL, username, now() FROM users WHERE id = ANY($7::uuid[])
+UNION ALL SELECT 'resent', id, ord, NULL, NULL, now() FROM resent
+"""
+
+
 async def insert_rooms(conn: asyncpg.Connection,
                        batches: Sequence[tuple[UUID, Sequence[Item]]]) -> list[list[tuple[bool, dict[str, Any]]] | None]:
     """Persist each room's (author_id, content, client_id) items in order, many rooms at once;
-    per batch, (fresh, row) per item, or None when the room no longer exists. Run it inside
-    the caller's transaction: the rows are visible (and the senders may be told) on commit.
+    per batch, (fresh, row) per item, or None when the room no longer exists. Give each room
+    once. Outside a transaction it is one statement and one commit (inside the caller's
+    transaction, the rows are visible on its commit).
 
-    Four statements whatever the number of rooms and items: the rooms' rows are locked in
-    id order (that lock serializes every writer of a room, even on several nodes, and the
-    fixed order means two writers of overlapping rooms wait instead of deadlocking) as the
-    authors' names are read, then the resends are looked up (same room, author and
-    client_id: returned as stored, with fresh=False, taking no sequence number), the new
-    rows are COPYed with the next sequence numbers and each room's `last_seq` moves once.
-    Give each room once.
+    A resend (same room, author and client_id as a stored message, or as an earlier item of
+    the batch) is returned as stored, with fresh=False, and takes no sequence number; the
+    others get the room's next numbers in order and the room's `last_seq` moves once.
     """
-    room_ids = [room_id for room_id, _ in batches]
-    authors = list({author_id for _, items in batches for author_id, _, _ in items})
-    # The rooms, locked in id order, and the authors' names in one round trip: the CTE is
-    # read first (Append runs its branches in order), row by row in its sorted order.
-    found = await conn.fetch(
-        "WITH locked AS MATERIALIZED (SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[])"
-        " ORDER BY id FOR UPDATE)"
-        " SELECT id, last_seq, NULL::text AS username, now() AS now FROM locked"
-        " UNION ALL SELECT id, NULL, username, now() FROM users WHERE id = ANY($2::uuid[])", room_ids, authors)
-    seqs = {r["id"]: r["last_seq"] for r in found if r["last_seq"] is not None}
+    room_ids: list[UUID] = []
+    ids: list[UUID] = []
+    item_rooms: list[UUID] = []
+    item_authors: list[UUID] = []
+    contents: list[str] = []
+    client_ids: list[str | None] = []
+    # Per room: its items' places among the distinct items sent (a repeat within the batch
+    # points at the first one's place).
+    places: list[list[int]] = []
+    new_ids = _new_ids(sum(len(items) for _, items in batches))
+    for room_id, items in batches:
+        room_ids.append(room_id)
+        first: dict[tuple[UUID, str], int] = {}
+        mine = []
+        for author_id, content, client_id in items:
+            if client_id is not None:
+                place = first.get((author_id, client_id))
+                if place is not None:
+                    mine.append(place)
+                    continue
+                first[(author_id, client_id)] = len(ids)
+            mine.append(len(ids))
+            ids.append(new_ids[len(ids)])
+            item_rooms.append(room_id)
+            item_authors.append(author_id)
+            contents.append(content)
+            client_ids.append(client_id)
+        places.append(mine)
+    authors = list(set(item_authors))
+    found = await conn.fetch(_INSERT_ROOMS, room_ids, ids, item_rooms, item_authors, contents, client_ids, authors)
+    seqs: dict[UUID, tuple[int, int | None]] = {}
+    names: dict[UUID, str] = {}
+    resent: dict[int, UUID] = {}  # place -> the stored message's id
+    for r in found:
+        kind = r["kind"]
+        if kind == "room":
+            seqs[r["id"]] = (r["seq"], r["moved_to"])
+        elif kind == "author":
+            names[r["id"]] = r["username"]
+        else:
+            resent[r["seq"] - 1] = r["id"]  # WITH ORDINALITY counts from 1
     if not seqs:
         return [None] * len(batches)
-    names = {r["id"]: r["username"] for r in found if r["username"] is not None}
     now = found[0]["now"]
-    probe_rooms, probe_authors, probe_ids = [], [], []
-    for room_id, items in batches:
-        if room_id in seqs:
-            for author_id, _, client_id in items:
-                if client_id is not None:
-                    probe_rooms.append(room_id)
-                    probe_authors.append(author_id)
-                    probe_ids.append(client_id)
-    stored: dict[tuple[UUID, UUID, str], dict[str, Any]] = {}
-    if probe_ids:  # the locks are held: no writer of these rooms can add one meanwhile
-        for record in await conn.fetch(
-                f"SELECT {_COLUMNS} FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS t(room_id, author_id, client_id)"
-                " CROSS JOIN LATERAL (SELECT * FROM chat_messages c WHERE c.room_id = t.room_id"
-                " AND c.author_id = t.author_id AND c.client_id = t.client_id LIMIT 1) m"
-                " LEFT JOIN users u ON u.id = m.author_id", probe_rooms, probe_authors, probe_ids):
-            stored[(record["room_id"], record["author_id"], record["client_id"])] = _row(record)
+    stored = await fetch_by_ids(conn, list(resent.values())) if resent else {}
     out: list[list[tuple[bool, dict[str, Any]]] | None] = []
-    copy: list[tuple[Any, ...]] = []
-    ids = iter(_new_ids(sum(len(items) for _, items in batches)))
-    moved_rooms, moved_seqs = [], []
-    for room_id, items in batches:
+    for room_id, mine in zip(room_ids, places, strict=True):
         if room_id not in seqs:
             out.append(None)
             continue
-        seq, rows = seqs[room_id], []
-        batch_ids: dict[tuple[UUID, str], dict[str, Any]] = {}
-        for author_id, content, client_id in items:
-            key = (room_id, author_id, client_id) if client_id is not None else None
-            earlier = stored.get(key) if key is not None else None  # type: ignore[arg-type]
-            if earlier is None and client_id is not None:
-                earlier = batch_ids.get((author_id, client_id))
+        seq, moved_to = seqs[room_id]
+        made: dict[int, dict[str, Any]] = {}
+        rows: list[tuple[bool, dict[str, Any]]] = []
+        for place in mine:
+            row = made.get(place)
+            if row is not None:  # a repeat within the batch: the first one's message
+                rows.append((False, row))
+                continue
+            earlier = resent.get(place)
             if earlier is not None:
-                rows.append((False, earlier))
+                if earlier not in stored:  # deleted with its room since the statement
+                    rows = None  # type: ignore[assignment]
+                    break
+                row = made[place] = stored[earlier]
+                rows.append((False, row))
                 continue
             seq += 1
-            row = {"id": next(ids), "seq": seq, "room_id": room_id, "author_id": author_id,
-                   "author_name": names.get(author_id, "deleted user"), "content": content, "client_id": client_id,
-                   "created_at": now, "edited_at": None, "deleted": False, "reactions": []}
-            if client_id is not None:
-                batch_ids[(author_id, client_id)] = row
-            copy.append((row["id"], room_id, seq, author_id, content, client_id))
+            row = made[place] = {
+                "id": ids[place], "seq": seq, "room_id": room_id, "author_id": item_authors[place],
+                "author_name": names.get(item_authors[place], "deleted user"), "content": contents[place],
+                "client_id": client_ids[place], "created_at": now, "edited_at": None, "deleted": False,
+                "reactions": []}
             rows.append((True, row))
-        if seq != seqs[room_id]:
-            moved_rooms.append(room_id)
-            moved_seqs.append(seq)
+        if rows is not None and seq != seqs[room_id][0] and seq != moved_to:
+            raise RuntimeError(f"room {room_id}: numbered up to {seq}, stored up to {moved_to}")
         out.append(rows)
-    if copy:
-        # created_at is the column's default, now(): the transaction's time, read above.
-        await conn.copy_records_to_table("chat_messages", records=copy, columns=_COPY_COLUMNS)
-        await conn.execute("UPDATE conversations c SET last_seq = v.last_seq, last_activity_at = now()"
-                           " FROM unnest($1::uuid[], $2::bigint[]) AS v(id, last_seq) WHERE c.id = v.id",
-                           moved_rooms, moved_seqs)
     return out
 
 
