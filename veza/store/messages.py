@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 import os
+import time
 from typing import Any
 from uuid import UUID
 
@@ -33,13 +34,18 @@ Item = tuple[UUID, str, str | None]  # (author_id, content, client_id)
 
 
 def _new_ids(count: int) -> list[UUID]:
-    """`count` random (version 4) UUIDs, what gen_random_uuid() makes, from one urandom call.
-    asyncpg's own UUID type (what it returns for uuid columns) is 3x cheaper to build than
-    `uuid.uuid4()`, which showed at 10% of a busy chat node's time."""
+    """`count` time-ordered (version 7, RFC 9562) UUIDs from one clock read and one urandom
+    call: 48 bits of Unix milliseconds, then 74 random bits. New messages' ids then land at
+    the right edge of the primary key's index instead of on random pages of it (fewer pages
+    dirtied and written whole into the WAL after each checkpoint). asyncpg's own UUID type
+    (what it returns for uuid columns) is 3x cheaper to build than `uuid.UUID`."""
     raw = bytearray(os.urandom(16 * count))
-    raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])
+    for k, b in enumerate((time.time_ns() // 1_000_000).to_bytes(6, "big")):
+        raw[k::16] = bytes((b,)) * count
+    raw[6::16] = bytes((b & 0x0F) | 0x70 for b in raw[6::16])
     raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])
-    return [_UUID(bytes(raw[k:k + 16])) for k in range(0, 16 * count, 16)]
+    raw = bytes(raw)
+    return [_UUID(raw[k:k + 16]) for k in range(0, 16 * count, 16)]
 
 
 def _row(record: asyncpg.Record) -> dict[str, Any]:
