@@ -101,36 +101,42 @@ async def insert_rooms(conn: asyncpg.Connection,
     the batch) is returned as stored, with fresh=False, and takes no sequence number; the
     others get the room's next numbers in order and the room's `last_seq` moves once.
     """
-    room_ids: list[UUID] = []
-    ids: list[UUID] = []
+    room_ids = [room_id for room_id, _ in batches]
     item_rooms: list[UUID] = []
     item_authors: list[UUID] = []
     contents: list[str] = []
     client_ids: list[str | None] = []
     # Per room: its items' places among the distinct items sent (a repeat within the batch
     # points at the first one's place).
-    places: list[list[int]] = []
-    new_ids = _new_ids(sum(len(items) for _, items in batches))
+    places: list[Sequence[int]] = []
     for room_id, items in batches:
-        room_ids.append(room_id)
+        start = len(item_rooms)
+        keyed = [(author_id, client_id) for author_id, _, client_id in items if client_id is not None]
+        if len(set(keyed)) == len(keyed):  # no repeat (the usual case: the room's actor merges them)
+            authors_, contents_, client_ids_ = zip(*items)
+            item_rooms += [room_id] * len(items)
+            item_authors += authors_
+            contents += contents_
+            client_ids += client_ids_
+            places.append(range(start, start + len(items)))
+            continue
         first: dict[tuple[UUID, str], int] = {}
         mine = []
         for author_id, content, client_id in items:
             if client_id is not None:
-                place = first.get((author_id, client_id))
-                if place is not None:
+                place = first.setdefault((author_id, client_id), len(item_rooms))
+                if place != len(item_rooms):
                     mine.append(place)
                     continue
-                first[(author_id, client_id)] = len(ids)
-            mine.append(len(ids))
-            ids.append(new_ids[len(ids)])
+            mine.append(len(item_rooms))
             item_rooms.append(room_id)
             item_authors.append(author_id)
             contents.append(content)
             client_ids.append(client_id)
         places.append(mine)
-    authors = list(set(item_authors))
-    found = await conn.fetch(_INSERT_ROOMS, room_ids, ids, item_rooms, item_authors, contents, client_ids, authors)
+    ids = _new_ids(len(item_rooms))
+    found = await conn.fetch(_INSERT_ROOMS, room_ids, ids, item_rooms, item_authors, contents, client_ids,
+                             list(set(item_authors)))
     seqs: dict[UUID, tuple[int, int | None]] = {}
     names: dict[UUID, str] = {}
     resent: dict[int, UUID] = {}  # place -> the stored message's id
@@ -146,34 +152,40 @@ async def insert_rooms(conn: asyncpg.Connection,
         return [None] * len(batches)
     now = found[0]["now"]
     stored = await fetch_by_ids(conn, list(resent.values())) if resent else {}
+
+    def fresh(place: int, seq: int) -> dict[str, Any]:
+        author_id = item_authors[place]
+        return {"id": ids[place], "seq": seq, "room_id": item_rooms[place], "author_id": author_id,
+                "author_name": names.get(author_id, "deleted user"), "content": contents[place],
+                "client_id": client_ids[place], "created_at": now, "edited_at": None, "deleted": False,
+                "reactions": []}
+
     out: list[list[tuple[bool, dict[str, Any]]] | None] = []
     for room_id, mine in zip(room_ids, places, strict=True):
         if room_id not in seqs:
             out.append(None)
             continue
         seq, moved_to = seqs[room_id]
-        made: dict[int, dict[str, Any]] = {}
-        rows: list[tuple[bool, dict[str, Any]]] = []
-        for place in mine:
-            row = made.get(place)
-            if row is not None:  # a repeat within the batch: the first one's message
-                rows.append((False, row))
-                continue
-            earlier = resent.get(place)
-            if earlier is not None:
-                if earlier not in stored:  # deleted with its room since the statement
-                    rows = None  # type: ignore[assignment]
-                    break
-                row = made[place] = stored[earlier]
-                rows.append((False, row))
-                continue
-            seq += 1
-            row = made[place] = {
-                "id": ids[place], "seq": seq, "room_id": room_id, "author_id": item_authors[place],
-                "author_name": names.get(item_authors[place], "deleted user"), "content": contents[place],
-                "client_id": client_ids[place], "created_at": now, "edited_at": None, "deleted": False,
-                "reactions": []}
-            rows.append((True, row))
+        rows: list[tuple[bool, dict[str, Any]]] | None
+        if isinstance(mine, range) and not resent:  # the usual case: every item is new
+            rows = [(True, fresh(place, seq + n)) for n, place in enumerate(mine, 1)]
+            seq += len(mine)
+        else:
+            rows, made = [], {}
+            for place in mine:
+                row = made.get(place)
+                if row is not None:  # a repeat within the batch: the first one's message
+                    rows.append((False, row))
+                elif place in resent:
+                    if resent[place] not in stored:  # gone with its room since the statement
+                        rows = None
+                        break
+                    row = made[place] = stored[resent[place]]
+                    rows.append((False, row))
+                else:
+                    seq += 1
+                    row = made[place] = fresh(place, seq)
+                    rows.append((True, row))
         if rows is not None and seq != seqs[room_id][0] and seq != moved_to:
             raise RuntimeError(f"room {room_id}: numbered up to {seq}, stored up to {moved_to}")
         out.append(rows)
