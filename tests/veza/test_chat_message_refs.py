@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from tests.support import PASSWORD, ApiClient
+from tests.veza.lock_waits import someone_waits, waits_for_a_lock
 from veza import keys
 from veza.room_writer import RoomWriter
 from veza.store import messages
@@ -22,21 +23,6 @@ async def room_of(client: ApiClient) -> tuple[uuid.UUID, Any]:
     owner = await client.register()
     reply = await client.post("/conversations", json={"type": "public", "name": "refs"}, user=owner)
     return uuid.UUID(reply.data["id"]), owner
-
-
-async def waits_for_a_lock(conn: asyncpg.Connection, pid: int, task: asyncio.Future[Any]) -> None:
-    """Until the backend `pid` waits for a lock, or `task` (what should wait) ended without
-    waiting: the test's assertions then fail instead of hanging. No clock asserted."""
-    while not task.done() and await conn.fetchval("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1",
-                                                  pid) != "Lock":
-        await asyncio.sleep(0.01)
-
-
-async def someone_waits(conn: asyncpg.Connection, task: asyncio.Future[Any]) -> None:
-    """Until a backend of this database waits for a lock (or `task` ended)."""
-    while not task.done() and not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                                  " AND datname = current_database()"):
-        await asyncio.sleep(0.01)
 
 
 async def test_a_message_needs_an_existing_room_and_author(client: ApiClient) -> None:

@@ -10,6 +10,7 @@ import uuid
 from actors import ActorSystem
 from actors.chat_room import ChatRoom, RoomServices, Send
 from tests.support import ApiClient
+from tests.veza.lock_waits import someone_waits
 from veza import keys
 from veza.room_writer import RoomWriter
 from veza.rooms import RoomStoreAdapter
@@ -135,3 +136,21 @@ async def test_two_nodes_writing_the_same_rooms_stay_gapless(client: ApiClient) 
     await asyncio.gather(node(0), node(1))
     for room_id in rooms:
         assert await seqs(client, room_id) == list(range(1, 61))
+
+
+async def test_a_resend_committed_by_another_node_while_waiting_for_the_room_is_found(client: ApiClient) -> None:
+    """The group's statement reads its snapshot before it gets the room's lock: a message
+    another node's writer commits meanwhile is not in that snapshot. A resend of it breaks
+    the unique key instead of being stored twice, and the statement run again finds it."""
+    (room_id,), author = await make_rooms(client, 1)
+    db = client.app[keys.db]
+    writer = RoomWriter(db)
+    async with db.connection() as other_node, db.connection() as watcher:
+        async with other_node.transaction():
+            ((_, first),) = (await messages.insert_rooms(other_node, [(room_id, [(author, "once", "k1")])]))[0]
+            resend = asyncio.ensure_future(writer.write(room_id, [(author, "once", "k1"), (author, "next", "k2")]))
+            await someone_waits(watcher, resend)  # the writer's statement, for the room's lock
+    rows = await resend
+    assert writer.statements == 1  # run again inside the same group, not room by room
+    assert [(fresh, row["id"] == first["id"], row["seq"]) for fresh, row in rows] == [(False, True, 1), (True, False, 2)]
+    assert await seqs(client, room_id) == [1, 2]
