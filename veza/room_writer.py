@@ -31,8 +31,8 @@ from veza.store.messages import Item
 log = logging.getLogger("veza.rooms")
 
 Rows = list[tuple[bool, dict[str, Any]]]
-# Should two writers still collide (the rooms are locked in one order, resends looked up
-# under the locks), the transaction is simply run again.
+# A resend (unique key) or, should two writers still collide (the rooms are locked in one
+# order), a race: the statement is run again, with the resend probe.
 _RACES = (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 
@@ -117,10 +117,12 @@ class RoomWriter:
 
     async def _statement(self, batches: list[tuple[UUID, Sequence[Item]]]) -> list[Rows | None]:
         self.statements += 1
-        # No transaction block: the group is one statement, committed before it answers.
+        # No transaction block: the group is one statement, committed before it answers. It
+        # runs first without the resend probe (resends are rare: a socket that reconnected);
+        # a resend then breaks the unique key, nothing is stored, and it runs with the probe.
         try:
             async with self.db.connection() as conn:
-                return await messages.insert_rooms(conn, batches)
+                return await messages.insert_rooms(conn, batches, probe=False)
         except _RACES:
             async with self.db.connection() as conn:
                 return await messages.insert_rooms(conn, batches)

@@ -154,3 +154,16 @@ async def test_a_resend_committed_by_another_node_while_waiting_for_the_room_is_
     assert writer.statements == 1  # run again inside the same group, not room by room
     assert [(fresh, row["id"] == first["id"], row["seq"]) for fresh, row in rows] == [(False, True, 1), (True, False, 2)]
     assert await seqs(client, room_id) == [1, 2]
+
+
+async def test_the_writer_finds_resends_although_it_first_writes_without_looking(client: ApiClient) -> None:
+    """The writer's first try skips the resend probe; the resend breaks the unique key,
+    nothing of that try is kept, and the second try answers the stored message."""
+    (room_id,), author = await make_rooms(client, 1)
+    writer = RoomWriter(client.app[keys.db])
+    ((_, first),) = await writer.write(room_id, [(author, "once", "k1")])
+    rows = await writer.write(room_id, [(author, "next", "k2"), (author, "once", "k1"), (author, "last", None)])
+    assert [(fresh, row["seq"], row["content"]) for fresh, row in rows] == [(True, 2, "next"), (False, 1, "once"),
+                                                                            (True, 3, "last")]
+    assert rows[1][1]["id"] == first["id"]
+    assert await seqs(client, room_id) == [1, 2, 3]
