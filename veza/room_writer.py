@@ -1,17 +1,17 @@
-"""Group commit for every chat room of a node: one transaction and one commit for many rooms.
+"""Group commit for every chat room of a node: one statement and one commit for many rooms.
 
 Each `ChatRoom` actor already drains its mailbox into one batch; with a statement and a
 commit per room, a node with many busy rooms pays one round trip and one WAL flush per
 room per turn. The writer gathers the batches rooms hand in while earlier writes are in
-flight and writes them together (`veza.store.messages.insert_rooms`): the rooms get their
-answers only after that commit, so an ack still means "committed" (fsync included).
+flight and writes them together (`veza.store.messages.insert_rooms`: one statement, run
+outside a transaction block, so PostgreSQL commits it, WAL flushed, before it answers): the
+rooms get their answers only after that commit, so an ack still means "committed" (fsync
+included). One round trip per group, whatever its number of rooms and messages.
 
-Bounded: at most `max_inflight` transactions at once (the second only once `overlap_rows`
+Bounded: at most `max_inflight` statements at once (the second only once `overlap_rows`
 wait), each of at most `max_rows` items (a single larger batch goes alone), and a room
-appears once per transaction. A group that fails for a reason other than a race is retried
-room by room, so one room's failure is only that room's. The price: a lone send in a quiet
-room now takes a transaction of four statements (lock with the names, resend probe, COPY, UPDATE)
-where it took one statement, about 1-2 ms more before its ack on a quiet machine.
+appears once per statement. A group that fails for a reason other than a race is retried
+room by room, so one room's failure is only that room's.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from veza.store.messages import Item
 log = logging.getLogger("veza.rooms")
 
 Rows = list[tuple[bool, dict[str, Any]]]
-# Should two writers still collide (the rooms are locked in one order, resends looked up
-# under the locks), the transaction is simply run again.
+# A resend (unique key) or, should two writers still collide (the rooms are locked in one
+# order), a race: the statement is run again, with the resend probe.
 _RACES = (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 
@@ -117,11 +117,14 @@ class RoomWriter:
 
     async def _statement(self, batches: list[tuple[UUID, Sequence[Item]]]) -> list[Rows | None]:
         self.statements += 1
+        # No transaction block: the group is one statement, committed before it answers. It
+        # runs first without the resend probe (resends are rare: a socket that reconnected);
+        # a resend then breaks the unique key, nothing is stored, and it runs with the probe.
         try:
-            async with self.db.transaction() as conn:
-                return await messages.insert_rooms(conn, batches)
+            async with self.db.connection() as conn:
+                return await messages.insert_rooms(conn, batches, probe=False)
         except _RACES:
-            async with self.db.transaction() as conn:
+            async with self.db.connection() as conn:
                 return await messages.insert_rooms(conn, batches)
 
     async def _one(self, batch: tuple[UUID, Sequence[Item]]) -> Rows | None | BaseException:

@@ -55,8 +55,23 @@ async def make_rooms(db: Database, owner: dict, count: int) -> list[uuid.UUID]:
                                                          owner_id=owner["id"], members=[]))["id"] for i in range(count)]
 
 
+async def backend_pids(db: Database) -> set[int]:
+    async with db.connection() as conn:
+        return {r["pid"] for r in await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")}
+
+
+def cpu_of(pids: set[int]) -> dict[int, float]:
+    seconds = {}
+    for pid in pids:
+        try:
+            seconds[pid] = procs.cpu_seconds(pid)
+        except OSError:  # a connection closed meanwhile
+            pass
+    return seconds
+
+
 async def run_round(system: ActorSystem, cls: type[ChatRoom], rooms: list[uuid.UUID], owner: dict,
-                    senders: int, seconds: float) -> dict:
+                    senders: int, seconds: float, db: Database) -> dict:
     latencies: list[float] = []
     deadline = time.monotonic() + seconds
 
@@ -71,13 +86,23 @@ async def run_round(system: ActorSystem, cls: type[ChatRoom], rooms: list[uuid.U
             await reply
             latencies.append(time.monotonic() - start)
 
+    # CPU per send, the steadier figure on a shared machine: this process (actors, writer,
+    # asyncpg) and the database's backends (their pids read before and after: the pool may
+    # open connections meanwhile, whose whole CPU is then this round's).
+    before_pids = await backend_pids(db)
+    backends_before, process_before = cpu_of(before_pids), time.process_time()
     started = time.monotonic()
     tag = uuid.uuid4().hex[:8]
     await asyncio.gather(*(sender(room, f"{tag}-{r}-{s}") for r, room in enumerate(rooms) for s in range(senders)))
     elapsed = time.monotonic() - started
+    process = time.process_time() - process_before
+    backends_after = cpu_of(before_pids | await backend_pids(db))
+    backends = sum(t - backends_before.get(pid, 0.0) for pid, t in backends_after.items())
     latencies.sort()
+    sends = max(1, len(latencies))
     return {"sends": len(latencies), "per_s": len(latencies) / elapsed,
-            "p50_ms": latencies[len(latencies) // 2] * 1000, "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000}
+            "p50_ms": latencies[len(latencies) // 2] * 1000, "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+            "process_us": process / sends * 1e6, "backends_us": backends / sends * 1e6}
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -103,13 +128,14 @@ async def main_async(args: argparse.Namespace) -> None:
         try:
             for round_ in range(args.rounds):
                 for name, cls in modes.items():
-                    res = await run_round(system, cls, rooms[name], owner, args.senders, args.seconds)
+                    res = await run_round(system, cls, rooms[name], owner, args.senders, args.seconds, db)
                     totals[name].append(res)
                     writer = group if name == "group" else alone
                     statements, writer.statements = writer.statements, 0
                     print(f"  round {round_ + 1} {name:10} {res['per_s']:8.0f} sends/s  ack p50={res['p50_ms']:6.1f}ms "
-                          f"p99={res['p99_ms']:6.1f}ms  ({res['sends']} acked, {res['sends'] / max(1, statements):.0f} "
-                          f"per commit)", flush=True)
+                          f"p99={res['p99_ms']:6.1f}ms  CPU/send: bench {res['process_us']:4.1f} us, "
+                          f"postgres {res['backends_us']:4.1f} us  ({res['sends']} acked, "
+                          f"{res['sends'] / max(1, statements):.0f} per commit)", flush=True)
             async with db.connection() as conn:
                 stored = await conn.fetchval("SELECT count(*) FROM chat_messages")
         finally:
@@ -121,7 +147,9 @@ async def main_async(args: argparse.Namespace) -> None:
           f"{acked} acked, {stored} rows stored")
     mean = {name: sum(r["per_s"] for r in rs) / len(rs) for name, rs in totals.items()}
     for name, value in mean.items():
-        print(f"  {name:10} {value:8.0f} persisted sends/s (mean of {args.rounds} rounds)")
+        cpu = {key: sum(r[key] for r in totals[name]) / len(totals[name]) for key in ("process_us", "backends_us")}
+        print(f"  {name:10} {value:8.0f} persisted sends/s (mean of {args.rounds} rounds); CPU per send: "
+              f"bench process {cpu['process_us']:.1f} us, postgres backends {cpu['backends_us']:.1f} us")
     for name in mean:
         if name != "group" and "group" in mean:
             print(f"  group / {name}: {mean['group'] / mean[name]:.2f}x")

@@ -10,6 +10,7 @@ import uuid
 from actors import ActorSystem
 from actors.chat_room import ChatRoom, RoomServices, Send
 from tests.support import ApiClient
+from tests.veza.lock_waits import someone_waits
 from veza import keys
 from veza.room_writer import RoomWriter
 from veza.rooms import RoomStoreAdapter
@@ -135,3 +136,34 @@ async def test_two_nodes_writing_the_same_rooms_stay_gapless(client: ApiClient) 
     await asyncio.gather(node(0), node(1))
     for room_id in rooms:
         assert await seqs(client, room_id) == list(range(1, 61))
+
+
+async def test_a_resend_committed_by_another_node_while_waiting_for_the_room_is_found(client: ApiClient) -> None:
+    """The group's statement reads its snapshot before it gets the room's lock: a message
+    another node's writer commits meanwhile is not in that snapshot. A resend of it breaks
+    the unique key instead of being stored twice, and the statement run again finds it."""
+    (room_id,), author = await make_rooms(client, 1)
+    db = client.app[keys.db]
+    writer = RoomWriter(db)
+    async with db.connection() as other_node, db.connection() as watcher:
+        async with other_node.transaction():
+            ((_, first),) = (await messages.insert_rooms(other_node, [(room_id, [(author, "once", "k1")])]))[0]
+            resend = asyncio.ensure_future(writer.write(room_id, [(author, "once", "k1"), (author, "next", "k2")]))
+            await someone_waits(watcher, resend)  # the writer's statement, for the room's lock
+    rows = await resend
+    assert writer.statements == 1  # run again inside the same group, not room by room
+    assert [(fresh, row["id"] == first["id"], row["seq"]) for fresh, row in rows] == [(False, True, 1), (True, False, 2)]
+    assert await seqs(client, room_id) == [1, 2]
+
+
+async def test_the_writer_finds_resends_although_it_first_writes_without_looking(client: ApiClient) -> None:
+    """The writer's first try skips the resend probe; the resend breaks the unique key,
+    nothing of that try is kept, and the second try answers the stored message."""
+    (room_id,), author = await make_rooms(client, 1)
+    writer = RoomWriter(client.app[keys.db])
+    ((_, first),) = await writer.write(room_id, [(author, "once", "k1")])
+    rows = await writer.write(room_id, [(author, "next", "k2"), (author, "once", "k1"), (author, "last", None)])
+    assert [(fresh, row["seq"], row["content"]) for fresh, row in rows] == [(True, 2, "next"), (False, 1, "once"),
+                                                                            (True, 3, "last")]
+    assert rows[1][1]["id"] == first["id"]
+    assert await seqs(client, room_id) == [1, 2, 3]
