@@ -14,12 +14,14 @@ shutdown every socket closes with 1001 before the actors drain.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from urllib.parse import parse_qsl
 from uuid import UUID
 
 from aiohttp import WSMsgType, web
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from actors.hub import Hub
 from protocols import frames
@@ -30,6 +32,7 @@ from veza.http.auth import bearer_token
 from veza.http.edge.edge import stamp
 from veza.http.errors import ApiError, BadRequest
 from veza.http.routing import ApiRouter
+from veza.logging_setup import request_id_var
 from veza.security.authenticators import standing
 from veza.security.tokens import InvalidToken, uuid_claim
 from veza.store import users
@@ -42,6 +45,7 @@ log = logging.getLogger("veza.ws")
 router = ApiRouter("realtime")
 
 CLIENT_CLOSED_REQUEST = 499
+CLOSE_INTERNAL_ERROR = 1011
 
 
 class _BadToken(Exception):
@@ -102,12 +106,43 @@ async def _recheck(app: web.Application, conn: Connection) -> None:
     conn.set_role(state.role)
 
 
+class _Socket(web.WebSocketResponse):
+    """The socket's life runs after its handler has returned.
+
+    aiohttp ends every handled request with `await response.write_eof()`, in its own frame
+    below the middlewares. The handler does the handshake and returns; the edge then counts
+    and logs the 101 like any answer and lets go of its frames (and the router's), and the
+    read loop runs from `write_eof`. An idle socket so keeps ~1 KiB less alive: the
+    middleware and routing coroutines with their locals, and the handshake's headers,
+    dropped once they are sent."""
+
+    def __init__(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(**kwargs)
+        self._session: Callable[[], Awaitable[None]] | None = None
+
+    def hand_over(self, session: Callable[[], Awaitable[None]]) -> None:
+        """Run `session` (the read loop and its cleanup) where aiohttp finishes the response."""
+        self._session = session
+
+    async def write_eof(self) -> None:  # type: ignore[override]
+        session, self._session = self._session, None
+        if session is not None:
+            self._headers = _SENT_HEADERS
+            await session()
+        await super().write_eof()
+
+
+# What a handshake response keeps once its headers are on the wire: nothing (read-only, so
+# a late writer would fail loudly rather than share state between sockets).
+_SENT_HEADERS = CIMultiDictProxy(CIMultiDict())
+
+
 @router.get("/ws", aliases=("/ws",), summary="The WebSocket (protocol v1, see docs/websocket.md)")
 async def websocket(request: web.Request) -> web.StreamResponse:
     app = request.app
     settings = app[keys.settings]
-    ws = web.WebSocketResponse(max_msg_size=frames.MAX_FRAME_BYTES, heartbeat=settings.ws_heartbeat,
-                               timeout=CLOSE_TIMEOUT, compress=False)
+    ws = _Socket(max_msg_size=frames.MAX_FRAME_BYTES, heartbeat=settings.ws_heartbeat, timeout=CLOSE_TIMEOUT,
+                 compress=False)
     if not ws.can_prepare(request).ok:
         raise BadRequest("This endpoint speaks WebSocket: send an Upgrade request")
     try:
@@ -131,18 +166,28 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     conn = Connection(ws, identity, connection_limits(app), app, request.transport)
     conn.start()
     app[keys.metrics].websockets.inc()
+    ws.hand_over(functools.partial(_serve, app, conn, epoch, request_id_var.get()))
+    return ws
+
+
+async def _serve(app: web.Application, conn: Connection, epoch: int, request_id: str) -> None:
+    """The socket's life, from registration to cleanup (run by `_Socket.write_eof`)."""
+    request_id_var.set(request_id)  # the edge has reset it: the socket's log lines keep it
+    identity = conn.identity
     try:
         await app[keys.hub].register(conn)
         if identity is not None and app[keys.session_reader].invalidated_since(identity.user_id, epoch):
             await _recheck(app, conn)
-        await _read_loop(conn, app[keys.ws_dispatcher], _receive_timeout(settings))
+        await _read_loop(conn, app[keys.ws_dispatcher], _receive_timeout(app[keys.settings]))
+    except Exception:  # no middleware below us now: a bug closes this socket, not the server
+        log.exception("%r: the socket failed", conn)
+        conn.close(CLOSE_INTERNAL_ERROR, "internal error")
     finally:
         # aiohttp cancels this task when the peer vanishes: the cleanup must still finish.
         finishing = asyncio.get_running_loop().create_task(_finish(app, conn))
         app[keys.ws_finishing].add(finishing)
         finishing.add_done_callback(app[keys.ws_finishing].discard)
         await asyncio.shield(finishing)
-    return ws
 
 
 async def _finish(app: web.Application, conn: Connection) -> None:
