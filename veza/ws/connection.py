@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import logging
 import struct
 import time
-import uuid
 from collections import deque
 from typing import Any
 from uuid import UUID
@@ -49,6 +49,9 @@ _PACK_LEN1 = struct.Struct("!BB").pack
 _PACK_LEN2 = struct.Struct("!BBH").pack
 _PACK_LEN3 = struct.Struct("!BBQ").pack
 _last_framed: tuple[bytes, bytes] = (b"", b"")
+# A connection's id only tells this process's sockets apart (logs): a counter, not a uuid4
+# (a getrandom call per upgrade, and a 32-character string kept per socket).
+_connection_ids = itertools.count(1)
 
 
 def _framed(payload: bytes) -> bytes:
@@ -110,7 +113,7 @@ class Connection:
 
     def __init__(self, ws: web.WebSocketResponse, identity: Identity | None, limits: ConnectionLimits,
                  app: web.Application | None = None, transport: asyncio.Transport | None = None) -> None:
-        self.id = uuid.uuid4().hex
+        self.id = next(_connection_ids)
         self.ws = ws
         # The request's transport (aiohttp hands it over to the socket): direct writes go there.
         self._transport = transport
@@ -135,7 +138,7 @@ class Connection:
         self._strikes: deque[float] | None = None
 
     def __repr__(self) -> str:
-        return f"Connection({self.id[:8]}, user={self.user_id})"
+        return f"Connection({self.id}, user={self.user_id})"
 
     def set_role(self, role: str) -> None:
         """The user's platform role changed (an admin's decision, announced on every node)."""

@@ -54,7 +54,13 @@ class _BadToken(Exception):
 
 def connection_limits(app: web.Application) -> ConnectionLimits:
     s = app[keys.settings]
-    return ConnectionLimits(outbox_bytes=s.ws_outbox_bytes, rate=s.ws_rate, burst=s.ws_burst)
+    return _limits(s.ws_outbox_bytes, s.ws_rate, s.ws_burst)
+
+
+@functools.lru_cache(maxsize=16)
+def _limits(outbox_bytes: int, rate: float, burst: int) -> ConnectionLimits:
+    """One (frozen) ConnectionLimits shared by the sockets of the same settings, not one each."""
+    return ConnectionLimits(outbox_bytes=outbox_bytes, rate=rate, burst=burst)
 
 
 def _query_token(request: web.Request) -> str | None:
