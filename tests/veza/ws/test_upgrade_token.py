@@ -17,6 +17,10 @@ def test_the_token_is_read_from_the_raw_query_decoded() -> None:
     assert token("/api/v1/ws?token=&x=1") is None
     assert token("/api/v1/ws?notatoken=1") is None
     assert token("/api/v1/ws") is None
+    assert token("/api/v1/ws?mytoken=x&token=y") == "y"  # the name itself, not a suffix of another
+    assert token("/api/v1/ws?token=a+b") == "a b"  # "+" as parse_qsl reads it
+    assert token("/api/v1/ws?token=abc#frag") == "abc"
+    assert token("/api/v1/ws?token=first&token=second") == "first"
 
 
 def test_the_read_loop_keeps_its_idle_clock_only_when_the_heartbeat_is_slower(settings: Settings) -> None:
