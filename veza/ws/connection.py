@@ -107,7 +107,7 @@ class Identity:
 class Connection:
     """Idle sockets cost no task: the writer runs only while there is something to send."""
 
-    __slots__ = ("id", "ws", "app", "identity", "user_id", "username", "role", "session_id", "limits", "state",
+    __slots__ = ("id", "ws", "app", "identity", "user_id", "username", "role", "session_id", "limits", "_state",
                  "dropped", "close_code", "close_reason", "_queue", "_queued_bytes", "_writer", "_started",
                  "_transport", "_tokens", "_refilled", "_strikes", "__weakref__")
 
@@ -124,7 +124,7 @@ class Connection:
         self.role = identity.role if identity else None
         self.session_id = identity.session_id if identity else None
         self.limits = limits
-        self.state: dict[str, Any] = {}  # per-domain state (e.g. the rooms joined)
+        self._state: dict[str, Any] | None = None
         self.dropped = 0  # volatile events not delivered
         self.close_code: int | None = None
         self.close_reason = ""
@@ -145,6 +145,14 @@ class Connection:
         if self.identity is not None:
             self.identity = dataclasses.replace(self.identity, role=role)
             self.role = role
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """Per-domain state (e.g. the rooms joined), made on first use: most sockets join nothing."""
+        state = self._state
+        if state is None:
+            state = self._state = {}
+        return state
 
     @property
     def authenticated(self) -> bool:
