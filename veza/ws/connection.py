@@ -133,8 +133,9 @@ class Connection:
         self._queued_bytes = 0
         self._writer: asyncio.Task[None] | None = None
         self._started = False
-        self._tokens = float(limits.burst)
-        self._refilled = time.monotonic()
+        # The bucket is full until the first inbound frame: nothing to keep per idle socket.
+        self._tokens: float | None = None
+        self._refilled = 0.0
         self._strikes: deque[float] | None = None
 
     def __repr__(self) -> str:
@@ -302,7 +303,8 @@ class Connection:
     def take_token(self) -> bool:
         """One inbound frame against the bucket; False (and a strike) when over the rate."""
         now = time.monotonic()
-        self._tokens = min(float(self.limits.burst), self._tokens + (now - self._refilled) * self.limits.rate)
+        burst, tokens = float(self.limits.burst), self._tokens
+        self._tokens = burst if tokens is None else min(burst, tokens + (now - self._refilled) * self.limits.rate)
         self._refilled = now
         if self._tokens >= 1.0:
             self._tokens -= 1.0

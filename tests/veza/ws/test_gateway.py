@@ -440,6 +440,9 @@ async def test_the_handshake_is_counted_while_the_socket_lives_on_after_its_hand
     hub = client.app[keys.hub]
     (conn,) = hub.connections_of(uuid.UUID(user.id))
     assert conn.ws.headers == {}  # the handshake's headers were let go once sent
+    request = conn.ws._req
+    assert request._cache == {}  # and what the edge read off the request, which still answers:
+    assert (request.path, request.method) == ("/api/v1/ws", "GET")
     await hub.send_to_user(uuid.UUID(user.id), b'{"type":"notice"}')
     assert (await recv(ws)) == {"type": "notice"}
     await ws.close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from aiohttp.test_utils import make_mocked_request
 
 from veza.config import Settings
+from veza.ws.connection import Connection, ConnectionLimits
 from veza.ws.gateway import _query_token, _receive_timeout
 
 
@@ -27,3 +30,13 @@ def test_the_read_loop_keeps_its_idle_clock_only_when_the_heartbeat_is_slower(se
     assert _receive_timeout(settings.replace(ws_heartbeat=25.0, ws_idle_timeout=60.0)) is None
     assert _receive_timeout(settings.replace(ws_heartbeat=30.0, ws_idle_timeout=0.5)) == 0.5
     assert _receive_timeout(settings.replace(ws_heartbeat=0.0, ws_idle_timeout=60.0)) == 60.0
+
+
+def test_the_inbound_bucket_starts_full_and_refills_at_its_rate() -> None:
+    """The bucket is kept only from the first frame on (an idle socket holds no numbers), and
+    still starts full: `burst` frames at once, then it refills at `rate`."""
+    conn = Connection(None, None, ConnectionLimits(rate=10.0, burst=3))  # type: ignore[arg-type]
+    assert [conn.take_token() for _ in range(4)] == [True, True, True, False]
+    time.sleep(0.15)  # at least 1.5 frames' worth at 10/s (a slow machine only refills more)
+    assert conn.take_token()
+    assert conn.state == {} and conn.state is conn.state  # made once, on first use
