@@ -38,8 +38,11 @@ class Subscriber(Protocol):
     def close(self, code: int, reason: str = "") -> None: ...
 
 
+USER_PREFIX = "user:"
+
+
 def user_topic(user_id: Hashable) -> str:
-    return f"user:{user_id}"
+    return f"{USER_PREFIX}{user_id}"
 
 
 class Hub:
@@ -47,6 +50,9 @@ class Hub:
         self.broker = broker
         self.node_id = node_id or broker.node_id
         self._topics: dict[str, set[Subscriber]] = {}
+        # `user:<id>` topics, joined by `register` only: the one socket of most users, a set
+        # for the users with several (a set per idle socket would be ~200 B each).
+        self._users: dict[str, Subscriber | set[Subscriber]] = {}
         # The topics of each registered connection, but its user's (implied by its user_id):
         # None while it is on no other, as most idle sockets are (an empty set is ~200 B).
         self._subs_of: dict[Subscriber, set[str] | None] = {}
@@ -93,7 +99,13 @@ class Hub:
         self._subs_of.setdefault(conn, None)
         if conn.user_id is not None:
             topic = user_topic(conn.user_id)
-            self._topics.setdefault(topic, set()).add(conn)
+            present = self._users.get(topic)
+            if present is None:
+                self._users[topic] = conn
+            elif isinstance(present, set):
+                present.add(conn)
+            elif present is not conn:
+                self._users[topic] = {present, conn}
             if topic not in self._channels:
                 await self._reconcile(topic)
 
@@ -117,23 +129,43 @@ class Hub:
                 subs.discard(conn)
                 if not subs:
                     del self._topics[topic]
+            if topic in self._users:
+                self._leave_user_topic(topic, conn)
         for topic in topics:
             await self._reconcile(topic)
+
+    def _leave_user_topic(self, topic: str, conn: Subscriber) -> None:
+        present = self._users[topic]
+        if present is conn:
+            del self._users[topic]
+        elif isinstance(present, set):
+            present.discard(conn)
+            if len(present) == 1:
+                self._users[topic] = next(iter(present))
+
+    def _members(self, topic: str) -> Iterable[Subscriber]:
+        subs = self._topics.get(topic)
+        if subs is not None:
+            return subs
+        present = self._users.get(topic)
+        if present is None:
+            return ()
+        return present if isinstance(present, set) else (present,)
 
     def connections(self) -> list[Subscriber]:
         return list(self._subs_of)
 
     def connections_of(self, user_id: Hashable) -> list[Subscriber]:
-        return list(self._topics.get(user_topic(user_id), ()))
+        return list(self._members(user_topic(user_id)))
 
     def topics_of(self, conn: Subscriber) -> frozenset[str]:
         return frozenset(self._all_topics(conn)) if conn in self._subs_of else frozenset()
 
     def local_count(self, topic: str) -> int:
-        return len(self._topics.get(topic, ()))
+        return len(self._members(topic))  # type: ignore[arg-type]
 
     def local_subscribers(self, topic: str) -> list[Subscriber]:
-        return list(self._topics.get(topic, ()))
+        return list(self._members(topic))
 
     def has_channel(self, topic: str) -> bool:
         return topic in self._channels
@@ -143,7 +175,10 @@ class Hub:
         """Returns once this node hears the topic from the other nodes too.
 
         `hold` (room topics in a cluster): stash events for `conn` until `release`.
+        A user's topic is not subscribed to: a registered socket of a signed-in user is on it.
         """
+        if topic.startswith(USER_PREFIX):
+            raise ValueError(f"{topic}: user topics follow register/unregister")
         seqr = self._room_sequencer(topic)
         if seqr is not None and hold:
             seqr.hold(conn)
@@ -200,12 +235,12 @@ class Hub:
         self._locks[topic] = (lock, users + 1)
         try:
             async with lock:
-                want = topic in self._topics
+                want = topic in self._topics or topic in self._users
                 if want and topic not in self._channels:
                     self._channels[topic] = await self.broker.subscribe(topic, _TopicHandler(self, topic))
                 elif not want and topic in self._channels:
                     await self.broker.unsubscribe(self._channels.pop(topic))
-                if not want and topic not in self._topics and topic in self._seqs:
+                if not want and topic in self._seqs:
                     self._seqs.pop(topic).close()  # a later subscriber starts from the head again
         finally:
             lock, users = self._locks[topic]
@@ -220,7 +255,10 @@ class Hub:
         """Queue `data` on this node's subscribers of `topic` (but `exclude`); returns how many."""
         subs = self._topics.get(topic)
         if not subs:
-            return 0
+            present = self._users.get(topic)
+            if present is None:
+                return 0
+            subs = present if isinstance(present, set) else {present}
         seqr = self._seqs.get(topic)
         if seqr is not None:
             seqr.offer(data, volatile, exclude)

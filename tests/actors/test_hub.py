@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from actors.broker import InProcessBroker, Subscription, deliver
 from actors.hub import Hub, user_topic
 
@@ -194,3 +196,31 @@ async def test_a_second_socket_of_a_user_keeps_the_channel_when_the_first_leaves
     assert second.got == [(b"x", False)] and first.got == []
     await hub.unregister(second)
     assert not hub.has_channel(user_topic(uid))
+
+
+async def test_three_sockets_of_one_user_each_get_its_messages_until_each_leaves() -> None:
+    hub = Hub(InProcessBroker("n1"))
+    await hub.start()
+    uid = uuid.uuid4()
+    tabs = [Sock(uid) for _ in range(3)]
+    for tab in tabs:
+        await hub.register(tab)
+    await hub.register(tabs[0])  # registered twice: still one delivery
+    assert hub.local_count(user_topic(uid)) == 3 and set(hub.local_subscribers(user_topic(uid))) == set(tabs)
+    assert hub.deliver_local(user_topic(uid), b"a") == 3
+    await hub.unregister(tabs[1])
+    assert hub.deliver_local(user_topic(uid), b"b", exclude=tabs[2]) == 2
+    await hub.unregister(tabs[2])
+    await hub.send_to_user(uid, b"c")
+    assert [g for g, _ in tabs[0].got] == [b"a", b"b", b"c"]
+    assert [g for g, _ in tabs[1].got] == [b"a"] and [g for g, _ in tabs[2].got] == [b"a"]
+    await hub.unregister(tabs[0])
+    assert hub.local_count(user_topic(uid)) == 0 and hub.deliver_local(user_topic(uid), b"d") == 0
+    assert not hub.has_channel(user_topic(uid))
+
+
+async def test_a_user_topic_is_joined_by_registering_not_by_subscribing() -> None:
+    hub = Hub(InProcessBroker("n1"))
+    await hub.start()
+    with pytest.raises(ValueError):
+        await hub.subscribe(user_topic(uuid.uuid4()), Sock())
