@@ -107,7 +107,7 @@ class Identity:
 class Connection:
     """Idle sockets cost no task: the writer runs only while there is something to send."""
 
-    __slots__ = ("id", "ws", "app", "identity", "user_id", "username", "role", "session_id", "limits", "_state",
+    __slots__ = ("id", "ws", "app", "user_id", "username", "role", "session_id", "limits", "_state",
                  "dropped", "close_code", "close_reason", "_queue", "_queued_bytes", "_writer", "_started",
                  "_transport", "_tokens", "_refilled", "_strikes", "__weakref__")
 
@@ -118,7 +118,7 @@ class Connection:
         # The request's transport (aiohttp hands it over to the socket): direct writes go there.
         self._transport = transport
         self.app = app
-        self.identity = identity
+        # Who it is signed in as, kept field by field (`identity` rebuilds the Identity).
         self.user_id: UUID | None = identity.user_id if identity else None
         self.username = identity.username if identity else None
         self.role = identity.role if identity else None
@@ -143,9 +143,15 @@ class Connection:
 
     def set_role(self, role: str) -> None:
         """The user's platform role changed (an admin's decision, announced on every node)."""
-        if self.identity is not None:
-            self.identity = dataclasses.replace(self.identity, role=role)
+        if self.user_id is not None:
             self.role = role
+
+    @property
+    def identity(self) -> Identity | None:
+        """Who the socket is signed in as (None: anonymous), with the role as it is now."""
+        if self.user_id is None:
+            return None
+        return Identity(self.user_id, self.username, self.role, self.session_id)  # type: ignore[arg-type]
 
     @property
     def state(self) -> dict[str, Any]:
@@ -157,7 +163,7 @@ class Connection:
 
     @property
     def authenticated(self) -> bool:
-        return self.identity is not None
+        return self.user_id is not None
 
     @property
     def queued_bytes(self) -> int:

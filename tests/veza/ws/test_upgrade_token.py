@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 from aiohttp.test_utils import make_mocked_request
 
 from veza.config import Settings
-from veza.ws.connection import Connection, ConnectionLimits
+from veza.ws.connection import Connection, ConnectionLimits, Identity
 from veza.ws.gateway import _query_token, _receive_timeout
 
 
@@ -40,3 +41,14 @@ def test_the_inbound_bucket_starts_full_and_refills_at_its_rate() -> None:
     time.sleep(0.15)  # at least 1.5 frames' worth at 10/s (a slow machine only refills more)
     assert conn.take_token()
     assert conn.state == {} and conn.state is conn.state  # made once, on first use
+
+
+def test_a_connection_keeps_who_it_is_and_takes_a_new_role() -> None:
+    user, session = uuid.uuid4(), uuid.uuid4()
+    conn = Connection(None, Identity(user, "ada", "user", session), ConnectionLimits())  # type: ignore[arg-type]
+    assert conn.authenticated and conn.identity == Identity(user, "ada", "user", session)
+    conn.set_role("creator")
+    assert conn.role == "creator" and conn.identity == Identity(user, "ada", "creator", session)
+    anonymous = Connection(None, None, ConnectionLimits())  # type: ignore[arg-type]
+    anonymous.set_role("admin")  # nobody to promote
+    assert not anonymous.authenticated and anonymous.identity is None and anonymous.role is None
