@@ -3,8 +3,8 @@
 Auth is the short-lived chat token (`GET /api/v1/chat/token`) as `?token=` or
 `Authorization: Bearer`; without one the socket is anonymous and read-only. A bad or
 expired token still gets the upgrade, then a 4001 close a browser can see.
-The handler task is the only reader: it rate-limits, then hands each text frame to the
-`Dispatcher`. Logout, logout-all and bans close the user's affected sockets (4001); the
+The socket's session (`_serve`, run after the handler returned: see `_Socket`) is its only
+reader: it rate-limits, then hands each text frame to the `Dispatcher`. Logout, logout-all and bans close the user's affected sockets (4001); the
 token expiring later does not. A role change updates the user's sockets in place. The
 role, name and ban a socket opens with are the database's, not the token's, read with the
 other upgrades of the moment (`veza.cluster.session_reader`: one query for many). At
@@ -200,10 +200,9 @@ async def _serve(app: web.Application, conn: Connection, epoch: int) -> None:
     """The socket's life, from registration to cleanup (run by `_Socket.write_eof`). The only
     reader of the socket: it rate-limits, then hands each text frame to the dispatcher. One
     frame for all of it: each coroutine an idle socket waits in is ~200 B."""
-    identity = conn.identity
     try:
         await app[keys.hub].register(conn)
-        if identity is not None and app[keys.session_reader].invalidated_since(identity.user_id, epoch):
+        if conn.user_id is not None and app[keys.session_reader].invalidated_since(conn.user_id, epoch):
             await _recheck(app, conn)
         ws, dispatcher = conn.ws, app[keys.ws_dispatcher]
         idle_timeout = _receive_timeout(app[keys.settings])
