@@ -38,8 +38,11 @@ class Subscriber(Protocol):
     def close(self, code: int, reason: str = "") -> None: ...
 
 
+USER_PREFIX = "user:"
+
+
 def user_topic(user_id: Hashable) -> str:
-    return f"user:{user_id}"
+    return f"{USER_PREFIX}{user_id}"
 
 
 class Hub:
@@ -47,7 +50,12 @@ class Hub:
         self.broker = broker
         self.node_id = node_id or broker.node_id
         self._topics: dict[str, set[Subscriber]] = {}
-        self._subs_of: dict[Subscriber, set[str]] = {}
+        # `user:<id>` topics, joined by `register` only: the one socket of most users, a set
+        # for the users with several (a set per idle socket would be ~200 B each).
+        self._users: dict[str, Subscriber | set[Subscriber]] = {}
+        # The topics of each registered connection, but its user's (implied by its user_id):
+        # None while it is on no other, as most idle sockets are (an empty set is ~200 B).
+        self._subs_of: dict[Subscriber, set[str] | None] = {}
         self._channels: dict[str, Subscription] = {}
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # lock and how many use it
         self._all: Subscription | None = None
@@ -88,13 +96,31 @@ class Hub:
     # ---- connections -------------------------------------------------------------------
     async def register(self, conn: Subscriber) -> None:
         """A new socket: known to broadcast, and to `send_to_user` when signed in."""
-        self._subs_of.setdefault(conn, set())
+        self._subs_of.setdefault(conn, None)
         if conn.user_id is not None:
-            await self.subscribe(user_topic(conn.user_id), conn)
+            topic = user_topic(conn.user_id)
+            present = self._users.get(topic)
+            if present is None:
+                self._users[topic] = conn
+            elif isinstance(present, set):
+                present.add(conn)
+            elif present is not conn:
+                self._users[topic] = {present, conn}
+            if topic not in self._channels:
+                await self._reconcile(topic)
+
+    def _all_topics(self, conn: Subscriber) -> set[str]:
+        topics = set(self._subs_of.get(conn) or ())
+        if conn.user_id is not None:
+            topics.add(user_topic(conn.user_id))
+        return topics
 
     async def unregister(self, conn: Subscriber) -> None:
         """A closed socket: removed from every topic it was on."""
-        topics = self._subs_of.pop(conn, set())
+        if conn not in self._subs_of:
+            return
+        topics = self._all_topics(conn)
+        del self._subs_of[conn]
         for topic in topics:
             if topic in self._seqs:
                 self._seqs[topic].forget(conn)
@@ -103,23 +129,43 @@ class Hub:
                 subs.discard(conn)
                 if not subs:
                     del self._topics[topic]
+            if topic in self._users:
+                self._leave_user_topic(topic, conn)
         for topic in topics:
             await self._reconcile(topic)
+
+    def _leave_user_topic(self, topic: str, conn: Subscriber) -> None:
+        present = self._users[topic]
+        if present is conn:
+            del self._users[topic]
+        elif isinstance(present, set):
+            present.discard(conn)
+            if len(present) == 1:
+                self._users[topic] = next(iter(present))
+
+    def _members(self, topic: str) -> Iterable[Subscriber]:
+        subs = self._topics.get(topic)
+        if subs is not None:
+            return subs
+        present = self._users.get(topic)
+        if present is None:
+            return ()
+        return present if isinstance(present, set) else (present,)
 
     def connections(self) -> list[Subscriber]:
         return list(self._subs_of)
 
     def connections_of(self, user_id: Hashable) -> list[Subscriber]:
-        return list(self._topics.get(user_topic(user_id), ()))
+        return list(self._members(user_topic(user_id)))
 
     def topics_of(self, conn: Subscriber) -> frozenset[str]:
-        return frozenset(self._subs_of.get(conn, ()))
+        return frozenset(self._all_topics(conn)) if conn in self._subs_of else frozenset()
 
     def local_count(self, topic: str) -> int:
-        return len(self._topics.get(topic, ()))
+        return len(self._members(topic))  # type: ignore[arg-type]
 
     def local_subscribers(self, topic: str) -> list[Subscriber]:
-        return list(self._topics.get(topic, ()))
+        return list(self._members(topic))
 
     def has_channel(self, topic: str) -> bool:
         return topic in self._channels
@@ -129,12 +175,19 @@ class Hub:
         """Returns once this node hears the topic from the other nodes too.
 
         `hold` (room topics in a cluster): stash events for `conn` until `release`.
+        A user's topic is not subscribed to: a registered socket of a signed-in user is on it.
         """
+        if topic.startswith(USER_PREFIX):
+            raise ValueError(f"{topic}: user topics follow register/unregister")
         seqr = self._room_sequencer(topic)
         if seqr is not None and hold:
             seqr.hold(conn)
         self._topics.setdefault(topic, set()).add(conn)
-        self._subs_of.setdefault(conn, set()).add(topic)
+        topics = self._subs_of.get(conn)
+        if topics is None:
+            self._subs_of[conn] = {topic}
+        else:
+            topics.add(topic)
         if topic not in self._channels:
             await self._reconcile(topic)
         if seqr is not None:
@@ -161,7 +214,9 @@ class Hub:
         if subs is None or conn not in subs:
             return
         subs.discard(conn)
-        self._subs_of.get(conn, set()).discard(topic)
+        topics = self._subs_of.get(conn)
+        if topics is not None:
+            topics.discard(topic)
         if topic in self._seqs:
             self._seqs[topic].forget(conn)
         if not subs:
@@ -180,12 +235,12 @@ class Hub:
         self._locks[topic] = (lock, users + 1)
         try:
             async with lock:
-                want = topic in self._topics
+                want = topic in self._topics or topic in self._users
                 if want and topic not in self._channels:
-                    self._channels[topic] = await self.broker.subscribe(topic, self._handler(topic))
+                    self._channels[topic] = await self.broker.subscribe(topic, _TopicHandler(self, topic))
                 elif not want and topic in self._channels:
                     await self.broker.unsubscribe(self._channels.pop(topic))
-                if not want and topic not in self._topics and topic in self._seqs:
+                if not want and topic in self._seqs:
                     self._seqs.pop(topic).close()  # a later subscriber starts from the head again
         finally:
             lock, users = self._locks[topic]
@@ -195,20 +250,15 @@ class Hub:
             else:
                 self._locks[topic] = (lock, users - 1)
 
-    def _handler(self, topic: str) -> Any:
-        def on_message(payload: bytes, origin: str) -> None:
-            if origin == self.node_id:
-                return  # delivered locally before it was published
-            self.deliver_local(topic, payload[1:], payload[:1] == _VOLATILE)
-
-        return on_message
-
     # ---- fan-out -----------------------------------------------------------------------
     def deliver_local(self, topic: str, data: bytes, volatile: bool = False, exclude: Subscriber | None = None) -> int:
         """Queue `data` on this node's subscribers of `topic` (but `exclude`); returns how many."""
         subs = self._topics.get(topic)
         if not subs:
-            return 0
+            present = self._users.get(topic)
+            if present is None:
+                return 0
+            subs = present if isinstance(present, set) else {present}
         seqr = self._seqs.get(topic)
         if seqr is not None:
             seqr.offer(data, volatile, exclude)
@@ -257,3 +307,20 @@ class Hub:
         except Exception:
             # Local subscribers already have it; other nodes recover on rejoin (`since`).
             log.exception("broker publish on %s failed", channel)
+
+
+class _TopicHandler:
+    """The broker handler of one topic: what another node published there, delivered here.
+    An object of two slots rather than a closure: a node holds one per user with a socket
+    open (`user:<id>`), ~50 B instead of ~200."""
+
+    __slots__ = ("hub", "topic")
+
+    def __init__(self, hub: Hub, topic: str) -> None:
+        self.hub, self.topic = hub, topic
+
+    def __call__(self, payload: bytes, origin: str) -> None:
+        hub = self.hub
+        if origin == hub.node_id:
+            return  # delivered locally before it was published
+        hub.deliver_local(self.topic, payload[1:], payload[:1] == _VOLATILE)

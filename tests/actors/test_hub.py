@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from actors.broker import InProcessBroker, Subscription, deliver
 from actors.hub import Hub, user_topic
 
@@ -146,3 +148,79 @@ async def test_racing_subscribe_and_unsubscribe_end_with_one_channel() -> None:
     await hub.publish("t", b"x")
     await asyncio.gather(*(hub.unregister(s) for s in socks))
     assert broker.channels() == [] and hub._locks == {}
+
+
+async def test_a_users_topic_follows_registration_without_a_topic_set_of_its_own() -> None:
+    """A signed-in socket is on its `user:<id>` topic from `register` to `unregister`, and so
+    is the node's broker channel for it, whatever other topics come and go meanwhile."""
+    bus = SharedBus()
+    here, there = Hub(bus.node("n1")), Hub(bus.node("n2"))
+    await here.start()
+    await there.start()
+    uid = uuid.uuid4()
+    tab, anonymous, remote = Sock(uid), Sock(), Sock(uid)
+    await here.register(tab)
+    await here.register(anonymous)
+    await there.register(remote)
+    assert here.topics_of(tab) == {user_topic(uid)} and here.topics_of(anonymous) == frozenset()
+    assert here.has_channel(user_topic(uid)) and here.connections_of(uid) == [tab]
+    await here.subscribe("room:1", tab)
+    assert here.topics_of(tab) == {user_topic(uid), "room:1"}
+    await here.unsubscribe("room:1", tab)
+    assert here.topics_of(tab) == {user_topic(uid)} and not here.has_channel("room:1")
+    await there.send_to_user(uid, b"from n2")  # through the broker channel, to this node
+    await here.send_to_user(uid, b"from n1")
+    assert tab.got == [(b"from n2", False), (b"from n1", False)]
+    assert remote.got == [(b"from n2", False), (b"from n1", False)]
+    await here.subscribe("room:2", tab)
+    await here.unregister(tab)
+    assert here.connections_of(uid) == [] and here.topics_of(tab) == frozenset()
+    assert not here.has_channel(user_topic(uid)) and not here.has_channel("room:2")
+    await there.send_to_user(uid, b"after")
+    assert tab.got[-1] == (b"from n1", False)
+    await here.unregister(tab)  # twice, or never registered: nothing happens
+    await here.unregister(Sock(uid))
+    assert there.connections_of(uid) == [remote]
+
+
+async def test_a_second_socket_of_a_user_keeps_the_channel_when_the_first_leaves() -> None:
+    hub = Hub(InProcessBroker("n1"))
+    await hub.start()
+    uid = uuid.uuid4()
+    first, second = Sock(uid), Sock(uid)
+    await hub.register(first)
+    await hub.register(second)
+    await hub.unregister(first)
+    assert hub.has_channel(user_topic(uid)) and hub.connections_of(uid) == [second]
+    await hub.send_to_user(uid, b"x")
+    assert second.got == [(b"x", False)] and first.got == []
+    await hub.unregister(second)
+    assert not hub.has_channel(user_topic(uid))
+
+
+async def test_three_sockets_of_one_user_each_get_its_messages_until_each_leaves() -> None:
+    hub = Hub(InProcessBroker("n1"))
+    await hub.start()
+    uid = uuid.uuid4()
+    tabs = [Sock(uid) for _ in range(3)]
+    for tab in tabs:
+        await hub.register(tab)
+    await hub.register(tabs[0])  # registered twice: still one delivery
+    assert hub.local_count(user_topic(uid)) == 3 and set(hub.local_subscribers(user_topic(uid))) == set(tabs)
+    assert hub.deliver_local(user_topic(uid), b"a") == 3
+    await hub.unregister(tabs[1])
+    assert hub.deliver_local(user_topic(uid), b"b", exclude=tabs[2]) == 2
+    await hub.unregister(tabs[2])
+    await hub.send_to_user(uid, b"c")
+    assert [g for g, _ in tabs[0].got] == [b"a", b"b", b"c"]
+    assert [g for g, _ in tabs[1].got] == [b"a"] and [g for g, _ in tabs[2].got] == [b"a"]
+    await hub.unregister(tabs[0])
+    assert hub.local_count(user_topic(uid)) == 0 and hub.deliver_local(user_topic(uid), b"d") == 0
+    assert not hub.has_channel(user_topic(uid))
+
+
+async def test_a_user_topic_is_joined_by_registering_not_by_subscribing() -> None:
+    hub = Hub(InProcessBroker("n1"))
+    await hub.start()
+    with pytest.raises(ValueError):
+        await hub.subscribe(user_topic(uuid.uuid4()), Sock())

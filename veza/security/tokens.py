@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import binascii
+
 import jwt
+from jwt.algorithms import HMACAlgorithm
+from jwt.api_jws import PyJWS
+from jwt.api_jwt import PyJWT
+from jwt.utils import base64url_decode, base64url_encode
 
 log = logging.getLogger("veza.tokens")
 
@@ -33,6 +39,56 @@ class IssuedToken:
     token: str
     expires_in: int
     jti: str
+
+
+_BASE64URL = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "typ"]
+
+
+class _KeyedHS256(HMACAlgorithm):
+    """HS256 with our key prepared once: PyJWT prepares it on every decode (bytes, then a
+    sniff for PEM and SSH key shapes), a tenth of a decode. Any other key is prepared as usual."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__(HMACAlgorithm.SHA256)
+        self._secret = secret
+        self._prepared = super().prepare_key(secret)
+
+    def prepare_key(self, key: str | bytes) -> bytes:  # type: ignore[override]
+        return self._prepared if key is self._secret else super().prepare_key(key)
+
+
+class _JWS(PyJWS):
+    """PyJWS with its segment check done in C: the same rules as PyJWT 2.15's (at most two
+    `=`, only where they make a length of a multiple of 4; nothing outside the base64url
+    alphabet; canonical encoding), but the alphabet test is one `bytes.translate` instead of
+    a Python generator over every character: that generator was half of a decode, the largest
+    share of a WebSocket upgrade's own work (BENCHMARKS.md, issue 19)."""
+
+    @staticmethod
+    def _decode_base64url_segment(segment: bytes, name: str) -> bytes:
+        stripped = segment.rstrip(b"=")
+        padding = len(segment) - len(stripped)
+        if (padding > 2 or (padding and len(segment) % 4 != 0) or len(stripped) % 4 == 1
+                or stripped.translate(None, _BASE64URL)):
+            raise jwt.DecodeError(f"Invalid {name} padding")
+        try:
+            decoded = base64url_decode(stripped)
+        except (TypeError, binascii.Error) as err:
+            raise jwt.DecodeError(f"Invalid {name} padding") from err
+        if base64url_encode(decoded) != stripped:
+            raise jwt.DecodeError(f"Invalid {name} padding")
+        return decoded
+
+
+def _verifier(secret: str) -> PyJWT:
+    """PyJWT's decoder with its options merged once (PyJWT merges per-call options on every
+    call), HS256 alone on the allow-list, and the key prepared once."""
+    verifier = PyJWT(options={"require": REQUIRED_CLAIMS})
+    jws = _JWS(algorithms=[])
+    jws.register_algorithm(ALGORITHM, _KeyedHS256(secret))
+    verifier._jws = jws
+    return verifier
 
 
 def hash_token(token: str) -> str:
@@ -54,6 +110,7 @@ def uuid_claim(claims: dict[str, Any], name: str) -> uuid.UUID:
 class TokenService:
     def __init__(self, secret: str, *, access_ttl: int, refresh_ttl: int, chat_ttl: int) -> None:
         self._secret = secret
+        self._verifier = _verifier(secret)
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
         self.chat_ttl = chat_ttl
@@ -84,12 +141,10 @@ class TokenService:
         sid = str(session_id) if session_id else None
         return self._issue("chat", str(user_id), self.chat_ttl, role=role, sid=sid, name=username)
 
-    def decode(self, token: str, typ: str, *, verify_exp: bool = True) -> dict[str, Any]:
+    def decode(self, token: str, typ: str) -> dict[str, Any]:
+        """The claims of a token we signed, of type `typ`, not expired, issued by us; else InvalidToken."""
         try:
-            claims = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM], issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "typ"], "verify_exp": verify_exp},
-            )
+            claims = self._verifier.decode(token, self._secret, algorithms=[ALGORITHM], issuer=ISSUER)
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from None
         if claims.get("typ") != typ:
@@ -110,10 +165,4 @@ def load_or_create_dev_secret(data_dir: Path, name: str = "jwt_secret", variable
     path.write_text(secret)
     path.chmod(0o600)
     log.warning("%s is not set: generated a development secret in %s (set %s in production)", variable, path, variable)
-    return secret
-    data_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
-    path.write_text(secret)
-    path.chmod(0o600)
-    log.warning("JWT_SECRET is not set: generated a development secret in %s (set JWT_SECRET in production)", path)
     return secret

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import logging
 import struct
 import time
-import uuid
 from collections import deque
 from typing import Any
 from uuid import UUID
@@ -49,6 +49,9 @@ _PACK_LEN1 = struct.Struct("!BB").pack
 _PACK_LEN2 = struct.Struct("!BBH").pack
 _PACK_LEN3 = struct.Struct("!BBQ").pack
 _last_framed: tuple[bytes, bytes] = (b"", b"")
+# A connection's id only tells this process's sockets apart (logs): a counter, not a uuid4
+# (a getrandom call per upgrade, and a 32-character string kept per socket).
+_connection_ids = itertools.count(1)
 
 
 def _framed(payload: bytes) -> bytes:
@@ -104,24 +107,24 @@ class Identity:
 class Connection:
     """Idle sockets cost no task: the writer runs only while there is something to send."""
 
-    __slots__ = ("id", "ws", "app", "identity", "user_id", "username", "role", "session_id", "limits", "state",
+    __slots__ = ("id", "ws", "app", "user_id", "username", "role", "session_id", "limits", "_state",
                  "dropped", "close_code", "close_reason", "_queue", "_queued_bytes", "_writer", "_started",
                  "_transport", "_tokens", "_refilled", "_strikes", "__weakref__")
 
     def __init__(self, ws: web.WebSocketResponse, identity: Identity | None, limits: ConnectionLimits,
                  app: web.Application | None = None, transport: asyncio.Transport | None = None) -> None:
-        self.id = uuid.uuid4().hex
+        self.id = next(_connection_ids)
         self.ws = ws
         # The request's transport (aiohttp hands it over to the socket): direct writes go there.
         self._transport = transport
         self.app = app
-        self.identity = identity
+        # Who it is signed in as, kept field by field (`identity` rebuilds the Identity).
         self.user_id: UUID | None = identity.user_id if identity else None
         self.username = identity.username if identity else None
         self.role = identity.role if identity else None
         self.session_id = identity.session_id if identity else None
         self.limits = limits
-        self.state: dict[str, Any] = {}  # per-domain state (e.g. the rooms joined)
+        self._state: dict[str, Any] | None = None
         self.dropped = 0  # volatile events not delivered
         self.close_code: int | None = None
         self.close_reason = ""
@@ -130,22 +133,37 @@ class Connection:
         self._queued_bytes = 0
         self._writer: asyncio.Task[None] | None = None
         self._started = False
-        self._tokens = float(limits.burst)
-        self._refilled = time.monotonic()
+        # The bucket is full until the first inbound frame: nothing to keep per idle socket.
+        self._tokens: float | None = None
+        self._refilled = 0.0
         self._strikes: deque[float] | None = None
 
     def __repr__(self) -> str:
-        return f"Connection({self.id[:8]}, user={self.user_id})"
+        return f"Connection({self.id}, user={self.user_id})"
 
     def set_role(self, role: str) -> None:
         """The user's platform role changed (an admin's decision, announced on every node)."""
-        if self.identity is not None:
-            self.identity = dataclasses.replace(self.identity, role=role)
+        if self.user_id is not None:
             self.role = role
 
     @property
+    def identity(self) -> Identity | None:
+        """Who the socket is signed in as (None: anonymous), with the role as it is now."""
+        if self.user_id is None:
+            return None
+        return Identity(self.user_id, self.username, self.role, self.session_id)  # type: ignore[arg-type]
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """Per-domain state (e.g. the rooms joined), made on first use: most sockets join nothing."""
+        state = self._state
+        if state is None:
+            state = self._state = {}
+        return state
+
+    @property
     def authenticated(self) -> bool:
-        return self.identity is not None
+        return self.user_id is not None
 
     @property
     def queued_bytes(self) -> int:
@@ -291,7 +309,8 @@ class Connection:
     def take_token(self) -> bool:
         """One inbound frame against the bucket; False (and a strike) when over the rate."""
         now = time.monotonic()
-        self._tokens = min(float(self.limits.burst), self._tokens + (now - self._refilled) * self.limits.rate)
+        burst, tokens = float(self.limits.burst), self._tokens
+        self._tokens = burst if tokens is None else min(burst, tokens + (now - self._refilled) * self.limits.rate)
         self._refilled = now
         if self._tokens >= 1.0:
             self._tokens -= 1.0

@@ -419,3 +419,36 @@ async def test_a_ban_announcement_closes_the_users_sockets(client: ApiClient) ->
     await client.app[keys.session_events].revoked(uuid.UUID(user.id), None)
     assert await closed_with(ws) == frames.CLOSE_UNAUTHORIZED
 
+
+
+def _upgrades_counted(app: web.Application) -> float:
+    stats = app[keys.metrics].requests
+    return sum(sum(series[:-1]) for (method, _), route in stats._routes.items() if method == "GET"
+               for status, series in route.by_status.items() if status == 101)
+
+
+async def test_the_handshake_is_counted_while_the_socket_lives_on_after_its_handler(client: ApiClient) -> None:
+    """The socket's life runs after its handler returned (from aiohttp's `write_eof`): the edge
+    has already counted the 101, and the socket still answers, is signed in, and is reached
+    by the hub."""
+    before = _upgrades_counted(client.app)
+    user = await client.register()
+    ws = await client.ws(user)
+    await ws.send_json({"type": "ping", "ref": 1})
+    assert (await recv(ws))["type"] == "pong"
+    assert _upgrades_counted(client.app) == before + 1  # counted at the upgrade, not at the close
+    hub = client.app[keys.hub]
+    (conn,) = hub.connections_of(uuid.UUID(user.id))
+    assert conn.ws.headers == {}  # the handshake's headers were let go once sent
+    request = conn.ws._req
+    assert request._cache == {}  # and what the edge read off the request, which still answers:
+    assert (request.path, request.method) == ("/api/v1/ws", "GET")
+    await hub.send_to_user(uuid.UUID(user.id), b'{"type":"notice"}')
+    assert (await recv(ws)) == {"type": "notice"}
+    await ws.close()
+    for _ in range(200):
+        if not hub.connections_of(uuid.UUID(user.id)):
+            break
+        await asyncio.sleep(0.01)
+    assert not hub.connections_of(uuid.UUID(user.id))
+
