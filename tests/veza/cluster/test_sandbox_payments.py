@@ -23,4 +23,5 @@ async def test_a_payment_made_on_one_node_is_confirmed_on_another_once(node: Nod
     again = await sandbox_pay(a, made.data, outcome="decline")
     assert again.status == 409 and "already succeeded" in again.body["error"], again.body
     async with a.app[keys.db].connection() as conn:
-        assert await conn.fetchval("SELECT count(*) FROM webhook_events") == 1
+        assert await conn.fetchval("SELECT count(*) FROM webhook_events WHERE payload->'content'->'object'->>'payment_id'"
+                                   " = $1", made.data["payment"]["payment_id"]) == 1
