@@ -114,7 +114,7 @@ class Soakers:
                     if frame.get("type") == "error":
                         raise RuntimeError(f"join failed: {frame}")
         except Exception as exc:  # noqa: BLE001 (counted and reported: a failed join fails the soak)
-            self.join_errors[type(exc).__name__] += 1
+            self.join_errors[f"{type(exc).__name__}: {str(exc)[:80]}"] += 1
             return
         self.live[client] = Track(frame["seq"])
         client.on_message = self.on_message
