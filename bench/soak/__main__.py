@@ -34,6 +34,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import tracemalloc
 import time
 import uuid
@@ -50,15 +51,24 @@ from bench.wsclient import WsClient, time_ns
 
 
 class TracedVeza(Veza):
-    """The same server with tracemalloc on (bench.soak.traced_server): SIGUSR1 dumps the heap."""
+    """The same server with bench.soak.traced_server's hooks: SIGUSR1 dumps the heap (when
+    `trace`), SIGUSR2 trims glibc's heap."""
 
     folder = ""
+    trace = True
 
     async def start(self) -> None:
         env = procs.veza_env(self.database_url, WS_RATE="100000", WS_BURST="100000")
-        self.proc = procs.start(["-m", "bench.soak.traced_server", self.folder, "serve", "--host", HOST,
-                                 "--port", str(self.port)], env=env, log_name="veza-traced")
+        self.proc = procs.start(["-m", "bench.soak.traced_server", self.folder, *([] if self.trace else ["--no-trace"]),
+                                 "serve", "--host", HOST, "--port", str(self.port)], env=env, log_name="veza-traced")
         await procs.wait_http(self.port, "/healthz", self.proc)
+
+    async def trimmed_rss(self) -> int:
+        """RSS (KiB) once glibc has returned its free memory (malloc_trim)."""
+        self.proc.send_signal(signal.SIGUSR2)  # type: ignore[union-attr]
+        while not os.path.exists(os.path.join(self.folder, "trimmed-1")):
+            await asyncio.sleep(0.2)
+        return procs.rss_kib(self.proc.pid)  # type: ignore[union-attr]
 
     async def snapshot(self, number: int) -> tracemalloc.Snapshot:
         self.proc.send_signal(signal.SIGUSR1)  # type: ignore[union-attr]
@@ -195,9 +205,10 @@ async def ask_all(clients: Clients, command: str, timeout: float) -> list:
 
 
 async def soak(args: argparse.Namespace, rate: float, dsn: str) -> bool:
-    peer = Veza(procs.free_port()) if not args.tracemalloc else TracedVeza(procs.free_port())
+    peer = Veza(procs.free_port()) if not (args.tracemalloc or args.trim) else TracedVeza(procs.free_port())
     if isinstance(peer, TracedVeza):
-        peer.folder = args.tracemalloc
+        peer.folder = args.tracemalloc or tempfile.mkdtemp(prefix="veza-soak-")
+        peer.trace = bool(args.tracemalloc)
     peer.database_url = dsn
     await peer.start()
     clients = None
@@ -219,7 +230,7 @@ async def soak(args: argparse.Namespace, rate: float, dsn: str) -> bool:
         samples = Samples(peer, clients, started)
         sampler = asyncio.create_task(samples.sample(max(5.0, seconds / 20)))
         first = None
-        if isinstance(peer, TracedVeza):
+        if args.tracemalloc:
             async def first_snapshot() -> tracemalloc.Snapshot:
                 await asyncio.sleep(min(args.baseline, seconds / 3))
                 return await peer.snapshot(1)
@@ -228,6 +239,9 @@ async def soak(args: argparse.Namespace, rate: float, dsn: str) -> bool:
         rss_end = procs.rss_kib(peer.proc.pid)  # type: ignore[union-attr]
         if first is not None:
             heap_growth(await first, await peer.snapshot(2))  # type: ignore[attr-defined]
+        if args.trim:
+            print(f"  RSS at the end {rss_end / 1024:.1f} MiB, after malloc_trim(0) "
+                  f"{await peer.trimmed_rss() / 1024:.1f} MiB", flush=True)  # type: ignore[attr-defined]
         cpu = (procs.cpu_seconds(peer.proc.pid) - cpu0) / (time.monotonic() - started)  # type: ignore[union-attr]
         await ask_all(clients, "calm", 120)
         deadline = time.monotonic() + 30
@@ -321,6 +335,8 @@ def main() -> None:
     parser.add_argument("--tracemalloc", metavar="DIR",
                         help="diagnosis: run the server with tracemalloc, snapshots in DIR at the reference "
                              "time and at the end, and print what grew (the server runs several times slower)")
+    parser.add_argument("--trim", action="store_true",
+                        help="diagnosis: at the end, also report RSS once glibc has returned its free memory")
     parser.add_argument("--connect-timeout", type=float, default=120.0)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
                         help="admin DSN; fresh databases are created and dropped after")
