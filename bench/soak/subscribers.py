@@ -85,6 +85,7 @@ class Soakers:
         self.gate = asyncio.Semaphore(64)  # keep the server's accept backlog sane
         self.http: aiohttp.ClientSession | None = None
         self.churning = True
+        self.opening = 0  # joins under way
 
     def on_message(self, client: WsClient, payload: bytearray, now: int) -> None:
         track = self.live.get(client)  # None once the bench made it leave
@@ -103,6 +104,7 @@ class Soakers:
             return body["data"]["token"]
 
     async def open_one(self) -> None:
+        self.opening += 1
         try:
             async with self.gate:
                 client = await connect("127.0.0.1", self.port, f"/api/v1/ws?token={await self._token()}", timeout=60)
@@ -116,6 +118,8 @@ class Soakers:
         except Exception as exc:  # noqa: BLE001 (counted and reported: a failed join fails the soak)
             self.join_errors[f"{type(exc).__name__}: {str(exc)[:80]}"] += 1
             return
+        finally:
+            self.opening -= 1
         self.live[client] = Track(frame["seq"])
         client.on_message = self.on_message
         while not client.inbox.empty():  # frames that came in behind `joined`
@@ -134,7 +138,9 @@ class Soakers:
             self.done.append(track.record())
 
     async def leave_one(self, client: WsClient) -> None:
-        track = self.live.pop(client)
+        track = self.live.pop(client, None)
+        if track is None:  # cut by the server since it was picked: counted there
+            return
         track.left_at = time_ns()
         self.done.append(track.record())
         self.leaving.add(client)
@@ -148,15 +154,23 @@ class Soakers:
         await client.close()
 
     async def churn(self, fraction: float) -> None:
-        """Every second, `fraction` of the sockets leave and as many new ones join."""
-        owed = 0.0
-        while self.churning:
-            await asyncio.sleep(1)
+        """Every second on the clock, `fraction` of the sockets leave and as many new ones
+        join; a round does not wait for the one before (joins slow down under load, the
+        churn must not)."""
+        loop = asyncio.get_running_loop()
+        owed, started, rounds = 0.0, loop.time(), set()
+        for second in itertools.count(1):
+            await asyncio.sleep(max(0.0, started + second - loop.time()))
+            if not self.churning:
+                break
             owed += fraction * self.target
             count, owed = int(owed), owed - int(owed)
             leaving = random.sample(list(self.live), min(count, len(self.live)))
-            joining = self.target - len(self.live) + len(leaving)  # and any the server cut
-            await asyncio.gather(*(self.leave_one(c) for c in leaving), *(self.open_one() for _ in range(joining)))
+            joining = self.target - len(self.live) - self.opening + len(leaving)  # and any the server cut
+            done = asyncio.gather(*(self.leave_one(c) for c in leaving), *(self.open_one() for _ in range(joining)))
+            rounds.add(done)
+            done.add_done_callback(rounds.discard)
+        await asyncio.gather(*rounds)
 
     def report(self) -> dict:
         return {"records": self.done + [t.record() for t in self.live.values()], "unexpected": dict(self.unexpected),
