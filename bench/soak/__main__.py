@@ -175,12 +175,19 @@ class Samples:
         self.p99s: list[float] = []
         self.delivered = 0
         self.cut: dict = {}
+        self.stopping = asyncio.Event()  # set: the loop ends at once, never in the middle of a snap
 
     async def sample(self, print_every: float) -> None:
+        """Every 5 s until `stopping`; the only user of the pipes meanwhile (answers are read
+        in order, so two readers would take each other's)."""
         last_print = 0.0
         window = array("q")
         while True:
-            await asyncio.sleep(5)
+            try:
+                await asyncio.wait_for(self.stopping.wait(), 5)
+                return
+            except asyncio.TimeoutError:
+                pass
             count, _, latencies, _, self.cut = await self.clients.snap()
             self.delivered += count
             elapsed = time.monotonic() - self.started
@@ -237,18 +244,19 @@ async def soak(args: argparse.Namespace, rate: float, dsn: str) -> bool:
             first = asyncio.create_task(first_snapshot())
         sent = await publish(peer, pubs, rate, seconds, 0)
         rss_end = procs.rss_kib(peer.proc.pid)  # type: ignore[union-attr]
+        cpu = (procs.cpu_seconds(peer.proc.pid) - cpu0) / (time.monotonic() - started)  # type: ignore[union-attr]
+        samples.stopping.set()
+        await sampler
         if first is not None:
             heap_growth(await first, await peer.snapshot(2))  # type: ignore[attr-defined]
         if args.trim:
             print(f"  RSS at the end {rss_end / 1024:.1f} MiB, after malloc_trim(0) "
                   f"{await peer.trimmed_rss() / 1024:.1f} MiB", flush=True)  # type: ignore[attr-defined]
-        cpu = (procs.cpu_seconds(peer.proc.pid) - cpu0) / (time.monotonic() - started)  # type: ignore[union-attr]
         await ask_all(clients, "calm", 120)
         deadline = time.monotonic() + 30
         while len(acks.seqs) + sum(acks.errors.values()) < sent and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
-        await asyncio.sleep(3)  # the last deliveries (the sampler keeps counting)
-        sampler.cancel()
+        await asyncio.sleep(3)  # the last deliveries
         count, *_, cut = await clients.snap()
         samples.delivered += count
         pubs_cut = sum(1 for pub in pubs if pub.closed.done())
