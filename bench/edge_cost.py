@@ -14,6 +14,10 @@ database of bench/tracks_pagination.py (200,000 tracks, seeded once). Non-2xx an
 count as errors (the rate limiter stays on in veza, with limits no load test reaches).
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres python bench/edge_cost.py --rounds 5
+
+`--tree NAME=DIR` (repeatable) also serves veza from another checkout (`git archive` of a
+commit, say) in the same rounds, so a change is measured against its base under the same
+load; each such server's ratio is against the same round's bare.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import asyncio
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -61,13 +66,19 @@ async def run(args: argparse.Namespace) -> str:
     env.update(DATABASE_URL=dsn, DB_POOL_MAX=str(args.pool), LOG_LEVEL="WARNING", JWT_SECRET=SECRET,
                RATE_LIMIT_GLOBAL="100000000", RATE_LIMIT_PER_IP="100000000", REGISTER_MAX_PER_IP="100000000",
                ARGON2_TIME_COST="1", ARGON2_MEMORY_KIB="8192")
-    ports = {"veza": free_port(), "bare": free_port()}
+    ports = {"veza": free_port(), "bare": free_port(), **{name: free_port() for name in args.trees}}
     py = sys.executable
+
+    def veza(name: str, root: Path) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([py, "-m", "veza", "serve", "--host", "127.0.0.1", "--port", str(ports[name]),
+                                 "--data-dir", str(tmp / f"data-{name}")], env={**env, "PYTHONPATH": str(root)},
+                                cwd=root, stdout=(tmp / f"{name}.log").open("a"), stderr=subprocess.STDOUT)
+
     procs = {
-        "veza": start([py, "-m", "veza", "serve", "--host", "127.0.0.1", "--port", str(ports["veza"]),
-                       "--data-dir", str(tmp / "data")], env, tmp / "veza.log"),
+        "veza": veza("veza", ROOT),
         "bare": start([py, "bench/peers/bare_aiohttp.py", "--port", str(ports["bare"]), "--dsn", dsn,
                        "--pool", str(args.pool), "--jwt-secret", SECRET], env, tmp / "bare.log"),
+        **{name: veza(name, root) for name, root in args.trees.items()},
     }
     try:
         for name, proc in procs.items():
@@ -96,13 +107,16 @@ async def run(args: argparse.Namespace) -> str:
             cpu = {name: statistics.median(r[3] for r in results[(route, name)]) for name in ports}
             for name in ports:
                 runs = results[(route, name)]
-                ratio = (f"**{rps['veza'] / rps['bare']:.2f}x** (target >= {TARGETS[route]:.2f}x) | "
-                         f"{cpu['bare'] / cpu['veza']:.2f}x") if name == "veza" else " |"
+                ratio = (f"**{rps[name] / rps['bare']:.2f}x** (target >= {TARGETS[route]:.2f}x) | "
+                         f"{cpu['bare'] / cpu[name]:.2f}x") if name != "bare" else " |"
                 lines.append(f"| {route} | {name} | {rps[name]:.0f} | {cpu[name]:.0f} us | "
                              f"{statistics.median(r[1] for r in runs):.2f} | {sum(r[2] for r in runs)} | {ratio} |")
-        per_round = {route: [f"{v[0] / b[0]:.2f}" for v, b in zip(results[(route, "veza")], results[(route, "bare")],
-                                                                  strict=True)] for route in ROUTES}
-        lines += [""] + [f"- {route}: veza / bare per round {', '.join(r)}" for route, r in per_round.items()]
+        for name in ports:
+            if name == "bare":
+                continue
+            per_round = {route: [f"{v[0] / b[0]:.2f}" for v, b in zip(results[(route, name)], results[(route, "bare")],
+                                                                      strict=True)] for route in ROUTES}
+            lines += [""] + [f"- {route}: {name} / bare per round {', '.join(r)}" for route, r in per_round.items()]
         return "\n".join(lines)
     finally:
         for proc in procs.values():
@@ -119,7 +133,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--pool", type=int, default=10)
+    parser.add_argument("--tree", action="append", default=[], metavar="NAME=DIR",
+                        help="also serve veza from the checkout DIR, as server NAME, in the same rounds")
     args = parser.parse_args()
+    args.trees = {}
+    for item in args.tree:
+        name, _, folder = item.partition("=")
+        if not folder or name in {"veza", "bare"} or not (Path(folder) / "veza").is_dir():
+            parser.error(f"--tree takes NAME=DIR, DIR a checkout of this repository: {item!r}")
+        args.trees[name] = Path(folder).resolve()
     print(asyncio.run(run(args)))
     return 0
 

@@ -14,14 +14,15 @@ from bench.fanout.peers import Peer
 class Clients:
     """`processes` subscriber processes sharing `count` sockets (socket i goes to process i % processes)."""
 
-    def __init__(self, peer: Peer, count: int, processes: int, sources: int = 1) -> None:
-        """`sources`: client sockets are spread over 127.0.0.1 .. 127.0.0.<sources> (ports)."""
+    def __init__(self, peer: Peer, count: int, processes: int, sources: int = 1, target=subscribers.main) -> None:  # type: ignore[no-untyped-def]
+        """`sources`: client sockets are spread over 127.0.0.1 .. 127.0.0.<sources> (ports);
+        `target`: the process's main (bench.soak's subscribers speak the same pipe protocol)."""
         ctx = multiprocessing.get_context("spawn")
         self.conns, self.procs = [], []
         for k in range(processes):
             parent, child = ctx.Pipe()
             indices = list(range(k, count, processes))
-            proc = ctx.Process(target=subscribers.main, daemon=True,
+            proc = ctx.Process(target=target, daemon=True,
                                args=(child, peer.name, "127.0.0.1", peer.port, indices, peer.setup, sources))
             proc.start()
             self.conns.append(parent)

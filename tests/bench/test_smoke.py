@@ -49,6 +49,9 @@ ENTRY_POINTS = [
                    "--pool", "2"], "", ("wrk",)),
     ("checkout", ["bench/checkout.py", "--buyers", "12", "--stock", "4", "--rounds", "1", "--pool", "2"],
      "conditional-update / select-for-update", ()),
+    ("soak", ["-m", "bench.soak", "--minutes", "0.5", "--subscribers", "4", "--client-processes", "1",
+              "--publishers", "1", "--users", "2", "--rate", "5", "--churn", "0.25"],
+     "ok   every acked message delivered", ()),
     ("persist", ["-m", "bench.persist", "--rooms", "2", "--senders", "1", "--seconds", "1", "--rounds", "1",
                  "--pool", "2"], "", ()),
 ]

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 import asyncio
 import logging
+from logging import INFO
 from time import perf_counter
 
 from aiohttp import web
@@ -206,7 +207,8 @@ def _edged(edge: Edge, policy: RoutePolicy | None, handler: Handler) -> Handler:
             elapsed = perf_counter() - started
             (route_stats or stats.route(request.method, UNMATCHED)).observe(status, elapsed)
             access = edge.access
-            if access is not None:
+            # Asked first: with the level above INFO the line's arguments are not even built.
+            if access is not None and access.isEnabledFor(INFO):
                 access.info(ACCESS_LINE, request.method, audit_route or _unmatched_path(request), status,
                             elapsed * 1000.0, extra={"request_id": rid})
             request_id_var.reset(token)
