@@ -25,7 +25,7 @@ from veza.cpu import cpu_pool
 from veza.controls.setup import controls_ctx, setup_controls
 from veza.db import Database, migrate
 from veza.health import CheckResult, HealthChecks, disk_check
-from veza.heap import frozen_startup_heap
+from veza.heap import frozen_startup_heap, trimmed_heap
 from veza.http.edge.edge import Edge
 from veza.http.edge.unmatched import add_catch_all
 from veza.http.favicon import add_favicon
@@ -108,6 +108,7 @@ RESOURCES = (
     marketplace_ctx,  # payment provider, order expiry, live pushes of orders and sales (the hub, the db)
     exports_ctx,  # the GDPR export worker (the db, storage, the cloud collector, the Inbox actors)
     payouts_ctx,  # Stripe Connect, the PayoutWorker and its ticker (the actors, the db, the feeds' inboxes)
+    trimmed_heap,  # freed heap memory back to the kernel, every HEAP_TRIM_INTERVAL seconds
     frozen_startup_heap,  # last: everything started is long-lived
 )
 

@@ -143,6 +143,7 @@ class Settings:
     log_level: str = "INFO"
     shutdown_timeout: float = 8.0
     access_log: bool = True  # one line per request (veza.access)
+    heap_trim_interval: float = 60.0  # seconds between returns of freed heap memory to the kernel (0: never)
 
     # WebSocket: per-socket outbound queue cap, inbound token bucket, keep-alive.
     ws_outbox_bytes: int = 1024 * 1024
@@ -284,6 +285,7 @@ class Settings:
             log_level=(_str(env, "LOG_LEVEL", "INFO") or "INFO").upper(),
             shutdown_timeout=_float(env, "SHUTDOWN_TIMEOUT", 8.0),
             access_log=_bool(env, "ACCESS_LOG", True),
+            heap_trim_interval=_nonnegative(env, "HEAP_TRIM_INTERVAL", 60.0),
             ws_outbox_bytes=_int(env, "WS_OUTBOX_BYTES", 1024 * 1024, minimum=4096),
             ws_rate=_float(env, "WS_RATE", 10.0),
             ws_burst=_int(env, "WS_BURST", 30, minimum=1),
