@@ -17,7 +17,6 @@ from veza import keys
 from veza.http.errors import Forbidden, Unauthorized
 
 
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class Principal:
     user_id: UUID
